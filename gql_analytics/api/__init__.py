@@ -1,0 +1,1 @@
+"""The GraphQL API: Strawberry types, resolvers and the schema."""

@@ -1,0 +1,72 @@
+"""Every GraphQL error leaves with ``extensions.code``; unexpected ones leave with nothing else.
+
+    GatewayError subclasses     -> their own code (BAD_USER_INPUT, STORE_UNAVAILABLE, ...)
+    parse errors                -> GRAPHQL_PARSE_FAILED
+    validation errors           -> GRAPHQL_VALIDATION_FAILED (unknown fields, wrong types)
+    coercion of argument values -> BAD_USER_INPUT
+    anything else               -> INTERNAL, masked, logged with its stack and a request id
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
+from strawberry.types import ExecutionContext
+
+from gql_analytics.errors import GatewayError
+
+log = logging.getLogger("gql_analytics.api")
+
+
+def _code(error: GraphQLError) -> str | None:
+    original = error.original_error
+    if isinstance(original, GatewayError):
+        return original.code
+    if original is None:
+        if error.message.startswith("Syntax Error"):
+            return "GRAPHQL_PARSE_FAILED"
+        if error.path is None:
+            return "GRAPHQL_VALIDATION_FAILED"
+    if isinstance(original, ValueError | TypeError) and error.path is None:
+        return "BAD_USER_INPUT"
+    return None
+
+
+def is_expected(error: GraphQLError) -> bool:
+    return _code(error) is not None
+
+
+class CodedErrors(MaskErrors):
+    """Adds the code to expected errors and masks the rest (Strawberry's MaskErrors hook)."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=lambda error: True, error_message="Internal error.")
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        code = _code(error)
+        extensions = dict(error.extensions or {})
+        if code is not None:
+            extensions["code"] = code
+            if isinstance(error.original_error, GatewayError) and error.original_error.field:
+                extensions["field"] = error.original_error.field
+            return GraphQLError(
+                error.message, error.nodes, error.source, error.positions, error.path,
+                extensions=extensions,
+            )
+        request_id = uuid.uuid4().hex
+        log.error(
+            "unexpected error %s at %s", request_id, error.path, exc_info=error.original_error
+        )
+        masked = super().anonymise_error(error)
+        masked.extensions = {"code": "INTERNAL", "requestId": request_id}
+        return masked
+
+
+def log_errors(errors: list[GraphQLError], execution_context: ExecutionContext | None) -> None:
+    """Expected errors are the client's business: keep them out of the error log."""
+    for error in errors:
+        if is_expected(error):
+            log.debug("client error: %s", error.message)

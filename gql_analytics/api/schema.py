@@ -1,0 +1,37 @@
+"""The schema: types, error coding, and the DateTime scalar."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.types import ExecutionContext
+
+from gql_analytics.api.errors import CodedErrors, log_errors
+from gql_analytics.api.mutation import Mutation
+from gql_analytics.api.query import Query
+from gql_analytics.api.scalars import DateTime
+from gql_analytics.api.subscription import Subscription
+
+
+class Schema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # Unexpected errors are logged (with a request id) where they are masked.
+        log_errors(errors, execution_context)
+
+
+def build_schema() -> Schema:
+    return Schema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        scalar_overrides={datetime: DateTime},
+        extensions=[CodedErrors],
+    )
+
+
+def export_sdl() -> str:
+    return build_schema().as_str() + "\n"

@@ -1,0 +1,323 @@
+"""Output types, each built from domain values by ``from_domain``."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from gql_analytics.api import cursors
+from gql_analytics.domain import records
+from gql_analytics.domain.stats import BucketStats
+from gql_analytics.domain.timerange import Interval as DomainInterval
+from gql_analytics.errors import InvalidRecord
+from gql_analytics.ports import TaskSummary, UserTaskCounts
+from gql_analytics.service import CountSeries, DashboardSummary, MetricResult, MetricSummary
+
+
+@strawberry.enum(description="Width of the buckets a series is drawn in.")
+class Interval(enum.Enum):
+    MINUTE = "MINUTE"
+    FIVE_MINUTES = "FIVE_MINUTES"
+    FIFTEEN_MINUTES = "FIFTEEN_MINUTES"
+    HOUR = "HOUR"
+    DAY = "DAY"
+    WEEK = "WEEK"
+
+    def to_domain(self) -> DomainInterval:
+        return DomainInterval[self.value]
+
+
+@strawberry.type(description="A batch item that was refused; nothing of it was stored.")
+class ItemError:
+    index: int
+    field: str | None
+    code: str
+    message: str
+
+    @classmethod
+    def from_domain(cls, index: int, error: InvalidRecord) -> ItemError:
+        return cls(index=index, field=error.field, code=error.code, message=error.message)
+
+
+@strawberry.type
+class TrackResult:
+    accepted: int
+    ids: list[str]
+    errors: list[ItemError]
+
+
+@strawberry.type
+class Event:
+    id: strawberry.ID
+    name: str
+    user_id: str | None
+    occurred_at: datetime
+    received_at: datetime
+    source: str | None
+    properties: JSON
+
+    @classmethod
+    def from_domain(cls, event: records.Event) -> Event:
+        return cls(
+            id=strawberry.ID(event.id),
+            name=event.name,
+            user_id=event.user_id,
+            occurred_at=event.occurred_at,
+            received_at=event.received_at,
+            source=event.source,
+            properties=dict(event.properties),
+        )
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class EventEdge:
+    cursor: str
+    node: Event
+
+
+@strawberry.type
+class EventConnection:
+    edges: list[EventEdge]
+    page_info: PageInfo
+    total_count: int
+
+    @classmethod
+    def from_domain(cls, events: list[records.Event], has_next: bool, total: int) -> EventConnection:
+        edges = [
+            EventEdge(cursor=cursors.event_cursor(e.occurred_at, e.id), node=Event.from_domain(e))
+            for e in events
+        ]
+        return cls(
+            edges=edges,
+            page_info=PageInfo(has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None),
+            total_count=total,
+        )
+
+
+@strawberry.type
+class CountPoint:
+    bucket: datetime
+    count: int
+
+
+@strawberry.type
+class EventSeries:
+    name: str
+    total: int
+    points: list[CountPoint]
+
+    @classmethod
+    def from_domain(cls, series: CountSeries) -> EventSeries:
+        return cls(
+            name=series.name,
+            total=series.total,
+            points=[CountPoint(bucket=b, count=n) for b, n in series.points],
+        )
+
+
+@strawberry.type
+class TopEvent:
+    name: str
+    count: int
+
+
+@strawberry.type
+class ActiveUsers:
+    total: int
+    points: list[CountPoint]
+
+
+def _stats_fields(stats: BucketStats) -> dict[str, Any]:
+    p50, p90, p95, p99 = stats.percentiles()
+    return {
+        "count": stats.count,
+        "sum": stats.total,
+        "avg": stats.mean,
+        "min": stats.minimum,
+        "max": stats.maximum,
+        "p50": p50,
+        "p90": p90,
+        "p95": p95,
+        "p99": p99,
+    }
+
+
+@strawberry.type
+class MetricBucket:
+    bucket: datetime
+    count: int
+    sum: float
+    avg: float | None
+    min: float | None
+    max: float | None
+    p50: float | None
+    p90: float | None
+    p95: float | None
+    p99: float | None
+
+    @classmethod
+    def from_domain(cls, bucket: datetime, stats: BucketStats) -> MetricBucket:
+        return cls(bucket=bucket, **_stats_fields(stats))
+
+
+@strawberry.type
+class MetricGroup:
+    tag_value: str
+    count: int
+    sum: float
+    avg: float | None
+    min: float | None
+    max: float | None
+    p50: float | None
+    p90: float | None
+    p95: float | None
+    p99: float | None
+
+    @classmethod
+    def from_domain(cls, tag_value: str, stats: BucketStats) -> MetricGroup:
+        return cls(tag_value=tag_value, **_stats_fields(stats))
+
+
+@strawberry.type
+class MetricAggregation:
+    name: str
+    count: int
+    sum: float
+    avg: float | None
+    min: float | None
+    max: float | None
+    stddev: float | None
+    p50: float | None
+    p90: float | None
+    p95: float | None
+    p99: float | None
+    points: list[MetricBucket]
+    groups: list[MetricGroup]
+
+    @classmethod
+    def from_domain(cls, result: MetricResult) -> MetricAggregation:
+        return cls(
+            name=result.name,
+            stddev=result.overall.stddev,
+            points=[MetricBucket.from_domain(b, s) for b, s in result.points],
+            groups=[MetricGroup.from_domain(v, s) for v, s in result.groups],
+            **_stats_fields(result.overall),
+        )
+
+
+@strawberry.type
+class MetricInfo:
+    name: str
+    count: int
+    last_seen: datetime | None
+
+    @classmethod
+    def from_domain(cls, summary: MetricSummary) -> MetricInfo:
+        return cls(name=summary.name, count=summary.count, last_seen=summary.last_seen)
+
+
+@strawberry.type
+class UserTasks:
+    user_id: str
+    created: int
+    completed: int
+    open: int
+    avg_completion_seconds: float | None
+
+    @classmethod
+    def from_domain(cls, counts: UserTaskCounts) -> UserTasks:
+        return cls(
+            user_id=counts.user_id,
+            created=counts.created,
+            completed=counts.completed,
+            open=counts.open,
+            avg_completion_seconds=counts.avg_completion_seconds,
+        )
+
+
+@strawberry.type
+class UserTasksEdge:
+    cursor: str
+    node: UserTasks
+
+
+@strawberry.type
+class UserTasksConnection:
+    edges: list[UserTasksEdge]
+    page_info: PageInfo
+    total_count: int
+
+    @classmethod
+    def from_domain(
+        cls, users: list[UserTaskCounts], has_next: bool, total: int
+    ) -> UserTasksConnection:
+        edges = [
+            UserTasksEdge(cursor=cursors.user_cursor(u.user_id), node=UserTasks.from_domain(u))
+            for u in users
+        ]
+        return cls(
+            edges=edges,
+            page_info=PageInfo(has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None),
+            total_count=total,
+        )
+
+
+@strawberry.type
+class TaskStats:
+    created: int
+    completed: int
+    open: int
+    avg_completion_seconds: float | None
+    p50_completion_seconds: float | None
+    p95_completion_seconds: float | None
+
+    @classmethod
+    def from_domain(cls, summary: TaskSummary) -> TaskStats:
+        return cls(
+            created=summary.created,
+            completed=summary.completed,
+            open=summary.created - summary.completed,
+            avg_completion_seconds=summary.avg_completion_seconds,
+            p50_completion_seconds=summary.p50_completion_seconds,
+            p95_completion_seconds=summary.p95_completion_seconds,
+        )
+
+
+@strawberry.type
+class Dashboard:
+    total_events: int
+    total_metric_points: int
+    unique_event_names: int
+    unique_metric_names: int
+    event_names: list[str]
+    metric_names: list[str]
+    generated_at: datetime
+
+    @classmethod
+    def from_domain(cls, summary: DashboardSummary) -> Dashboard:
+        return cls(
+            total_events=summary.total_events,
+            total_metric_points=summary.total_metric_points,
+            unique_event_names=len(summary.event_names),
+            unique_metric_names=len(summary.metric_names),
+            event_names=summary.event_names,
+            metric_names=summary.metric_names,
+            generated_at=summary.generated_at,
+        )
+
+
+@strawberry.type
+class EventCountUpdate:
+    name: str
+    count: int
+    at: datetime

@@ -1,0 +1,123 @@
+"""A realistic synthetic workload, sent through the public GraphQL API of a running gateway.
+
+Users sign up, log in, view pages and search; a few buy. API latency has a long tail (log-normal
+with rare slow requests) per endpoint and region; tasks are created and most are completed hours
+later. Everything is spread over the last ``days`` days, with a daily rhythm.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from gql_analytics.api.scalars import serialize_datetime
+
+BATCH = 1000
+EVENT_WEIGHTS = {
+    "page_view": 50,
+    "login": 10,
+    "search": 15,
+    "button_click": 20,
+    "purchase": 2,
+    "user_signup": 1,
+}
+ENDPOINTS = ("/api/tasks", "/api/users", "/api/search", "/api/checkout")
+REGIONS = ("eu-west", "us-east", "ap-south")
+
+TRACK_EVENTS = """mutation($inputs: [EventInput!]!) { trackEvents(inputs: $inputs) { accepted errors { index message } } }"""
+RECORD_METRICS = """mutation($inputs: [MetricInput!]!) { recordMetrics(inputs: $inputs) { accepted errors { index message } } }"""
+
+
+def _moment(rng: random.Random, now: datetime, days: int) -> datetime:
+    """A time in the last ``days`` days, busier in the (UTC) afternoon than at night."""
+    while True:
+        offset = rng.uniform(0, days * 86400)
+        moment = now - timedelta(seconds=offset)
+        if rng.random() < 0.35 + 0.65 * math.sin(math.pi * moment.hour / 24) ** 2:
+            return moment
+
+
+def events(rng: random.Random, now: datetime, users: int, days: int) -> Iterator[dict[str, Any]]:
+    names = list(EVENT_WEIGHTS)
+    weights = list(EVENT_WEIGHTS.values())
+    for _ in range(users * days * 8):
+        yield {
+            "name": rng.choices(names, weights)[0],
+            "userId": f"user-{rng.randrange(users):04d}",
+            "occurredAt": serialize_datetime(_moment(rng, now, days)),
+            "properties": {"plan": rng.choice(("free", "pro", "team"))},
+            "source": "demo",
+        }
+    for task in range(users * days // 2):
+        user = f"user-{rng.randrange(users):04d}"
+        created = _moment(rng, now, days)
+        yield {
+            "name": "task_created",
+            "userId": user,
+            "occurredAt": serialize_datetime(created),
+            "properties": {"task_id": f"task-{task}", "status": "open"},
+            "source": "demo",
+        }
+        done = created + timedelta(seconds=rng.lognormvariate(math.log(4 * 3600), 1.0))
+        if done < now and rng.random() < 0.8:
+            yield {
+                "name": "task_completed",
+                "userId": user,
+                "occurredAt": serialize_datetime(done),
+                "properties": {"task_id": f"task-{task}"},
+                "source": "demo",
+            }
+
+
+def metrics(rng: random.Random, now: datetime, users: int, days: int) -> Iterator[dict[str, Any]]:
+    for _ in range(users * days * 8):
+        slow = rng.random() < 0.02
+        latency = rng.lognormvariate(math.log(120), 0.35) * (rng.uniform(5, 20) if slow else 1)
+        yield {
+            "name": "api_response_time",
+            "value": round(latency, 2),
+            "tags": {"endpoint": rng.choice(ENDPOINTS), "region": rng.choice(REGIONS)},
+            "occurredAt": serialize_datetime(_moment(rng, now, days)),
+        }
+
+
+def _send(client: httpx.Client, url: str, query: str, items: list[dict[str, Any]]) -> int:
+    response = client.post(url, json={"query": query, "variables": {"inputs": items}})
+    response.raise_for_status()
+    body = response.json()
+    if body.get("errors"):
+        raise RuntimeError(body["errors"][0]["message"])
+    result = next(iter(body["data"].values()))
+    return int(result["accepted"])
+
+
+def send_demo(url: str, *, users: int = 200, days: int = 30, seed: int = 7) -> int:
+    rng = random.Random(seed)
+    now = datetime.now(UTC)
+    sent = {"events": 0, "metric points": 0}
+    try:
+        with httpx.Client(timeout=60) as client:
+            for label, query, items in (
+                ("events", TRACK_EVENTS, events(rng, now, users, days)),
+                ("metric points", RECORD_METRICS, metrics(rng, now, users, days)),
+            ):
+                batch: list[dict[str, Any]] = []
+                for item in items:
+                    batch.append(item)
+                    if len(batch) == BATCH:
+                        sent[label] += _send(client, url, query, batch)
+                        batch = []
+                if batch:
+                    sent[label] += _send(client, url, query, batch)
+                print(f"sent {sent[label]} {label}", file=sys.stderr)
+    except (httpx.HTTPError, RuntimeError) as error:
+        print(f"demo: could not send to {url}: {error} (is `make run` serving?)", file=sys.stderr)
+        return 1
+    print(f"done: open {url.removesuffix('/graphql')}/graphql in a browser", file=sys.stderr)
+    return 0

@@ -1,0 +1,81 @@
+"""Mergeable bucket statistics: what one rollup bucket holds, and what is read back from many."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from gql_analytics.domain import sketch
+
+PERCENTILES = (0.5, 0.9, 0.95, 0.99)
+
+
+@dataclass(frozen=True, slots=True)
+class BucketStats:
+    """count, sum, min, max, sum of squares and histogram bins of the values in a bucket.
+
+    Every field merges by addition (min/max by min/max), so a range's statistics are the merge of
+    its buckets' statistics, whatever order or grouping they are merged in.
+    """
+
+    count: int = 0
+    total: float = 0.0
+    low: float = math.inf
+    high: float = -math.inf
+    sum_squares: float = 0.0
+    bins: Mapping[int, int] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, values: Iterable[float]) -> BucketStats:
+        collected = list(values)
+        if not collected:
+            return cls()
+        return cls(
+            count=len(collected),
+            total=math.fsum(collected),
+            low=min(collected),
+            high=max(collected),
+            sum_squares=math.fsum(v * v for v in collected),
+            bins=sketch.histogram(collected),
+        )
+
+    def merge(self, other: BucketStats) -> BucketStats:
+        return BucketStats(
+            count=self.count + other.count,
+            total=self.total + other.total,
+            low=min(self.low, other.low),
+            high=max(self.high, other.high),
+            sum_squares=self.sum_squares + other.sum_squares,
+            bins=sketch.merge_bins(self.bins, other.bins),
+        )
+
+    @property
+    def mean(self) -> float | None:
+        return self.total / self.count if self.count else None
+
+    @property
+    def stddev(self) -> float | None:
+        """Population standard deviation."""
+        if not self.count:
+            return None
+        mean = self.total / self.count
+        return math.sqrt(max(self.sum_squares / self.count - mean * mean, 0.0))
+
+    @property
+    def minimum(self) -> float | None:
+        return self.low if self.count else None
+
+    @property
+    def maximum(self) -> float | None:
+        return self.high if self.count else None
+
+    def percentiles(self, qs: Iterable[float] = PERCENTILES) -> list[float | None]:
+        return sketch.quantiles(self.bins, qs, low=self.low, high=self.high)
+
+
+def merge_all(many: Iterable[BucketStats]) -> BucketStats:
+    merged = BucketStats()
+    for stats in many:
+        merged = merged.merge(stats)
+    return merged

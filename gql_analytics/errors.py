@@ -1,0 +1,49 @@
+"""The one error base of the gateway, and what each error means to a client.
+
+    GatewayError                    code INTERNAL (never shown with details)
+    ├── InvalidInput                code BAD_USER_INPUT: the request can be fixed by the caller
+    │   ├── InvalidRecord           one record failed validation; carries the field it names
+    │   ├── InvalidRange            a time range or interval that cannot be answered
+    │   └── InvalidCursor           a pagination cursor that this server did not issue
+    └── StoreUnavailable            code STORE_UNAVAILABLE: retriable, the store did not answer
+
+The GraphQL layer maps an error to ``extensions.code`` through ``code``; ``retriable`` tells a
+caller (or the ingest pipeline) whether trying again can succeed.
+"""
+
+from __future__ import annotations
+
+
+class GatewayError(Exception):
+    code = "INTERNAL"
+    retriable = False
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class InvalidInput(GatewayError):
+    code = "BAD_USER_INPUT"
+
+
+class InvalidRecord(InvalidInput):
+    """A record that cannot be stored; ``field`` names the offending field (camelCase)."""
+
+    def __init__(self, field: str, message: str, *, reason: str = "INVALID") -> None:
+        super().__init__(f"{field}: {message}", field=field)
+        self.reason = reason
+
+
+class InvalidRange(InvalidInput):
+    pass
+
+
+class InvalidCursor(InvalidInput):
+    pass
+
+
+class StoreUnavailable(GatewayError):
+    code = "STORE_UNAVAILABLE"
+    retriable = True

@@ -1,0 +1,155 @@
+"""The ports: what the service needs from a store and from a live bus.
+
+Every ``Store`` adapter passes the one contract suite in ``tests/contract/``; every ``LiveBus``
+adapter delivers each published change to every subscriber of its tenant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from gql_analytics.domain.records import ApplyResult, Batch, Event
+from gql_analytics.domain.rollup import SeriesKey
+from gql_analytics.domain.stats import BucketStats
+from gql_analytics.domain.timerange import Interval, TimeRange
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesInfo:
+    key: SeriesKey
+    id: int
+    count: int
+    last_seen: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class EventQuery:
+    """Which raw events to list: every given condition must hold."""
+
+    tenant: str
+    names: tuple[str, ...] | None = None
+    user_id: str | None = None
+    time_range: TimeRange | None = None
+    properties: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class EventCursor:
+    """Position in the newest-first order of events: (occurred_at, id) descending."""
+
+    occurred_at: datetime
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class UserTaskCounts:
+    user_id: str
+    created: int
+    completed: int
+    avg_completion_seconds: float | None
+
+    @property
+    def open(self) -> int:
+        return self.created - self.completed
+
+
+@dataclass(frozen=True, slots=True)
+class TaskSummary:
+    created: int
+    completed: int
+    avg_completion_seconds: float | None
+    p50_completion_seconds: float | None
+    p95_completion_seconds: float | None
+
+
+class Store(Protocol):
+    """Raw records, rollups, task state and source positions of every tenant.
+
+    ``apply`` is all or nothing: the batch's new raw records, their rollup deltas and the batch's
+    source positions are committed together, and a record whose (tenant, id) is already stored
+    is neither stored nor counted again. Reads see every committed batch.
+    """
+
+    async def apply(self, batch: Batch) -> ApplyResult: ...
+
+    async def positions(self, source: str) -> dict[int, int]:
+        """Next offset per partition of ``source``, as committed with the batches."""
+        ...
+
+    async def series(
+        self, tenant: str, kind: str, names: Sequence[str] | None = None
+    ) -> list[SeriesInfo]: ...
+
+    async def rollup_stats(
+        self,
+        groups: Mapping[int, str],
+        time_range: TimeRange,
+        interval: Interval | None,
+        *,
+        with_bins: bool,
+    ) -> dict[tuple[str, datetime], BucketStats]:
+        """Bucket statistics over a minute-aligned range, merged per (group label, output bucket
+        start), where ``groups`` maps each series id to read onto its label. With
+        ``interval=None`` there is one bucket per label, keyed by the range start. Buckets without
+        data are absent; bins are read only ``with_bins``."""
+        ...
+
+    async def active_users(
+        self, tenant: str, time_range: TimeRange, interval: Interval
+    ) -> tuple[int, dict[datetime, int]]:
+        """Distinct users over the minute-aligned range, and per output bucket."""
+        ...
+
+    async def events(
+        self, query: EventQuery, first: int, after: EventCursor | None
+    ) -> tuple[list[Event], bool]:
+        """Up to ``first`` events newest first, after the cursor; and whether more follow."""
+        ...
+
+    async def count_events(self, query: EventQuery) -> int: ...
+
+    async def event(self, tenant: str, event_id: str) -> Event | None: ...
+
+    async def tasks_per_user(
+        self, tenant: str, time_range: TimeRange, first: int, after_user: str | None
+    ) -> tuple[list[UserTaskCounts], bool, int]:
+        """Per user (ordered by user id), the tasks created in the range; whether more users
+        follow; and how many users there are in all."""
+        ...
+
+    async def task_summary(
+        self, tenant: str, time_range: TimeRange, user_id: str | None
+    ) -> TaskSummary: ...
+
+    async def purge_raw(self, before: datetime) -> int:
+        """Delete raw records that occurred before ``before``; rollups stay."""
+        ...
+
+    async def ping(self) -> None:
+        """Return when the store answers; raise ``StoreUnavailable`` otherwise."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What one committed batch changed, as the live bus carries it."""
+
+    tenant: str
+    event_names: frozenset[str]
+    metric_names: frozenset[str]
+    events: tuple[Event, ...] = ()
+
+
+class LiveBus(Protocol):
+    """Fan-out of committed changes to the subscriptions of a tenant."""
+
+    async def publish(self, change: Change) -> None: ...
+
+    def subscribe(self, tenant: str) -> AbstractAsyncContextManager[AsyncIterator[Change]]: ...
+

@@ -1,0 +1,270 @@
+"""The service layer: what resolvers call. It speaks domain types and owns no I/O of its own."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from gql_analytics.domain.normalize import Origin
+from gql_analytics.domain.records import Event, Record
+from gql_analytics.domain.rollup import EVENT, METRIC
+from gql_analytics.domain.stats import BucketStats
+from gql_analytics.domain.timerange import Interval, TimeRange
+from gql_analytics.domain.validation import Limits
+from gql_analytics.errors import InvalidInput, InvalidRecord
+from gql_analytics.pipeline import IngestPipeline
+from gql_analytics.ports import (
+    EventCursor,
+    EventQuery,
+    SeriesInfo,
+    Store,
+    TaskSummary,
+    UserTaskCounts,
+)
+
+MAX_BATCH = 1000
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Draft(Protocol):
+    """An input not yet validated: it builds its record, or raises ``InvalidRecord``."""
+
+    def build(self, origin: Origin) -> Record: ...
+
+
+@dataclass(frozen=True, slots=True)
+class TrackOutcome:
+    ids: list[str]
+    errors: list[tuple[int, InvalidRecord]]
+
+
+@dataclass(frozen=True, slots=True)
+class CountSeries:
+    name: str
+    total: int
+    points: list[tuple[datetime, int]]
+
+
+@dataclass(frozen=True, slots=True)
+class MetricResult:
+    name: str
+    overall: BucketStats
+    points: list[tuple[datetime, BucketStats]]
+    groups: list[tuple[str, BucketStats]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSummary:
+    name: str
+    count: int
+    last_seen: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class DashboardSummary:
+    total_events: int
+    total_metric_points: int
+    event_names: list[str]
+    metric_names: list[str]
+    generated_at: datetime
+
+
+class AnalyticsService:
+    def __init__(
+        self,
+        store: Store,
+        pipeline: IngestPipeline,
+        *,
+        retention: timedelta | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.store = store
+        self.pipeline = pipeline
+        self.retention = retention
+        self.clock = clock
+
+    # -- ingest ---------------------------------------------------------------------------------
+
+    async def track(self, tenant: str, drafts: Sequence[Draft]) -> TrackOutcome:
+        """Validate every draft; store the valid ones in one go; report the others by index."""
+        if len(drafts) > MAX_BATCH:
+            raise InvalidInput(
+                f"inputs: at most {MAX_BATCH} items per batch, got {len(drafts)}", field="inputs"
+            )
+        origin = Origin(tenant=tenant, limits=Limits(self.clock(), self.retention), source="api")
+        records: list[Record] = []
+        errors: list[tuple[int, InvalidRecord]] = []
+        for index, draft in enumerate(drafts):
+            try:
+                records.append(draft.build(origin))
+            except InvalidRecord as error:
+                errors.append((index, error))
+        await self.pipeline.submit(records)
+        return TrackOutcome([record.id for record in records], errors)
+
+    async def track_one(self, tenant: str, draft: Draft) -> TrackOutcome:
+        outcome = await self.track(tenant, [draft])
+        if outcome.errors:
+            raise outcome.errors[0][1]
+        return outcome
+
+    # -- time -----------------------------------------------------------------------------------
+
+    def time_range(
+        self, start: datetime | None = None, end: datetime | None = None, last: str | None = None
+    ) -> TimeRange:
+        return TimeRange.resolve(start=start, end=end, last=last, now=self.clock())
+
+    # -- events ---------------------------------------------------------------------------------
+
+    async def event_counts(
+        self,
+        tenant: str,
+        names: Sequence[str] | None,
+        time_range: TimeRange,
+        interval: Interval,
+    ) -> list[CountSeries]:
+        window = time_range.to_minutes()
+        buckets = window.buckets(interval)
+        known = await self.store.series(tenant, EVENT, names)
+        stats = await self.store.rollup_stats(
+            {s.id: s.key.name for s in known}, window, interval, with_bins=False
+        )
+        wanted = list(dict.fromkeys(names)) if names is not None else sorted(s.key.name for s in known)
+        series = []
+        for name in wanted:
+            points = [(b, stats[(name, b)].count if (name, b) in stats else 0) for b in buckets]
+            series.append(CountSeries(name, sum(n for _, n in points), points))
+        return series
+
+    async def event_count(self, tenant: str, name: str, time_range: TimeRange) -> int:
+        known = await self.store.series(tenant, EVENT, [name])
+        stats = await self.store.rollup_stats(
+            {s.id: name for s in known}, time_range.to_minutes(), None, with_bins=False
+        )
+        return sum(s.count for s in stats.values())
+
+    async def top_events(self, tenant: str, time_range: TimeRange, limit: int) -> list[tuple[str, int]]:
+        if not 1 <= limit <= 500:
+            raise InvalidInput("limit: must be between 1 and 500", field="limit")
+        known = await self.store.series(tenant, EVENT)
+        stats = await self.store.rollup_stats(
+            {s.id: s.key.name for s in known}, time_range.to_minutes(), None, with_bins=False
+        )
+        totals = sorted(((label, s.count) for (label, _), s in stats.items()), key=lambda t: (-t[1], t[0]))
+        return totals[:limit]
+
+    async def active_users(
+        self, tenant: str, time_range: TimeRange, interval: Interval
+    ) -> tuple[int, list[tuple[datetime, int]]]:
+        window = time_range.to_minutes()
+        buckets = window.buckets(interval)
+        total, per_bucket = await self.store.active_users(tenant, window, interval)
+        return total, [(b, per_bucket.get(b, 0)) for b in buckets]
+
+    async def events(
+        self, query: EventQuery, first: int, after: EventCursor | None
+    ) -> tuple[list[Event], bool, int]:
+        if not 0 <= first <= 500:
+            raise InvalidInput("first: must be between 0 and 500", field="first")
+        page, has_next = await self.store.events(query, first, after)
+        return page, has_next, await self.store.count_events(query)
+
+    async def event(self, tenant: str, event_id: str) -> Event | None:
+        return await self.store.event(tenant, event_id)
+
+    # -- metrics --------------------------------------------------------------------------------
+
+    async def metric(
+        self,
+        tenant: str,
+        name: str,
+        time_range: TimeRange,
+        interval: Interval,
+        tags: Mapping[str, Any] | None = None,
+        group_by_tag: str | None = None,
+    ) -> MetricResult:
+        window = time_range.to_minutes()
+        buckets = window.buckets(interval)
+        chosen = _matching(await self.store.series(tenant, METRIC, [name]), tags or {})
+        whole = {s.id: "" for s in chosen}
+        points = await self.store.rollup_stats(whole, window, interval, with_bins=True)
+        overall = await self.store.rollup_stats(whole, window, None, with_bins=True)
+        groups: list[tuple[str, BucketStats]] = []
+        if group_by_tag is not None:
+            labels = {s.id: dict(s.key.tags)[group_by_tag] for s in chosen if group_by_tag in dict(s.key.tags)}
+            by_label = await self.store.rollup_stats(labels, window, None, with_bins=True)
+            groups = sorted(((label, stats) for (label, _), stats in by_label.items()))
+        return MetricResult(
+            name=name,
+            overall=overall.get(("", window.start), BucketStats()),
+            points=[(b, points.get(("", b), BucketStats())) for b in buckets],
+            groups=groups,
+        )
+
+    async def metrics(self, tenant: str) -> list[MetricSummary]:
+        summaries: dict[str, MetricSummary] = {}
+        for info in await self.store.series(tenant, METRIC):
+            known = summaries.get(info.key.name)
+            summaries[info.key.name] = MetricSummary(
+                info.key.name,
+                info.count + (known.count if known else 0),
+                _latest(info.last_seen, known.last_seen if known else None),
+            )
+        return list(summaries.values())
+
+    # -- tasks ----------------------------------------------------------------------------------
+
+    async def tasks_per_user(
+        self, tenant: str, time_range: TimeRange, first: int, after_user: str | None
+    ) -> tuple[list[UserTaskCounts], bool, int]:
+        if not 0 <= first <= 500:
+            raise InvalidInput("first: must be between 0 and 500", field="first")
+        return await self.store.tasks_per_user(tenant, time_range, first, after_user)
+
+    async def task_stats(
+        self, tenant: str, time_range: TimeRange, user_id: str | None
+    ) -> TaskSummary:
+        return await self.store.task_summary(tenant, time_range, user_id)
+
+    # -- overview -------------------------------------------------------------------------------
+
+    async def dashboard(self, tenant: str) -> DashboardSummary:
+        events = await self.store.series(tenant, EVENT)
+        metrics = await self.store.series(tenant, METRIC)
+        return DashboardSummary(
+            total_events=sum(s.count for s in events),
+            total_metric_points=sum(s.count for s in metrics),
+            event_names=sorted({s.key.name for s in events}),
+            metric_names=sorted({s.key.name for s in metrics}),
+            generated_at=self.clock(),
+        )
+
+
+def _matching(series: list[SeriesInfo], tags: Mapping[str, Any]) -> list[SeriesInfo]:
+    if not tags:
+        return series
+    return [s for s in series if all(dict(s.key.tags).get(k) == v for k, v in tags.items())]
+
+
+def _latest(a: datetime | None, b: datetime | None) -> datetime | None:
+    return max((m for m in (a, b) if m is not None), default=None)
+
+
+def matches(query: EventQuery, event: Event) -> bool:
+    """Whether an event meets every condition of a query (for live streams)."""
+    return (
+        event.tenant == query.tenant
+        and (query.names is None or event.name in query.names)
+        and (query.user_id is None or event.user_id == query.user_id)
+        and (
+            query.time_range is None
+            or query.time_range.start <= event.occurred_at < query.time_range.end
+        )
+        and all(event.properties.get(k) == v for k, v in query.properties.items())
+    )

@@ -1,0 +1,154 @@
+"""Tables of the DuckDB store. Timestamps are naive UTC; rollup levels are in seconds."""
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    tenant VARCHAR NOT NULL,
+    id VARCHAR NOT NULL,
+    name VARCHAR NOT NULL,
+    user_id VARCHAR,
+    occurred_at TIMESTAMP NOT NULL,
+    received_at TIMESTAMP NOT NULL,
+    source VARCHAR,
+    properties JSON NOT NULL,
+    PRIMARY KEY (tenant, id)
+);
+CREATE TABLE IF NOT EXISTS metric_points (
+    tenant VARCHAR NOT NULL,
+    id VARCHAR NOT NULL,
+    name VARCHAR NOT NULL,
+    value DOUBLE NOT NULL,
+    tags JSON NOT NULL,
+    occurred_at TIMESTAMP NOT NULL,
+    received_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (tenant, id)
+);
+CREATE TABLE IF NOT EXISTS series (
+    series_id BIGINT PRIMARY KEY,
+    tenant VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL,
+    name VARCHAR NOT NULL,
+    tags JSON NOT NULL,
+    count BIGINT NOT NULL,
+    last_seen TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS rollups (
+    series_id BIGINT NOT NULL,
+    level_seconds INTEGER NOT NULL,
+    bucket_start TIMESTAMP NOT NULL,
+    count BIGINT NOT NULL,
+    total DOUBLE NOT NULL,
+    low DOUBLE,
+    high DOUBLE,
+    sum_squares DOUBLE NOT NULL,
+    PRIMARY KEY (series_id, level_seconds, bucket_start)
+);
+CREATE TABLE IF NOT EXISTS rollup_bins (
+    series_id BIGINT NOT NULL,
+    level_seconds INTEGER NOT NULL,
+    bucket_start TIMESTAMP NOT NULL,
+    bin INTEGER NOT NULL,
+    n BIGINT NOT NULL,
+    PRIMARY KEY (series_id, level_seconds, bucket_start, bin)
+);
+CREATE TABLE IF NOT EXISTS presence (
+    tenant VARCHAR NOT NULL,
+    level_seconds INTEGER NOT NULL,
+    bucket_start TIMESTAMP NOT NULL,
+    user_id VARCHAR NOT NULL,
+    PRIMARY KEY (tenant, level_seconds, bucket_start, user_id)
+);
+CREATE TABLE IF NOT EXISTS tasks (
+    tenant VARCHAR NOT NULL,
+    task_id VARCHAR NOT NULL,
+    user_id VARCHAR,
+    created_at TIMESTAMP,
+    completed_at TIMESTAMP,
+    status VARCHAR,
+    status_at TIMESTAMP,
+    PRIMARY KEY (tenant, task_id)
+);
+CREATE TABLE IF NOT EXISTS source_positions (
+    source VARCHAR NOT NULL,
+    partition INTEGER NOT NULL,
+    next_offset BIGINT NOT NULL,
+    PRIMARY KEY (source, partition)
+);
+"""
+
+INSERT_EVENTS = """
+INSERT INTO events
+SELECT * FROM (SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]),
+    unnest(?::VARCHAR[]), unnest(?::TIMESTAMP[]), unnest(?::TIMESTAMP[]), unnest(?::VARCHAR[]),
+    unnest(?::VARCHAR[])::JSON)
+ON CONFLICT DO NOTHING
+RETURNING tenant, id
+"""
+
+INSERT_METRIC_POINTS = """
+INSERT INTO metric_points
+SELECT * FROM (SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]),
+    unnest(?::DOUBLE[]), unnest(?::VARCHAR[])::JSON, unnest(?::TIMESTAMP[]),
+    unnest(?::TIMESTAMP[]))
+ON CONFLICT DO NOTHING
+RETURNING tenant, id
+"""
+
+UPSERT_SERIES = """
+INSERT INTO series
+SELECT * FROM (SELECT unnest(?::BIGINT[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]),
+    unnest(?::VARCHAR[]), unnest(?::VARCHAR[])::JSON, unnest(?::BIGINT[]), unnest(?::TIMESTAMP[]))
+ON CONFLICT DO UPDATE SET
+    count = series.count + excluded.count,
+    last_seen = greatest(series.last_seen, excluded.last_seen)
+"""
+
+UPSERT_ROLLUPS = """
+INSERT INTO rollups
+SELECT * FROM (SELECT unnest(?::BIGINT[]), unnest(?::INTEGER[]), unnest(?::TIMESTAMP[]),
+    unnest(?::BIGINT[]), unnest(?::DOUBLE[]), unnest(?::DOUBLE[]), unnest(?::DOUBLE[]),
+    unnest(?::DOUBLE[]))
+ON CONFLICT DO UPDATE SET
+    count = rollups.count + excluded.count,
+    total = rollups.total + excluded.total,
+    low = least(rollups.low, excluded.low),
+    high = greatest(rollups.high, excluded.high),
+    sum_squares = rollups.sum_squares + excluded.sum_squares
+"""
+
+UPSERT_BINS = """
+INSERT INTO rollup_bins
+SELECT * FROM (SELECT unnest(?::BIGINT[]), unnest(?::INTEGER[]), unnest(?::TIMESTAMP[]),
+    unnest(?::INTEGER[]), unnest(?::BIGINT[]))
+ON CONFLICT DO UPDATE SET n = rollup_bins.n + excluded.n
+"""
+
+INSERT_PRESENCE = """
+INSERT INTO presence
+SELECT * FROM (SELECT unnest(?::VARCHAR[]), unnest(?::INTEGER[]), unnest(?::TIMESTAMP[]),
+    unnest(?::VARCHAR[]))
+ON CONFLICT DO NOTHING
+"""
+
+# Mirrors TaskDelta.merge: earliest creation and completion win, the latest status wins, and the
+# creator owns the task.
+UPSERT_TASKS = """
+INSERT INTO tasks
+SELECT * FROM (SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]),
+    unnest(?::TIMESTAMP[]), unnest(?::TIMESTAMP[]), unnest(?::VARCHAR[]), unnest(?::TIMESTAMP[]))
+ON CONFLICT DO UPDATE SET
+    user_id = CASE WHEN excluded.created_at IS NOT NULL AND excluded.user_id IS NOT NULL
+        THEN excluded.user_id ELSE coalesce(tasks.user_id, excluded.user_id) END,
+    created_at = least(tasks.created_at, excluded.created_at),
+    completed_at = least(tasks.completed_at, excluded.completed_at),
+    status = CASE WHEN excluded.status_at IS NOT NULL
+        AND (tasks.status_at IS NULL OR excluded.status_at >= tasks.status_at)
+        THEN excluded.status ELSE tasks.status END,
+    status_at = greatest(tasks.status_at, excluded.status_at)
+"""
+
+UPSERT_POSITIONS = """
+INSERT INTO source_positions
+SELECT * FROM (SELECT unnest(?::VARCHAR[]), unnest(?::INTEGER[]), unnest(?::BIGINT[]))
+ON CONFLICT DO UPDATE SET
+    next_offset = greatest(source_positions.next_offset, excluded.next_offset)
+"""
