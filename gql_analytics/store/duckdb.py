@@ -416,7 +416,11 @@ class DuckDBStore:
 
     # -- read side: tasks -----------------------------------------------------------------------
 
-    _SECONDS = "greatest(date_diff('microsecond', created_at, completed_at) / 1e6, 0)"
+    # NULL for open tasks (DuckDB's greatest() would turn NULL into 0).
+    _SECONDS = (
+        "CASE WHEN completed_at IS NOT NULL "
+        "THEN greatest(date_diff('microsecond', created_at, completed_at) / 1e6, 0) END"
+    )
 
     async def tasks_per_user(
         self, tenant: str, time_range: TimeRange, first: int, after_user: str | None

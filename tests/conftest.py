@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+
+# The contract suite lives outside test_*.py modules so adapters can share it; keep its asserts rich.
+pytest.register_assert_rewrite("tests.contract.store_contract", "tests.support")
+
+from gql_analytics.app import create_app
+from gql_analytics.settings import Settings
+from gql_analytics.store.duckdb import DuckDBStore
+from tests.support import Clock, GraphQLClient, ServerThread
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def server(clock: Clock) -> Iterator[ServerThread]:
+    """A real uvicorn server over an in-memory DuckDB store, on a free loopback port."""
+    settings = Settings(store_url="duckdb:///:memory:", live_throttle_ms=20)
+    app = create_app(settings, store=DuckDBStore(), clock=clock)
+    with ServerThread(app) as running:
+        yield running
+
+
+@pytest.fixture
+async def client(server: ServerThread) -> AsyncIterator[GraphQLClient]:
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as http:
+        yield GraphQLClient(http)

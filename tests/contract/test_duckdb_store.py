@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from gql_analytics.domain.records import Batch
+from gql_analytics.errors import StoreUnavailable
+from gql_analytics.ports import EventQuery, Store
+from gql_analytics.store import open_store
+from gql_analytics.store.duckdb import DuckDBStore
+from tests.contract.store_contract import StoreContract, event
+
+
+class TestDuckDBInMemory(StoreContract):
+    @pytest.fixture
+    async def store(self) -> AsyncIterator[Store]:
+        store = DuckDBStore()
+        yield store
+        await store.close()
+
+
+class TestDuckDBFile(StoreContract):
+    @pytest.fixture
+    async def store(self, tmp_path: Path) -> AsyncIterator[Store]:
+        store = open_store(f"duckdb:///{tmp_path}/nested/analytics.duckdb")
+        yield store
+        await store.close()
+
+
+async def test_records_survive_reopening_the_file(tmp_path: Path) -> None:
+    url = f"duckdb:///{tmp_path}/a.duckdb"
+    store = open_store(url)
+    await store.apply(Batch([event("1", 1)]))
+    await store.close()
+    reopened = open_store(url)
+    duplicate = await reopened.apply(Batch([event("1", 1)]))
+    assert duplicate.duplicates == 1
+    assert await reopened.count_events(EventQuery("default")) == 1
+    await reopened.close()
+
+
+async def test_a_failing_batch_leaves_nothing_behind(monkeypatch: pytest.MonkeyPatch) -> None:
+    store = DuckDBStore()
+
+    def explode(*args: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(DuckDBStore, "_write_rollup", staticmethod(explode))
+    with pytest.raises(RuntimeError):
+        await store.apply(Batch([event("1", 1)]))
+    monkeypatch.undo()
+    assert await store.count_events(EventQuery("default")) == 0
+    assert (await store.apply(Batch([event("1", 1)]))).duplicates == 0
+    await store.close()
+
+
+async def test_a_closed_store_is_unavailable() -> None:
+    store = DuckDBStore()
+    await store.close()
+    with pytest.raises(StoreUnavailable):
+        await store.ping()

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gql_analytics.domain.records import Event, MetricPoint, Record
+from gql_analytics.domain.rollup import BucketKey, SeriesKey, rollup
+from gql_analytics.domain.stats import BucketStats
+from gql_analytics.domain.timerange import HOUR, MINUTE
+
+T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+records = st.one_of(
+    st.builds(
+        lambda minute, name, user: Event(
+            f"e{minute}{name}{user}", name, "default", T0 + timedelta(minutes=minute), T0, user
+        ),
+        st.integers(0, 180),
+        st.sampled_from(["login", "signup"]),
+        st.sampled_from([None, "u1", "u2"]),
+    ),
+    st.builds(
+        lambda minute, value, region: MetricPoint(
+            "m", "latency", value, "default", T0 + timedelta(minutes=minute), T0, {"region": region}
+        ),
+        st.integers(0, 180),
+        st.floats(0.1, 5000),
+        st.sampled_from(["eu", "us"]),
+    ),
+)
+
+
+@given(st.lists(records, max_size=40), st.lists(records, max_size=40))
+def test_rollup_of_two_batches_merges_to_the_rollup_of_both(a: list[Record], b: list[Record]) -> None:
+    first, second, both = rollup(a), rollup(b), rollup(a + b)
+    keys = set(first.buckets) | set(second.buckets)
+    assert keys == set(both.buckets)
+    for key in keys:
+        merged = first.buckets.get(key, BucketStats()).merge(second.buckets.get(key, BucketStats()))
+        assert merged.count == both.buckets[key].count
+        assert merged.bins == both.buckets[key].bins
+    assert first.presence | second.presence == both.presence
+
+
+def test_each_record_counts_once_per_level() -> None:
+    event = Event("e1", "login", "default", T0 + timedelta(minutes=61, seconds=5), T0, "u1")
+    deltas = rollup([event])
+    series_id = SeriesKey.of(event).id
+    assert deltas.buckets == {
+        BucketKey(series_id, MINUTE, T0 + timedelta(minutes=61)): BucketStats(count=1),
+        BucketKey(series_id, HOUR, T0 + timedelta(hours=1)): BucketStats(count=1),
+    }
+
+
+def test_series_ids_are_stable_and_ignore_tag_order() -> None:
+    a = MetricPoint("1", "m", 1.0, "t", T0, T0, {"a": "1", "b": "2"})
+    b = MetricPoint("2", "m", 2.0, "t", T0, T0, {"b": "2", "a": "1"})
+    assert SeriesKey.of(a).id == SeriesKey.of(b).id
+    assert SeriesKey.of(a).id != SeriesKey.of(MetricPoint("3", "m", 1.0, "other", T0, T0, {"a": "1", "b": "2"})).id

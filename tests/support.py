@@ -1,0 +1,102 @@
+"""Test helpers: a settable clock, a real uvicorn server on a free loopback port, a GraphQL client."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+import httpx
+import uvicorn
+from starlette.applications import Starlette
+
+T = TypeVar("T")
+DEADLINE = 10.0
+NOW = datetime(2026, 11, 20, 12, 0, 30, tzinfo=UTC)
+
+
+class Clock:
+    """The gateway's idea of now, moved by the tests (never by sleeping)."""
+
+    def __init__(self, now: datetime = NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, by: timedelta) -> None:
+        self.now += by
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+class ServerThread:
+    """uvicorn serving an app on 127.0.0.1 and a free port, in a thread of its own."""
+
+    def __init__(self, app: Starlette) -> None:
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=0, lifespan="on", log_level="warning", ws="websockets-sansio"
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, name="uvicorn", daemon=True)
+
+    def __enter__(self) -> ServerThread:
+        self.thread.start()
+        wait_until(lambda: self.server.started, "uvicorn did not start")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(DEADLINE)
+
+    @property
+    def base_url(self) -> str:
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}"
+
+    @property
+    def ws_url(self) -> str:
+        return self.base_url.replace("http://", "ws://") + "/graphql"
+
+
+def wait_until(condition: Callable[[], bool], message: str, deadline: float = DEADLINE) -> None:
+    """Poll a condition until it holds or the deadline passes (a condition, not a sleep)."""
+    end = time.monotonic() + deadline
+    while not condition():
+        if time.monotonic() > end:
+            raise AssertionError(message)
+        time.sleep(0.01)
+
+
+async def within(awaitable: Awaitable[T], deadline: float = DEADLINE) -> T:
+    return await asyncio.wait_for(awaitable, deadline)
+
+
+class GraphQLClient:
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
+
+    async def post(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        response = await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}
+        )
+        assert response.status_code < 500, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def data(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        body = await self.post(query, variables)
+        assert "errors" not in body, body["errors"]
+        data: dict[str, Any] = body["data"]
+        return data
+
+    async def error(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        body = await self.post(query, variables)
+        assert body.get("errors"), body
+        error: dict[str, Any] = body["errors"][0]
+        return error
