@@ -3,7 +3,7 @@
     GatewayError subclasses     -> their own code (BAD_USER_INPUT, STORE_UNAVAILABLE, ...)
     parse errors                -> GRAPHQL_PARSE_FAILED
     validation errors           -> GRAPHQL_VALIDATION_FAILED (unknown fields, wrong types)
-    coercion of argument values -> BAD_USER_INPUT
+    values a scalar cannot read -> BAD_USER_INPUT (literals and variables alike)
     anything else               -> INTERNAL, masked, logged with its stack and a request id
 """
 
@@ -25,14 +25,14 @@ def _code(error: GraphQLError) -> str | None:
     original = error.original_error
     if isinstance(original, GatewayError):
         return original.code
+    if error.path is not None:
+        return None  # raised while executing a resolver: not the client's doing
     if original is None:
         if error.message.startswith("Syntax Error"):
             return "GRAPHQL_PARSE_FAILED"
-        if error.path is None:
-            return "GRAPHQL_VALIDATION_FAILED"
-    if isinstance(original, ValueError | TypeError) and error.path is None:
-        return "BAD_USER_INPUT"
-    return None
+        return "GRAPHQL_VALIDATION_FAILED"
+    # Before execution: a value that its scalar could not read (a literal or a variable).
+    return "BAD_USER_INPUT"
 
 
 def is_expected(error: GraphQLError) -> bool:

@@ -28,12 +28,12 @@ from gql_analytics.api.types import (
 class Query:
     @strawberry.field(description="Raw events, newest first.")
     async def events(
-        self, info: Info, filter: EventFilter | None = None, first: int = 50, after: str | None = None
+        self, info: Info, filter: EventFilter | None = None, first: int | None = 50, after: str | None = None
     ) -> EventConnection:
         ctx = info.context
         query = (filter or EventFilter()).to_query(ctx.tenant, ctx.service)
         cursor = cursors.parse_event_cursor(after) if after is not None else None
-        return EventConnection.from_domain(*await ctx.service.events(query, first, cursor))
+        return EventConnection.from_domain(*await ctx.service.events(query, 50 if first is None else first, cursor))
 
     @strawberry.field
     async def event(self, info: Info, id: strawberry.ID) -> Event | None:
@@ -46,29 +46,31 @@ class Query:
         info: Info,
         names: list[str] | None = None,
         range: TimeRange | None = None,
-        interval: Interval = Interval.HOUR,
+        interval: Interval | None = Interval.HOUR,
     ) -> list[EventSeries]:
         ctx = info.context
         series = await ctx.service.event_counts(
-            ctx.tenant, names, resolve_range(range, ctx.service), interval.to_domain()
+            ctx.tenant, names, resolve_range(range, ctx.service), Interval.or_default(interval, Interval.HOUR)
         )
         return [EventSeries.from_domain(s) for s in series]
 
     @strawberry.field
     async def top_events(
-        self, info: Info, range: TimeRange | None = None, limit: int = 10
+        self, info: Info, range: TimeRange | None = None, limit: int | None = 10
     ) -> list[TopEvent]:
         ctx = info.context
-        top = await ctx.service.top_events(ctx.tenant, resolve_range(range, ctx.service), limit)
+        top = await ctx.service.top_events(
+            ctx.tenant, resolve_range(range, ctx.service), 10 if limit is None else limit
+        )
         return [TopEvent(name=name, count=count) for name, count in top]
 
     @strawberry.field(description="Distinct users with at least one event, overall and per bucket.")
     async def active_users(
-        self, info: Info, range: TimeRange | None = None, interval: Interval = Interval.DAY
+        self, info: Info, range: TimeRange | None = None, interval: Interval | None = Interval.DAY
     ) -> ActiveUsers:
         ctx = info.context
         total, points = await ctx.service.active_users(
-            ctx.tenant, resolve_range(range, ctx.service), interval.to_domain()
+            ctx.tenant, resolve_range(range, ctx.service), Interval.or_default(interval, Interval.DAY)
         )
         return ActiveUsers(total=total, points=[CountPoint(bucket=b, count=n) for b, n in points])
 
@@ -78,7 +80,7 @@ class Query:
         info: Info,
         name: str,
         range: TimeRange | None = None,
-        interval: Interval = Interval.HOUR,
+        interval: Interval | None = Interval.HOUR,
         tags: JSON | None = None,
         group_by_tag: str | None = None,
     ) -> MetricAggregation:
@@ -87,7 +89,7 @@ class Query:
             ctx.tenant,
             name,
             resolve_range(range, ctx.service),
-            interval.to_domain(),
+            Interval.or_default(interval, Interval.HOUR),
             string_tags(tags),
             group_by_tag,
         )
@@ -99,12 +101,12 @@ class Query:
 
     @strawberry.field(description="Per user, the tasks created in the range; ordered by user id.")
     async def tasks_per_user(
-        self, info: Info, range: TimeRange | None = None, first: int = 50, after: str | None = None
+        self, info: Info, range: TimeRange | None = None, first: int | None = 50, after: str | None = None
     ) -> UserTasksConnection:
         ctx = info.context
         after_user = cursors.parse_user_cursor(after) if after is not None else None
         page = await ctx.service.tasks_per_user(
-            ctx.tenant, resolve_range(range, ctx.service), first, after_user
+            ctx.tenant, resolve_range(range, ctx.service), 50 if first is None else first, after_user
         )
         return UserTasksConnection.from_domain(*page)
 

@@ -49,7 +49,7 @@ class Subscription:
         name: str,
         range: TimeRange | None = None,
         tags: JSON | None = None,
-        interval: Interval = Interval.HOUR,
+        interval: Interval | None = Interval.HOUR,
     ) -> AsyncGenerator[MetricAggregation, None]:
         ctx = info.context
         validation.name(name)
@@ -59,7 +59,7 @@ class Subscription:
 
         async def aggregate() -> MetricResult:
             return await ctx.service.metric(
-                ctx.tenant, name, window.resolve(ctx.service), interval.to_domain(), tag_filter
+                ctx.tenant, name, window.resolve(ctx.service), Interval.or_default(interval, Interval.HOUR), tag_filter
             )
 
         async with ctx.bus.subscribe(ctx.tenant) as changes:

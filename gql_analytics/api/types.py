@@ -30,6 +30,11 @@ class Interval(enum.Enum):
     def to_domain(self) -> DomainInterval:
         return DomainInterval[self.value]
 
+    @staticmethod
+    def or_default(interval: Interval | None, default: Interval) -> DomainInterval:
+        """An explicit ``null`` means the argument's default."""
+        return (interval or default).to_domain()
+
 
 @strawberry.type(description="A batch item that was refused; nothing of it was stored.")
 class ItemError:

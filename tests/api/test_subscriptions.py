@@ -1,0 +1,124 @@
+"""Subscriptions over WebSocket, with both GraphQL-over-WebSocket protocols, on a real server."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.typing import Subprotocol
+
+from tests.support import NOW, GraphQLClient, ServerThread, iso, within
+
+TRANSPORT_WS = Subprotocol("graphql-transport-ws")
+LEGACY_WS = Subprotocol("graphql-ws")
+TRACK = "mutation($inputs: [EventInput!]!) { trackEvents(inputs: $inputs) { accepted } }"
+
+
+class Socket:
+    """A GraphQL-over-WebSocket client speaking either protocol."""
+
+    def __init__(self, connection: ClientConnection, protocol: Subprotocol) -> None:
+        self.connection = connection
+        self.legacy = protocol == LEGACY_WS
+
+    async def receive(self) -> dict[str, Any]:
+        while True:
+            message: dict[str, Any] = json.loads(await within(self.connection.recv()))
+            if message["type"] not in {"ka", "ping", "pong"}:
+                return message
+
+    async def subscribe(self, query: str, variables: dict[str, Any] | None = None, id: str = "1") -> None:
+        kind = "start" if self.legacy else "subscribe"
+        payload = {"query": query, "variables": variables or {}}
+        await self.connection.send(json.dumps({"id": id, "type": kind, "payload": payload}))
+
+    async def next_data(self) -> dict[str, Any]:
+        message = await self.receive()
+        assert message["type"] == ("data" if self.legacy else "next"), message
+        assert "errors" not in message["payload"], message
+        data: dict[str, Any] = message["payload"]["data"]
+        return data
+
+
+@asynccontextmanager
+async def socket(server: ServerThread, protocol: Subprotocol) -> AsyncIterator[Socket]:
+    async with connect(server.ws_url, subprotocols=[protocol]) as connection:
+        assert connection.subprotocol == protocol
+        client = Socket(connection, protocol)
+        await connection.send(json.dumps({"type": "connection_init", "payload": {}}))
+        assert (await client.receive())["type"] == "connection_ack"
+        yield client
+
+
+COUNT = 'subscription { eventCount(name: "user_signup", range: {last: "1h"}) { name count at } }'
+
+
+async def test_event_count_is_pushed_at_once_and_after_each_mutation(
+    server: ServerThread, client: GraphQLClient
+) -> None:
+    async with socket(server, TRANSPORT_WS) as ws:
+        await ws.subscribe(COUNT)
+        first = await ws.next_data()
+        assert first["eventCount"] == {"name": "user_signup", "count": 0, "at": iso(NOW)}
+        await client.data(TRACK, {"inputs": [{"name": "user_signup"}, {"name": "other"}]})
+        assert (await ws.next_data())["eventCount"]["count"] == 1
+        await client.data(TRACK, {"inputs": [{"name": "user_signup"}, {"name": "user_signup"}]})
+        assert (await ws.next_data())["eventCount"]["count"] == 3
+
+
+async def test_the_legacy_graphql_ws_protocol_works_too(server: ServerThread, client: GraphQLClient) -> None:
+    async with socket(server, LEGACY_WS) as ws:
+        await ws.subscribe(COUNT)
+        assert (await ws.next_data())["eventCount"]["count"] == 0
+        await client.data(TRACK, {"inputs": [{"name": "user_signup"}]})
+        assert (await ws.next_data())["eventCount"]["count"] == 1
+
+
+async def test_an_unrelated_event_pushes_nothing(server: ServerThread, client: GraphQLClient) -> None:
+    async with socket(server, TRANSPORT_WS) as ws:
+        await ws.subscribe(COUNT)
+        assert (await ws.next_data())["eventCount"]["count"] == 0
+        await client.data(TRACK, {"inputs": [{"name": "other"}]})
+        await client.data(TRACK, {"inputs": [{"name": "user_signup"}]})
+        # Had "other" caused a message, it would carry count 0 and arrive first.
+        assert (await ws.next_data())["eventCount"]["count"] == 1
+
+
+async def test_metric_updates_push_the_new_aggregate(server: ServerThread, client: GraphQLClient) -> None:
+    async with socket(server, TRANSPORT_WS) as ws:
+        await ws.subscribe('subscription { metricUpdates(name: "latency", tags: {region: "eu"}) { count max p50 } }')
+        assert (await ws.next_data())["metricUpdates"] == {"count": 0, "max": None, "p50": None}
+        await client.data(
+            "mutation($i: [MetricInput!]!) { recordMetrics(inputs: $i) { accepted } }",
+            {"i": [{"name": "latency", "value": 120.0, "tags": {"region": "eu"}},
+                   {"name": "latency", "value": 900.0, "tags": {"region": "us"}}]},
+        )
+        assert (await ws.next_data())["metricUpdates"] == {"count": 1, "max": 120.0, "p50": 120.0}
+
+
+async def test_event_stream_delivers_matching_events(server: ServerThread, client: GraphQLClient) -> None:
+    async with socket(server, TRANSPORT_WS) as ws:
+        await ws.subscribe('subscription { eventStream(filter: {names: ["purchase"], userId: "u1"}) { id name userId occurredAt } }')
+        # The subscription is live once the server has it; a count subscription on the same
+        # socket answering proves the first one was registered before it.
+        await ws.subscribe(COUNT, id="2")
+        await ws.next_data()
+        when = NOW - timedelta(minutes=1)
+        await client.data(TRACK, {"inputs": [
+            {"name": "purchase", "userId": "u2", "id": "no"},
+            {"name": "purchase", "userId": "u1", "id": "yes", "occurredAt": iso(when)},
+        ]})
+        assert (await ws.next_data())["eventStream"] == {"id": "yes", "name": "purchase", "userId": "u1", "occurredAt": iso(when)}
+
+
+async def test_a_bad_subscription_gets_a_coded_error(server: ServerThread) -> None:
+    async with socket(server, TRANSPORT_WS) as ws:
+        await ws.subscribe('subscription { eventCount(name: "bad name") { count } }')
+        message = await ws.receive()
+        assert message["type"] in {"error", "next"}
+        errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
+        assert errors[0]["extensions"]["code"] == "BAD_USER_INPUT"
