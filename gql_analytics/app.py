@@ -37,7 +37,9 @@ class GraphQLApp(GraphQL[Context, None]):
         self._bus = bus
         self._settings = settings
 
-    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
         return Context(
             service=self._service,
             bus=self._bus,

@@ -31,7 +31,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if arguments.command == "demo":
         from gql_analytics.demo import send_demo
 
-        return send_demo(arguments.url, users=arguments.users, days=arguments.days, seed=arguments.seed)
+        return send_demo(
+            arguments.url, users=arguments.users, days=arguments.days, seed=arguments.seed
+        )
     return _serve(settings_module.from_arguments(arguments))
 
 

@@ -22,7 +22,9 @@ log = logging.getLogger(__name__)
 @dataclass
 class _Pending:
     records: Sequence[Record]
-    done: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+    done: asyncio.Future[None] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
 
 
 def changes_of(result: ApplyResult) -> list[Change]:

@@ -135,7 +135,9 @@ class AnalyticsService:
         stats = await self.store.rollup_stats(
             {s.id: s.key.name for s in known}, window, interval, with_bins=False
         )
-        wanted = list(dict.fromkeys(names)) if names is not None else sorted(s.key.name for s in known)
+        wanted = (
+            list(dict.fromkeys(names)) if names is not None else sorted(s.key.name for s in known)
+        )
         series = []
         for name in wanted:
             points = [(b, stats[(name, b)].count if (name, b) in stats else 0) for b in buckets]
@@ -149,14 +151,18 @@ class AnalyticsService:
         )
         return sum(s.count for s in stats.values())
 
-    async def top_events(self, tenant: str, time_range: TimeRange, limit: int) -> list[tuple[str, int]]:
+    async def top_events(
+        self, tenant: str, time_range: TimeRange, limit: int
+    ) -> list[tuple[str, int]]:
         if not 1 <= limit <= 500:
             raise InvalidInput("limit: must be between 1 and 500", field="limit")
         known = await self.store.series(tenant, EVENT)
         stats = await self.store.rollup_stats(
             {s.id: s.key.name for s in known}, time_range.to_minutes(), None, with_bins=False
         )
-        totals = sorted(((label, s.count) for (label, _), s in stats.items()), key=lambda t: (-t[1], t[0]))
+        totals = sorted(
+            ((label, s.count) for (label, _), s in stats.items()), key=lambda t: (-t[1], t[0])
+        )
         return totals[:limit]
 
     async def active_users(
@@ -197,7 +203,11 @@ class AnalyticsService:
         overall = await self.store.rollup_stats(whole, window, None, with_bins=True)
         groups: list[tuple[str, BucketStats]] = []
         if group_by_tag is not None:
-            labels = {s.id: dict(s.key.tags)[group_by_tag] for s in chosen if group_by_tag in dict(s.key.tags)}
+            labels = {
+                s.id: dict(s.key.tags)[group_by_tag]
+                for s in chosen
+                if group_by_tag in dict(s.key.tags)
+            }
             by_label = await self.store.rollup_stats(labels, window, None, with_bins=True)
             groups = sorted(((label, stats) for (label, _), stats in by_label.items()))
         return MetricResult(

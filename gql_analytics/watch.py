@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -20,7 +20,7 @@ async def watch(
     *,
     throttle: timedelta,
     next_tick: Callable[[], float | None] = lambda: None,
-) -> AsyncIterator[T]:
+) -> AsyncGenerator[T, None]:
     """Yield ``compute()`` at once, then again each time its value differs from the last one sent.
 
     It is recomputed when a relevant change arrives or ``next_tick()`` seconds pass (a sliding

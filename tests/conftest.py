@@ -5,9 +5,6 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 
-# The contract suite lives outside test_*.py modules so adapters can share it; keep its asserts rich.
-pytest.register_assert_rewrite("tests.contract.store_contract", "tests.support")
-
 from gql_analytics.app import create_app
 from gql_analytics.settings import Settings
 from gql_analytics.store.duckdb import DuckDBStore

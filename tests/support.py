@@ -40,7 +40,12 @@ class ServerThread:
 
     def __init__(self, app: Starlette) -> None:
         config = uvicorn.Config(
-            app, host="127.0.0.1", port=0, lifespan="on", log_level="warning", ws="websockets-sansio"
+            app,
+            host="127.0.0.1",
+            port=0,
+            lifespan="on",
+            log_level="warning",
+            ws="websockets-sansio",
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="uvicorn", daemon=True)

@@ -1,10 +1,10 @@
 """Every GraphQL error leaves with ``extensions.code``; unexpected ones leave with nothing else.
 
-    GatewayError subclasses     -> their own code (BAD_USER_INPUT, STORE_UNAVAILABLE, ...)
-    parse errors                -> GRAPHQL_PARSE_FAILED
-    validation errors           -> GRAPHQL_VALIDATION_FAILED (unknown fields, wrong types)
-    values a scalar cannot read -> BAD_USER_INPUT (literals and variables alike)
-    anything else               -> INTERNAL, masked, logged with its stack and a request id
+GatewayError subclasses     -> their own code (BAD_USER_INPUT, STORE_UNAVAILABLE, ...)
+parse errors                -> GRAPHQL_PARSE_FAILED
+validation errors           -> GRAPHQL_VALIDATION_FAILED (unknown fields, wrong types)
+values a scalar cannot read -> BAD_USER_INPUT (literals and variables alike)
+anything else               -> INTERNAL, masked, logged with its stack and a request id
 """
 
 from __future__ import annotations
@@ -53,7 +53,11 @@ class CodedErrors(MaskErrors):
             if isinstance(error.original_error, GatewayError) and error.original_error.field:
                 extensions["field"] = error.original_error.field
             return GraphQLError(
-                error.message, error.nodes, error.source, error.positions, error.path,
+                error.message,
+                error.nodes,
+                error.source,
+                error.positions,
+                error.path,
                 extensions=extensions,
             )
         request_id = uuid.uuid4().hex

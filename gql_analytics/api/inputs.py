@@ -16,7 +16,9 @@ from gql_analytics.ports import EventQuery
 from gql_analytics.service import AnalyticsService
 
 
-@strawberry.input(description="A time range: from/to, or last (\"15m\", \"24h\", \"7d\"). Default: last 24h.")
+@strawberry.input(
+    description='A time range: from/to, or last ("15m", "24h", "7d"). Default: last 24h.'
+)
 class TimeRange:
     from_: datetime | None = strawberry.field(name="from", default=None)
     to: datetime | None = None

@@ -28,12 +28,18 @@ from gql_analytics.api.types import (
 class Query:
     @strawberry.field(description="Raw events, newest first.")
     async def events(
-        self, info: Info, filter: EventFilter | None = None, first: int | None = 50, after: str | None = None
+        self,
+        info: Info,
+        filter: EventFilter | None = None,
+        first: int | None = 50,
+        after: str | None = None,
     ) -> EventConnection:
         ctx = info.context
         query = (filter or EventFilter()).to_query(ctx.tenant, ctx.service)
         cursor = cursors.parse_event_cursor(after) if after is not None else None
-        return EventConnection.from_domain(*await ctx.service.events(query, 50 if first is None else first, cursor))
+        return EventConnection.from_domain(
+            *await ctx.service.events(query, 50 if first is None else first, cursor)
+        )
 
     @strawberry.field
     async def event(self, info: Info, id: strawberry.ID) -> Event | None:
@@ -50,7 +56,10 @@ class Query:
     ) -> list[EventSeries]:
         ctx = info.context
         series = await ctx.service.event_counts(
-            ctx.tenant, names, resolve_range(range, ctx.service), Interval.or_default(interval, Interval.HOUR)
+            ctx.tenant,
+            names,
+            resolve_range(range, ctx.service),
+            Interval.or_default(interval, Interval.HOUR),
         )
         return [EventSeries.from_domain(s) for s in series]
 
@@ -70,11 +79,15 @@ class Query:
     ) -> ActiveUsers:
         ctx = info.context
         total, points = await ctx.service.active_users(
-            ctx.tenant, resolve_range(range, ctx.service), Interval.or_default(interval, Interval.DAY)
+            ctx.tenant,
+            resolve_range(range, ctx.service),
+            Interval.or_default(interval, Interval.DAY),
         )
         return ActiveUsers(total=total, points=[CountPoint(bucket=b, count=n) for b, n in points])
 
-    @strawberry.field(description="Aggregates of one metric, per bucket and optionally per tag value.")
+    @strawberry.field(
+        description="Aggregates of one metric, per bucket and optionally per tag value."
+    )
     async def metric(
         self,
         info: Info,
@@ -97,16 +110,26 @@ class Query:
 
     @strawberry.field
     async def metrics(self, info: Info) -> list[MetricInfo]:
-        return [MetricInfo.from_domain(m) for m in await info.context.service.metrics(info.context.tenant)]
+        return [
+            MetricInfo.from_domain(m)
+            for m in await info.context.service.metrics(info.context.tenant)
+        ]
 
     @strawberry.field(description="Per user, the tasks created in the range; ordered by user id.")
     async def tasks_per_user(
-        self, info: Info, range: TimeRange | None = None, first: int | None = 50, after: str | None = None
+        self,
+        info: Info,
+        range: TimeRange | None = None,
+        first: int | None = 50,
+        after: str | None = None,
     ) -> UserTasksConnection:
         ctx = info.context
         after_user = cursors.parse_user_cursor(after) if after is not None else None
         page = await ctx.service.tasks_per_user(
-            ctx.tenant, resolve_range(range, ctx.service), 50 if first is None else first, after_user
+            ctx.tenant,
+            resolve_range(range, ctx.service),
+            50 if first is None else first,
+            after_user,
         )
         return UserTasksConnection.from_domain(*page)
 

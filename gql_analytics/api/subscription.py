@@ -59,7 +59,11 @@ class Subscription:
 
         async def aggregate() -> MetricResult:
             return await ctx.service.metric(
-                ctx.tenant, name, window.resolve(ctx.service), Interval.or_default(interval, Interval.HOUR), tag_filter
+                ctx.tenant,
+                name,
+                window.resolve(ctx.service),
+                Interval.or_default(interval, Interval.HOUR),
+                tag_filter,
             )
 
         async with ctx.bus.subscribe(ctx.tenant) as changes:

@@ -74,7 +74,7 @@ class Event:
             occurred_at=event.occurred_at,
             received_at=event.received_at,
             source=event.source,
-            properties=dict(event.properties),
+            properties=JSON(dict(event.properties)),
         )
 
 
@@ -97,14 +97,18 @@ class EventConnection:
     total_count: int
 
     @classmethod
-    def from_domain(cls, events: list[records.Event], has_next: bool, total: int) -> EventConnection:
+    def from_domain(
+        cls, events: list[records.Event], has_next: bool, total: int
+    ) -> EventConnection:
         edges = [
             EventEdge(cursor=cursors.event_cursor(e.occurred_at, e.id), node=Event.from_domain(e))
             for e in events
         ]
         return cls(
             edges=edges,
-            page_info=PageInfo(has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None),
+            page_info=PageInfo(
+                has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None
+            ),
             total_count=total,
         )
 
@@ -272,7 +276,9 @@ class UserTasksConnection:
         ]
         return cls(
             edges=edges,
-            page_info=PageInfo(has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None),
+            page_info=PageInfo(
+                has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None
+            ),
             total_count=total,
         )
 

@@ -101,7 +101,9 @@ def rollup(records: Iterable[Record]) -> Rollup:
             else:
                 counts[bucket] += 1
                 if record.user_id is not None:
-                    presence.add(Presence(record.tenant, level, bucket.bucket_start, record.user_id))
+                    presence.add(
+                        Presence(record.tenant, level, bucket.bucket_start, record.user_id)
+                    )
         if isinstance(record, Event):
             events.append(record)
     buckets: dict[BucketKey, BucketStats] = {key: BucketStats(count=n) for key, n in counts.items()}

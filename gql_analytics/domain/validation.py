@@ -101,7 +101,8 @@ def tags(raw: object, field: str = "tags") -> dict[str, str]:
         name(key, f"{field}.{key}")
         if not isinstance(tag_value, str) or len(tag_value) > MAX_TEXT:
             raise InvalidRecord(
-                f"{field}.{key}", f"must be a string of at most {MAX_TEXT} characters",
+                f"{field}.{key}",
+                f"must be a string of at most {MAX_TEXT} characters",
                 reason="BAD_TAGS",
             )
         clean[key] = tag_value

@@ -147,7 +147,9 @@ class DuckDBStore:
                 if batch.positions:
                     connection.execute(
                         sql.UPSERT_POSITIONS,
-                        _columns(((p.source, p.partition, p.next_offset) for p in batch.positions), 3),
+                        _columns(
+                            ((p.source, p.partition, p.next_offset) for p in batch.positions), 3
+                        ),
                     )
                 connection.commit()
             except BaseException:
@@ -207,8 +209,8 @@ class DuckDBStore:
             )
             connection.execute(sql.UPSERT_SERIES, _columns(series_rows, 7))
         if deltas.buckets:
-            bucket_rows = []
-            bin_rows = []
+            bucket_rows: list[tuple[Any, ...]] = []
+            bin_rows: list[tuple[Any, ...]] = []
             for key, stats in deltas.buckets.items():
                 level = int(key.level.total_seconds())
                 start = _naive(key.bucket_start)
@@ -258,7 +260,7 @@ class DuckDBStore:
                 "SELECT partition, next_offset FROM source_positions WHERE source = ?", [source]
             )
         )
-        return {partition: offset for partition, offset in rows}
+        return dict(rows)
 
     async def purge_raw(self, before: datetime) -> int:
         def purge() -> int:
@@ -401,7 +403,9 @@ class DuckDBStore:
 
     async def count_events(self, query: EventQuery) -> int:
         where, params = self._event_where(query)
-        rows = await self._run(lambda: self._rows(f"SELECT count(*) FROM events WHERE {where}", params))
+        rows = await self._run(
+            lambda: self._rows(f"SELECT count(*) FROM events WHERE {where}", params)
+        )
         return int(rows[0][0])
 
     async def event(self, tenant: str, event_id: str) -> Event | None:
@@ -488,4 +492,3 @@ def _event(row: tuple[Any, ...]) -> Event:
         source=source,
         properties=json.loads(properties),
     )
-

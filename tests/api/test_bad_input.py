@@ -42,17 +42,30 @@ async def test_a_single_invalid_event_is_a_bad_user_input_naming_the_field(
 
 
 async def test_an_invalid_metric_value_is_refused(client: GraphQLClient) -> None:
-    error = await client.error('mutation { recordMetric(input: {name: "m", value: 1, tags: {a: 1}}) { accepted } }')
-    assert (error["extensions"]["code"], error["extensions"]["field"]) == ("BAD_USER_INPUT", "tags.a")
+    error = await client.error(
+        'mutation { recordMetric(input: {name: "m", value: 1, tags: {a: 1}}) { accepted } }'
+    )
+    assert (error["extensions"]["code"], error["extensions"]["field"]) == (
+        "BAD_USER_INPUT",
+        "tags.a",
+    )
 
 
-async def test_a_batch_stores_its_valid_items_and_reports_the_rest_by_index(client: GraphQLClient) -> None:
-    inputs = [{"name": "ok", "id": "1"}, {"name": "not ok"}, {"name": "ok", "id": "2"}, {"name": "ok", "properties": {"x": "y" * 40000}}]
+async def test_a_batch_stores_its_valid_items_and_reports_the_rest_by_index(
+    client: GraphQLClient,
+) -> None:
+    inputs = [
+        {"name": "ok", "id": "1"},
+        {"name": "not ok"},
+        {"name": "ok", "id": "2"},
+        {"name": "ok", "properties": {"x": "y" * 40000}},
+    ]
     result = (await client.data(TRACK, {"inputs": inputs}))["trackEvents"]
     assert result["accepted"] == 2
     assert result["ids"] == ["1", "2"]
     assert [(e["index"], e["field"], e["code"]) for e in result["errors"]] == [
-        (1, "name", "BAD_USER_INPUT"), (3, "properties", "BAD_USER_INPUT"),
+        (1, "name", "BAD_USER_INPUT"),
+        (3, "properties", "BAD_USER_INPUT"),
     ]
     assert await total_events(client) == 2
 
@@ -81,7 +94,10 @@ async def test_retried_mutation_with_the_same_id_counts_once(client: GraphQLClie
         ("{ events(first: 501) { totalCount } }", "BAD_USER_INPUT"),
         ("{ tasksPerUser(first: 501) { totalCount } }", "BAD_USER_INPUT"),
         ('{ topEvents(range: {last: "forever"}) { name } }', "BAD_USER_INPUT"),
-        ('{ topEvents(range: {from: "2026-11-20T10:00:00Z", to: "2026-11-20T09:00:00Z"}) { name } }', "BAD_USER_INPUT"),
+        (
+            '{ topEvents(range: {from: "2026-11-20T10:00:00Z", to: "2026-11-20T09:00:00Z"}) { name } }',
+            "BAD_USER_INPUT",
+        ),
         ('{ topEvents(range: {from: "yesterday"}) { name } }', "BAD_USER_INPUT"),
         ('{ eventCounts(range: {last: "90d"}, interval: MINUTE) { total } }', "BAD_USER_INPUT"),
         ('{ metric(name: "m", tags: {a: 1}) { count } }', "BAD_USER_INPUT"),
@@ -89,7 +105,9 @@ async def test_retried_mutation_with_the_same_id_counts_once(client: GraphQLClie
         ("{ eventCounts(interval: CENTURY) { total } }", "GRAPHQL_VALIDATION_FAILED"),
     ],
 )
-async def test_malformed_requests_get_coded_errors(client: GraphQLClient, query: str, code: str) -> None:
+async def test_malformed_requests_get_coded_errors(
+    client: GraphQLClient, query: str, code: str
+) -> None:
     error = await client.error(query)
     assert error["extensions"]["code"] == code
     assert "Traceback" not in error["message"]
@@ -102,13 +120,17 @@ async def test_variables_of_the_wrong_type_get_a_coded_error(client: GraphQLClie
 
 async def test_a_body_that_is_not_json_is_a_client_error(server: ServerThread) -> None:
     async with httpx.AsyncClient(base_url=server.base_url) as http:
-        response = await http.post("/graphql", content=b"{not json", headers={"content-type": "application/json"})
+        response = await http.post(
+            "/graphql", content=b"{not json", headers={"content-type": "application/json"}
+        )
     assert 400 <= response.status_code < 500
 
 
 async def test_mutations_over_get_are_refused(server: ServerThread) -> None:
     async with httpx.AsyncClient(base_url=server.base_url) as http:
-        response = await http.get("/graphql", params={"query": 'mutation { trackEvent(input: {name: "x"}) { accepted } }'})
+        response = await http.get(
+            "/graphql", params={"query": 'mutation { trackEvent(input: {name: "x"}) { accepted } }'}
+        )
     assert 400 <= response.status_code < 500
 
 

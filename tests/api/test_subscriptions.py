@@ -31,7 +31,9 @@ class Socket:
             if message["type"] not in {"ka", "ping", "pong"}:
                 return message
 
-    async def subscribe(self, query: str, variables: dict[str, Any] | None = None, id: str = "1") -> None:
+    async def subscribe(
+        self, query: str, variables: dict[str, Any] | None = None, id: str = "1"
+    ) -> None:
         kind = "start" if self.legacy else "subscribe"
         payload = {"query": query, "variables": variables or {}}
         await self.connection.send(json.dumps({"id": id, "type": kind, "payload": payload}))
@@ -70,7 +72,9 @@ async def test_event_count_is_pushed_at_once_and_after_each_mutation(
         assert (await ws.next_data())["eventCount"]["count"] == 3
 
 
-async def test_the_legacy_graphql_ws_protocol_works_too(server: ServerThread, client: GraphQLClient) -> None:
+async def test_the_legacy_graphql_ws_protocol_works_too(
+    server: ServerThread, client: GraphQLClient
+) -> None:
     async with socket(server, LEGACY_WS) as ws:
         await ws.subscribe(COUNT)
         assert (await ws.next_data())["eventCount"]["count"] == 0
@@ -78,7 +82,9 @@ async def test_the_legacy_graphql_ws_protocol_works_too(server: ServerThread, cl
         assert (await ws.next_data())["eventCount"]["count"] == 1
 
 
-async def test_an_unrelated_event_pushes_nothing(server: ServerThread, client: GraphQLClient) -> None:
+async def test_an_unrelated_event_pushes_nothing(
+    server: ServerThread, client: GraphQLClient
+) -> None:
     async with socket(server, TRANSPORT_WS) as ws:
         await ws.subscribe(COUNT)
         assert (await ws.next_data())["eventCount"]["count"] == 0
@@ -88,31 +94,53 @@ async def test_an_unrelated_event_pushes_nothing(server: ServerThread, client: G
         assert (await ws.next_data())["eventCount"]["count"] == 1
 
 
-async def test_metric_updates_push_the_new_aggregate(server: ServerThread, client: GraphQLClient) -> None:
+async def test_metric_updates_push_the_new_aggregate(
+    server: ServerThread, client: GraphQLClient
+) -> None:
     async with socket(server, TRANSPORT_WS) as ws:
-        await ws.subscribe('subscription { metricUpdates(name: "latency", tags: {region: "eu"}) { count max p50 } }')
+        await ws.subscribe(
+            'subscription { metricUpdates(name: "latency", tags: {region: "eu"}) { count max p50 } }'
+        )
         assert (await ws.next_data())["metricUpdates"] == {"count": 0, "max": None, "p50": None}
         await client.data(
             "mutation($i: [MetricInput!]!) { recordMetrics(inputs: $i) { accepted } }",
-            {"i": [{"name": "latency", "value": 120.0, "tags": {"region": "eu"}},
-                   {"name": "latency", "value": 900.0, "tags": {"region": "us"}}]},
+            {
+                "i": [
+                    {"name": "latency", "value": 120.0, "tags": {"region": "eu"}},
+                    {"name": "latency", "value": 900.0, "tags": {"region": "us"}},
+                ]
+            },
         )
         assert (await ws.next_data())["metricUpdates"] == {"count": 1, "max": 120.0, "p50": 120.0}
 
 
-async def test_event_stream_delivers_matching_events(server: ServerThread, client: GraphQLClient) -> None:
+async def test_event_stream_delivers_matching_events(
+    server: ServerThread, client: GraphQLClient
+) -> None:
     async with socket(server, TRANSPORT_WS) as ws:
-        await ws.subscribe('subscription { eventStream(filter: {names: ["purchase"], userId: "u1"}) { id name userId occurredAt } }')
+        await ws.subscribe(
+            'subscription { eventStream(filter: {names: ["purchase"], userId: "u1"}) { id name userId occurredAt } }'
+        )
         # The subscription is live once the server has it; a count subscription on the same
         # socket answering proves the first one was registered before it.
         await ws.subscribe(COUNT, id="2")
         await ws.next_data()
         when = NOW - timedelta(minutes=1)
-        await client.data(TRACK, {"inputs": [
-            {"name": "purchase", "userId": "u2", "id": "no"},
-            {"name": "purchase", "userId": "u1", "id": "yes", "occurredAt": iso(when)},
-        ]})
-        assert (await ws.next_data())["eventStream"] == {"id": "yes", "name": "purchase", "userId": "u1", "occurredAt": iso(when)}
+        await client.data(
+            TRACK,
+            {
+                "inputs": [
+                    {"name": "purchase", "userId": "u2", "id": "no"},
+                    {"name": "purchase", "userId": "u1", "id": "yes", "occurredAt": iso(when)},
+                ]
+            },
+        )
+        assert (await ws.next_data())["eventStream"] == {
+            "id": "yes",
+            "name": "purchase",
+            "userId": "u1",
+            "occurredAt": iso(when),
+        }
 
 
 async def test_a_bad_subscription_gets_a_coded_error(server: ServerThread) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -42,13 +41,16 @@ def point(id: str, minutes: float, value: float, name: str = "latency", **tags: 
 
 class StoreContract:
     @pytest.fixture
-    async def store(self) -> AsyncIterator[Store]:
-        raise NotImplementedError("an adapter's test class provides the store")
-        yield
+    def store(self) -> Store:
+        raise NotImplementedError("an adapter's test class overrides this fixture")
 
-    async def counts(self, store: Store, name: str, window: TimeRange, interval: Interval | None) -> dict[datetime, int]:
+    async def counts(
+        self, store: Store, name: str, window: TimeRange, interval: Interval | None
+    ) -> dict[datetime, int]:
         series = await store.series("default", EVENT, [name])
-        stats = await store.rollup_stats({s.id: name for s in series}, window, interval, with_bins=False)
+        stats = await store.rollup_stats(
+            {s.id: name for s in series}, window, interval, with_bins=False
+        )
         return {bucket: s.count for (_, bucket), s in sorted(stats.items())}
 
     async def test_duplicate_event_is_counted_once(self, store: Store) -> None:
@@ -62,13 +64,19 @@ class StoreContract:
         assert await store.count_events(EventQuery("default")) == 3
 
     async def test_counts_are_kept_per_minute_and_hour(self, store: Store) -> None:
-        await store.apply(Batch([event(str(i), m) for i, m in enumerate([0, 0.5, 59, 61, 125, 125.9])]))
+        await store.apply(
+            Batch([event(str(i), m) for i, m in enumerate([0, 0.5, 59, 61, 125, 125.9])])
+        )
         window = TimeRange(T0, T0 + timedelta(hours=3))
         assert await self.counts(store, "login", window, Interval.HOUR) == {
-            T0: 3, T0 + timedelta(hours=1): 1, T0 + timedelta(hours=2): 2,
+            T0: 3,
+            T0 + timedelta(hours=1): 1,
+            T0 + timedelta(hours=2): 2,
         }
         assert await self.counts(store, "login", window, Interval.MINUTE) == {
-            T0: 2, T0 + timedelta(minutes=59): 1, T0 + timedelta(minutes=61): 1,
+            T0: 2,
+            T0 + timedelta(minutes=59): 1,
+            T0 + timedelta(minutes=61): 1,
             T0 + timedelta(minutes=125): 2,
         }
 
@@ -76,9 +84,9 @@ class StoreContract:
         await store.apply(Batch([event(str(i), m) for i, m in enumerate([-1, 0, 30, 89, 90, 150])]))
         window = TimeRange(T0, T0 + timedelta(minutes=90))
         assert sum((await self.counts(store, "login", window, Interval.HOUR)).values()) == 3
-        assert await self.counts(store, "login", TimeRange(T0 + timedelta(minutes=30), T0 + timedelta(minutes=151)), None) == {
-            T0 + timedelta(minutes=30): 4
-        }
+        assert await self.counts(
+            store, "login", TimeRange(T0 + timedelta(minutes=30), T0 + timedelta(minutes=151)), None
+        ) == {T0 + timedelta(minutes=30): 4}
 
     async def test_metric_statistics_match_the_values(self, store: Store) -> None:
         values = [float(v) for v in range(1, 1001)]
@@ -93,16 +101,23 @@ class StoreContract:
             assert estimate == pytest.approx(exact, rel=0.01)
 
     async def test_series_are_split_by_tags_and_grouped_by_label(self, store: Store) -> None:
-        await store.apply(Batch([
-            point("1", 1, 10.0, region="eu"), point("2", 2, 30.0, region="eu"),
-            point("3", 3, 100.0, region="us"), point("4", 4, 7.0, name="other", region="us"),
-        ]))
+        await store.apply(
+            Batch(
+                [
+                    point("1", 1, 10.0, region="eu"),
+                    point("2", 2, 30.0, region="eu"),
+                    point("3", 3, 100.0, region="us"),
+                    point("4", 4, 7.0, name="other", region="us"),
+                ]
+            )
+        )
         series = await store.series("default", METRIC, ["latency"])
         assert sorted(dict(s.key.tags)["region"] for s in series) == ["eu", "us"]
         labels = {s.id: dict(s.key.tags)["region"] for s in series}
         stats = await store.rollup_stats(labels, DAY, None, with_bins=True)
         assert {label: (s.count, s.total) for (label, _), s in stats.items()} == {
-            "eu": (2, 40.0), "us": (1, 100.0),
+            "eu": (2, 40.0),
+            "us": (1, 100.0),
         }
         everything = await store.series("default", METRIC)
         assert sorted((s.key.name, s.key.tags, s.count) for s in everything) == [
@@ -113,11 +128,20 @@ class StoreContract:
         assert sum(s.count for s in everything) == 4
         assert max(s.last_seen for s in everything if s.last_seen) == T0 + timedelta(minutes=4)
 
-    async def test_active_users_are_distinct_per_bucket_and_over_the_range(self, store: Store) -> None:
-        await store.apply(Batch([
-            event("1", 1, user="a"), event("2", 2, user="a"), event("3", 70, user="a"),
-            event("4", 71, user="b"), event("5", 72, user=None),
-        ]))
+    async def test_active_users_are_distinct_per_bucket_and_over_the_range(
+        self, store: Store
+    ) -> None:
+        await store.apply(
+            Batch(
+                [
+                    event("1", 1, user="a"),
+                    event("2", 2, user="a"),
+                    event("3", 70, user="a"),
+                    event("4", 71, user="b"),
+                    event("5", 72, user=None),
+                ]
+            )
+        )
         total, per_hour = await store.active_users("default", DAY, Interval.HOUR)
         assert total == 2
         assert per_hour == {T0: 1, T0 + timedelta(hours=1): 2}
@@ -126,22 +150,32 @@ class StoreContract:
         await store.apply(Batch([event(f"e{i}", i) for i in range(5)]))
         query = EventQuery("default")
         page, more = await store.events(query, 2, None)
-        assert [e.id for e in page] == ["e4", "e3"] and more
+        assert [e.id for e in page] == ["e4", "e3"]
+        assert more
         last = page[-1]
         page, more = await store.events(query, 2, EventCursor(last.occurred_at, last.id))
-        assert [e.id for e in page] == ["e2", "e1"] and more
+        assert [e.id for e in page] == ["e2", "e1"]
+        assert more
         page, more = await store.events(query, 2, EventCursor(page[-1].occurred_at, page[-1].id))
-        assert [e.id for e in page] == ["e0"] and not more
+        assert [e.id for e in page] == ["e0"]
+        assert not more
 
     async def test_events_are_filtered_by_every_condition(self, store: Store) -> None:
-        await store.apply(Batch([
-            event("1", 1, name="purchase", user="a", plan="pro", amount=5),
-            event("2", 2, name="purchase", user="b", plan="free"),
-            event("3", 3, name="login", user="a", plan="pro"),
-            event("4", 300, name="purchase", user="a", plan="pro"),
-        ]))
+        await store.apply(
+            Batch(
+                [
+                    event("1", 1, name="purchase", user="a", plan="pro", amount=5),
+                    event("2", 2, name="purchase", user="b", plan="free"),
+                    event("3", 3, name="login", user="a", plan="pro"),
+                    event("4", 300, name="purchase", user="a", plan="pro"),
+                ]
+            )
+        )
         query = EventQuery(
-            "default", names=("purchase",), user_id="a", properties={"plan": "pro"},
+            "default",
+            names=("purchase",),
+            user_id="a",
+            properties={"plan": "pro"},
             time_range=TimeRange(T0, T0 + timedelta(hours=1)),
         )
         page, _ = await store.events(query, 10, None)
@@ -157,26 +191,48 @@ class StoreContract:
         assert await store.count_events(EventQuery("a")) == 1
         assert [s.key.tenant for s in await store.series("b", EVENT)] == ["b"]
 
-    async def test_task_completion_times_hold_whatever_the_arrival_order(self, store: Store) -> None:
-        completed = Event("c1", "task_completed", "default", T0 + timedelta(minutes=90), T0, "u1", None, {"task_id": "t1"})
+    async def test_task_completion_times_hold_whatever_the_arrival_order(
+        self, store: Store
+    ) -> None:
+        completed = Event(
+            "c1",
+            "task_completed",
+            "default",
+            T0 + timedelta(minutes=90),
+            T0,
+            "u1",
+            None,
+            {"task_id": "t1"},
+        )
         created = Event("c0", "task_created", "default", T0, T0, "u1", None, {"task_id": "t1"})
         other = Event("c2", "task_created", "default", T0, T0, "u2", None, {"taskId": "t2"})
         await store.apply(Batch([completed]))
         await store.apply(Batch([created, other]))
         users, more, total = await store.tasks_per_user("default", DAY, 10, None)
-        assert [(u.user_id, u.created, u.completed, u.open, u.avg_completion_seconds) for u in users] == [
-            ("u1", 1, 1, 0, 5400.0), ("u2", 1, 0, 1, None),
+        assert [
+            (u.user_id, u.created, u.completed, u.open, u.avg_completion_seconds) for u in users
+        ] == [
+            ("u1", 1, 1, 0, 5400.0),
+            ("u2", 1, 0, 1, None),
         ]
         assert (more, total) == (False, 2)
         users, more, total = await store.tasks_per_user("default", DAY, 1, "u1")
         assert [u.user_id for u in users] == ["u2"]
         summary = await store.task_summary("default", DAY, None)
-        assert (summary.created, summary.completed, summary.avg_completion_seconds) == (2, 1, 5400.0)
+        assert (summary.created, summary.completed, summary.avg_completion_seconds) == (
+            2,
+            1,
+            5400.0,
+        )
         assert summary.p50_completion_seconds == 5400.0
         assert (await store.task_summary("default", DAY, "u2")).completed == 0
 
-    async def test_positions_are_committed_with_the_batch_and_only_move_forward(self, store: Store) -> None:
-        await store.apply(Batch([event("1", 1)], [SourcePosition("topic", 0, 10), SourcePosition("topic", 1, 4)]))
+    async def test_positions_are_committed_with_the_batch_and_only_move_forward(
+        self, store: Store
+    ) -> None:
+        await store.apply(
+            Batch([event("1", 1)], [SourcePosition("topic", 0, 10), SourcePosition("topic", 1, 4)])
+        )
         await store.apply(Batch([], [SourcePosition("topic", 0, 7)]))
         assert await store.positions("topic") == {0: 10, 1: 4}
         assert await store.positions("elsewhere") == {}

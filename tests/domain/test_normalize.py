@@ -19,7 +19,9 @@ KAFKA = Origin(
 
 
 def test_flat_task_event_keeps_its_extra_keys_as_properties() -> None:
-    record = normalize({"event": "task_created", "user_id": "u1", "task_id": "t9", "prio": 2}, KAFKA)
+    record = normalize(
+        {"event": "task_created", "user_id": "u1", "task_id": "t9", "prio": 2}, KAFKA
+    )
     assert isinstance(record, Event)
     assert (record.name, record.user_id, record.task_id) == ("task_created", "u1", "t9")
     assert record.properties == {"task_id": "t9", "prio": 2}
@@ -59,7 +61,11 @@ def test_metric_shape_becomes_a_metric_point() -> None:
         {"metric_name": "api_response_time", "value": 125.5, "tags": {"endpoint": "/x"}}, KAFKA
     )
     assert isinstance(record, MetricPoint)
-    assert (record.name, record.value, dict(record.tags)) == ("api_response_time", 125.5, {"endpoint": "/x"})
+    assert (record.name, record.value, dict(record.tags)) == (
+        "api_response_time",
+        125.5,
+        {"endpoint": "/x"},
+    )
 
 
 @pytest.mark.parametrize("key", ["id", "event_id", "eventId"])

@@ -33,7 +33,9 @@ records = st.one_of(
 
 
 @given(st.lists(records, max_size=40), st.lists(records, max_size=40))
-def test_rollup_of_two_batches_merges_to_the_rollup_of_both(a: list[Record], b: list[Record]) -> None:
+def test_rollup_of_two_batches_merges_to_the_rollup_of_both(
+    a: list[Record], b: list[Record]
+) -> None:
     first, second, both = rollup(a), rollup(b), rollup(a + b)
     keys = set(first.buckets) | set(second.buckets)
     assert keys == set(both.buckets)
@@ -58,4 +60,7 @@ def test_series_ids_are_stable_and_ignore_tag_order() -> None:
     a = MetricPoint("1", "m", 1.0, "t", T0, T0, {"a": "1", "b": "2"})
     b = MetricPoint("2", "m", 2.0, "t", T0, T0, {"b": "2", "a": "1"})
     assert SeriesKey.of(a).id == SeriesKey.of(b).id
-    assert SeriesKey.of(a).id != SeriesKey.of(MetricPoint("3", "m", 1.0, "other", T0, T0, {"a": "1", "b": "2"})).id
+    assert (
+        SeriesKey.of(a).id
+        != SeriesKey.of(MetricPoint("3", "m", 1.0, "other", T0, T0, {"a": "1", "b": "2"})).id
+    )

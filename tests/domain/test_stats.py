@@ -32,7 +32,9 @@ def test_mean_and_stddev_match_the_statistics_module(sample: list[float]) -> Non
     # Sum-of-squares variance (what a mergeable bucket can keep) loses about sqrt(machine epsilon)
     # of the magnitude to cancellation; that is the bound the answer must meet.
     cancellation = 3e-8 * max(abs(v) for v in sample)
-    assert stats.stddev == pytest.approx(statistics.pstdev(sample), rel=1e-6, abs=cancellation + 1e-9)
+    assert stats.stddev == pytest.approx(
+        statistics.pstdev(sample), rel=1e-6, abs=cancellation + 1e-9
+    )
 
 
 def test_empty_stats_answer_none() -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -21,8 +22,12 @@ NOW = datetime(2026, 11, 20, 12, 0, 30, tzinfo=UTC)
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("15m", timedelta(minutes=15)), ("24h", timedelta(hours=24)), ("7d", timedelta(days=7)),
-     ("2w", timedelta(weeks=2))],
+    [
+        ("15m", timedelta(minutes=15)),
+        ("24h", timedelta(hours=24)),
+        ("7d", timedelta(days=7)),
+        ("2w", timedelta(weeks=2)),
+    ],
 )
 def test_last_accepts_minutes_hours_days_and_weeks(text: str, expected: timedelta) -> None:
     assert parse_last(text) == expected
@@ -36,7 +41,11 @@ def test_bad_last_strings_are_refused(text: str) -> None:
 
 def test_default_range_is_the_last_24_hours() -> None:
     resolved = TimeRange.resolve(now=NOW)
-    assert (resolved.start, resolved.end, resolved.sliding) == (NOW - timedelta(hours=24), NOW, True)
+    assert (resolved.start, resolved.end, resolved.sliding) == (
+        NOW - timedelta(hours=24),
+        NOW,
+        True,
+    )
 
 
 def test_range_with_from_after_to_is_refused() -> None:
@@ -68,13 +77,15 @@ minutes = st.integers(min_value=0, max_value=60 * 24 * 20)
 
 
 @given(minutes, st.integers(min_value=1, max_value=60 * 24 * 10), st.sampled_from(list(Interval)))
-def test_segments_cover_the_range_exactly_once(offset: int, length: int, interval: Interval) -> None:
+def test_segments_cover_the_range_exactly_once(
+    offset: int, length: int, interval: Interval
+) -> None:
     start = datetime(2026, 1, 1, tzinfo=UTC) + offset * MINUTE
     window = TimeRange(start, start + length * MINUTE)
     pieces = list(segments(window, interval))
     assert pieces[0].start == window.start
     assert pieces[-1].end == window.end
-    for before, after in zip(pieces, pieces[1:], strict=False):
+    for before, after in itertools.pairwise(pieces):
         assert before.end == after.start
     for piece in pieces:
         assert floor_to(piece.start, piece.level) == piece.start

@@ -64,4 +64,6 @@ def test_occurred_at_older_than_retention_is_refused() -> None:
 def test_occurred_at_defaults_to_now_and_naive_means_utc() -> None:
     limits = validation.Limits(NOW)
     assert limits.occurred_at(None) == NOW
-    assert limits.occurred_at(datetime(2026, 11, 20, 11, 0)) == datetime(2026, 11, 20, 11, 0, tzinfo=UTC)
+    assert limits.occurred_at(datetime(2026, 11, 20, 11, 0)) == datetime(
+        2026, 11, 20, 11, 0, tzinfo=UTC
+    )
