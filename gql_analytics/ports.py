@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from gql_analytics.domain.records import ApplyResult, Batch, Event
 from gql_analytics.domain.rollup import SeriesKey
-from gql_analytics.domain.stats import BucketStats
+from gql_analytics.domain.stats import BucketSummary
 from gql_analytics.domain.timerange import Interval, TimeRange
 
 
@@ -90,12 +90,13 @@ class Store(Protocol):
         time_range: TimeRange,
         interval: Interval | None,
         *,
-        with_bins: bool,
-    ) -> dict[tuple[str, datetime], BucketStats]:
+        quantiles: Sequence[float] = (),
+    ) -> dict[tuple[str, datetime], BucketSummary]:
         """Bucket statistics over a minute-aligned range, merged per (group label, output bucket
         start), where ``groups`` maps each series id to read onto its label. With
         ``interval=None`` there is one bucket per label, keyed by the range start. Buckets without
-        data are absent; bins are read only ``with_bins``."""
+        data are absent. Each summary carries the bin of every quantile in ``quantiles``, chosen
+        from the merged histogram exactly as ``sketch.rank_bins`` chooses."""
         ...
 
     async def active_users(

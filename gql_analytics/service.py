@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from gql_analytics.domain.normalize import Origin
 from gql_analytics.domain.records import Event, Record
 from gql_analytics.domain.rollup import EVENT, METRIC
-from gql_analytics.domain.stats import BucketStats
+from gql_analytics.domain.stats import PERCENTILES, BucketSummary
 from gql_analytics.domain.timerange import Interval, TimeRange
 from gql_analytics.domain.validation import Limits
 from gql_analytics.errors import InvalidInput, InvalidRecord
@@ -53,9 +53,9 @@ class CountSeries:
 @dataclass(frozen=True, slots=True)
 class MetricResult:
     name: str
-    overall: BucketStats
-    points: list[tuple[datetime, BucketStats]]
-    groups: list[tuple[str, BucketStats]] = field(default_factory=list)
+    overall: BucketSummary
+    points: list[tuple[datetime, BucketSummary]]
+    groups: list[tuple[str, BucketSummary]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +133,9 @@ class AnalyticsService:
         buckets = window.buckets(interval)
         known = await self.store.series(tenant, EVENT, names)
         stats = await self.store.rollup_stats(
-            {s.id: s.key.name for s in known}, window, interval, with_bins=False
+            {s.id: s.key.name for s in known},
+            window,
+            interval,
         )
         wanted = (
             list(dict.fromkeys(names)) if names is not None else sorted(s.key.name for s in known)
@@ -147,7 +149,9 @@ class AnalyticsService:
     async def event_count(self, tenant: str, name: str, time_range: TimeRange) -> int:
         known = await self.store.series(tenant, EVENT, [name])
         stats = await self.store.rollup_stats(
-            {s.id: name for s in known}, time_range.to_minutes(), None, with_bins=False
+            {s.id: name for s in known},
+            time_range.to_minutes(),
+            None,
         )
         return sum(s.count for s in stats.values())
 
@@ -158,7 +162,9 @@ class AnalyticsService:
             raise InvalidInput("limit: must be between 1 and 500", field="limit")
         known = await self.store.series(tenant, EVENT)
         stats = await self.store.rollup_stats(
-            {s.id: s.key.name for s in known}, time_range.to_minutes(), None, with_bins=False
+            {s.id: s.key.name for s in known},
+            time_range.to_minutes(),
+            None,
         )
         totals = sorted(
             ((label, s.count) for (label, _), s in stats.items()), key=lambda t: (-t[1], t[0])
@@ -199,21 +205,21 @@ class AnalyticsService:
         buckets = window.buckets(interval)
         chosen = _matching(await self.store.series(tenant, METRIC, [name]), tags or {})
         whole = {s.id: "" for s in chosen}
-        points = await self.store.rollup_stats(whole, window, interval, with_bins=True)
-        overall = await self.store.rollup_stats(whole, window, None, with_bins=True)
-        groups: list[tuple[str, BucketStats]] = []
+        points = await self.store.rollup_stats(whole, window, interval, quantiles=PERCENTILES)
+        overall = await self.store.rollup_stats(whole, window, None, quantiles=PERCENTILES)
+        groups: list[tuple[str, BucketSummary]] = []
         if group_by_tag is not None:
             labels = {
                 s.id: dict(s.key.tags)[group_by_tag]
                 for s in chosen
                 if group_by_tag in dict(s.key.tags)
             }
-            by_label = await self.store.rollup_stats(labels, window, None, with_bins=True)
+            by_label = await self.store.rollup_stats(labels, window, None, quantiles=PERCENTILES)
             groups = sorted(((label, stats) for (label, _), stats in by_label.items()))
         return MetricResult(
             name=name,
-            overall=overall.get(("", window.start), BucketStats()),
-            points=[(b, points.get(("", b), BucketStats())) for b in buckets],
+            overall=overall.get(("", window.start), BucketSummary()),
+            points=[(b, points.get(("", b), BucketSummary())) for b in buckets],
             groups=groups,
         )
 

@@ -11,7 +11,7 @@ from strawberry.scalars import JSON
 
 from gql_analytics.api import cursors
 from gql_analytics.domain import records
-from gql_analytics.domain.stats import BucketStats
+from gql_analytics.domain.stats import BucketSummary
 from gql_analytics.domain.timerange import Interval as DomainInterval
 from gql_analytics.errors import InvalidRecord
 from gql_analytics.ports import TaskSummary, UserTaskCounts
@@ -146,7 +146,7 @@ class ActiveUsers:
     points: list[CountPoint]
 
 
-def _stats_fields(stats: BucketStats) -> dict[str, Any]:
+def _stats_fields(stats: BucketSummary) -> dict[str, Any]:
     p50, p90, p95, p99 = stats.percentiles()
     return {
         "count": stats.count,
@@ -175,7 +175,7 @@ class MetricBucket:
     p99: float | None
 
     @classmethod
-    def from_domain(cls, bucket: datetime, stats: BucketStats) -> MetricBucket:
+    def from_domain(cls, bucket: datetime, stats: BucketSummary) -> MetricBucket:
         return cls(bucket=bucket, **_stats_fields(stats))
 
 
@@ -193,7 +193,7 @@ class MetricGroup:
     p99: float | None
 
     @classmethod
-    def from_domain(cls, tag_value: str, stats: BucketStats) -> MetricGroup:
+    def from_domain(cls, tag_value: str, stats: BucketSummary) -> MetricGroup:
         return cls(tag_value=tag_value, **_stats_fields(stats))
 
 

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from gql_analytics.domain.records import Event, MetricPoint, Record
 from gql_analytics.domain.stats import BucketStats
 from gql_analytics.domain.tasks import TaskDelta, fold_task_facts
-from gql_analytics.domain.timerange import LEVELS, floor_to
+from gql_analytics.domain.timerange import LEVELS, bucket_of
 
 EVENT = "event"
 METRIC = "metric"
@@ -81,31 +81,39 @@ class Rollup:
 
 
 def rollup(records: Iterable[Record]) -> Rollup:
-    values: defaultdict[BucketKey, list[float]] = defaultdict(list)
-    counts: defaultdict[BucketKey, int] = defaultdict(int)
-    series: dict[SeriesKey, SeriesDelta] = {}
+    # The hot path of ingest: plain tuples and local caches inside the loop, dataclasses after it.
+    keys: dict[tuple[str, str, tuple[tuple[str, str], ...]], tuple[SeriesKey, int]] = {}
+    counts: defaultdict[SeriesKey, int] = defaultdict(int)
+    last_seen: dict[SeriesKey, datetime] = {}
+    values: defaultdict[tuple[int, timedelta, datetime], list[float]] = defaultdict(list)
+    hits: defaultdict[tuple[int, timedelta, datetime], int] = defaultdict(int)
     presence: set[Presence] = set()
     events: list[Event] = []
     for record in records:
-        key = SeriesKey.of(record)
-        seen = series.get(key)
-        series[key] = SeriesDelta(
-            count=(seen.count if seen else 0) + 1,
-            last_seen=max(seen.last_seen, record.occurred_at) if seen else record.occurred_at,
-        )
-        series_id = key.id
+        tags = tuple(record.tags.items()) if isinstance(record, MetricPoint) else ()
+        cache_key = (record.tenant, record.name, tags)
+        known = keys.get(cache_key)
+        if known is None:
+            key = SeriesKey.of(record)
+            known = keys[cache_key] = (key, key.id)
+        key, series_id = known
+        counts[key] += 1
+        moment = record.occurred_at
+        if key not in last_seen or moment > last_seen[key]:
+            last_seen[key] = moment
         for level in LEVELS:
-            bucket = BucketKey(series_id, level, floor_to(record.occurred_at, level))
+            bucket_start = bucket_of(moment, level)
             if isinstance(record, MetricPoint):
-                values[bucket].append(record.value)
-            else:
-                counts[bucket] += 1
-                if record.user_id is not None:
-                    presence.add(
-                        Presence(record.tenant, level, bucket.bucket_start, record.user_id)
-                    )
+                values[(series_id, level, bucket_start)].append(record.value)
+                continue
+            hits[(series_id, level, bucket_start)] += 1
+            if record.user_id is not None:
+                presence.add(Presence(record.tenant, level, bucket_start, record.user_id))
         if isinstance(record, Event):
             events.append(record)
-    buckets: dict[BucketKey, BucketStats] = {key: BucketStats(count=n) for key, n in counts.items()}
-    buckets.update((key, BucketStats.of(vs)) for key, vs in values.items())
+    buckets: dict[BucketKey, BucketStats] = {
+        BucketKey(*bucket): BucketStats(count=n) for bucket, n in hits.items()
+    }
+    buckets.update((BucketKey(*bucket), BucketStats.of(vs)) for bucket, vs in values.items())
+    series = {key: SeriesDelta(n, last_seen[key]) for key, n in counts.items()}
     return Rollup(series, buckets, frozenset(presence), fold_task_facts(events))

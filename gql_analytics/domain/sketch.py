@@ -13,7 +13,7 @@ zero (and magnitudes too small to index), positive values get ``OFFSET + k``, ne
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 ALPHA = 0.01
 GAMMA = (1 + ALPHA) / (1 - ALPHA)
@@ -58,26 +58,37 @@ def merge_bins(*many: Mapping[int, int]) -> dict[int, int]:
     return merged
 
 
-def quantiles(
-    bins: Mapping[int, int], qs: Iterable[float], *, low: float, high: float
-) -> list[float | None]:
-    """Quantiles at ``qs`` (each in [0, 1]), read at rank ``floor(q * (n - 1))``.
-
-    ``low`` and ``high`` are the exact minimum and maximum of the data; answers are clamped to them
-    so that q=0 and q=1 are exact.
+def rank_bins(bins: Mapping[int, int], qs: Sequence[float]) -> list[int | None]:
+    """The bin holding each quantile ``q`` by nearest rank: the bin of the ``max(ceil(q * n), 1)``-th
+    smallest value, as SQL's ``quantile_disc`` ranks. A store may run this same rule in its own
+    query language (the DuckDB store does, in SQL); the contract suite holds both to it.
     """
     total = sum(bins.values())
-    wanted = list(qs)
     if total == 0:
-        return [None for _ in wanted]
+        return [None for _ in qs]
     ordered = sorted(bins.items())
-    answers: list[float | None] = []
-    for q in wanted:
-        rank = math.floor(q * (total - 1))
+    chosen: list[int | None] = []
+    for q in qs:
+        rank = max(math.ceil(q * total), 1)
         seen = 0
         for bin_id, count in ordered:
             seen += count
-            if seen > rank:
-                answers.append(min(max(representative(bin_id), low), high))
+            if seen >= rank:
+                chosen.append(bin_id)
                 break
-    return answers
+    return chosen
+
+
+def value_of(bin_id: int | None, *, low: float, high: float) -> float | None:
+    """A quantile's value from its bin, clamped to the exact minimum and maximum of the data
+    so that q=0 and q=1 are exact."""
+    if bin_id is None:
+        return None
+    return min(max(representative(bin_id), low), high)
+
+
+def quantiles(
+    bins: Mapping[int, int], qs: Sequence[float], *, low: float, high: float
+) -> list[float | None]:
+    """Quantiles at ``qs`` (each in [0, 1]), within ``ALPHA`` of the true nearest-rank value."""
+    return [value_of(b, low=low, high=high) for b in rank_bins(bins, qs)]

@@ -1,9 +1,9 @@
-"""Mergeable bucket statistics: what one rollup bucket holds, and what is read back from many."""
+"""Bucket statistics: mergeable ones as rollups hold them, and summaries as queries read them."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from gql_analytics.domain import sketch
@@ -50,6 +50,29 @@ class BucketStats:
             bins=sketch.merge_bins(self.bins, other.bins),
         )
 
+    def summary(self, qs: Sequence[float] = PERCENTILES) -> BucketSummary:
+        return BucketSummary(
+            count=self.count,
+            total=self.total,
+            low=self.low,
+            high=self.high,
+            sum_squares=self.sum_squares,
+            quantile_bins=dict(zip(qs, sketch.rank_bins(self.bins, qs), strict=True)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class BucketSummary:
+    """What a query reads back for a bucket: the moments, and the bin of each quantile asked for
+    (the bins themselves stay in the store)."""
+
+    count: int = 0
+    total: float = 0.0
+    low: float = math.inf
+    high: float = -math.inf
+    sum_squares: float = 0.0
+    quantile_bins: Mapping[float, int | None] = field(default_factory=dict)
+
     @property
     def mean(self) -> float | None:
         return self.total / self.count if self.count else None
@@ -70,8 +93,10 @@ class BucketStats:
     def maximum(self) -> float | None:
         return self.high if self.count else None
 
-    def percentiles(self, qs: Iterable[float] = PERCENTILES) -> list[float | None]:
-        return sketch.quantiles(self.bins, qs, low=self.low, high=self.high)
+    def percentiles(self, qs: Sequence[float] = PERCENTILES) -> list[float | None]:
+        return [
+            sketch.value_of(self.quantile_bins.get(q), low=self.low, high=self.high) for q in qs
+        ]
 
 
 def merge_all(many: Iterable[BucketStats]) -> BucketStats:

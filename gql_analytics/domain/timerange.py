@@ -43,6 +43,15 @@ def floor_to(moment: datetime, width: timedelta) -> datetime:
     return origin + ((moment - origin) // width) * width
 
 
+def bucket_of(moment: datetime, level: timedelta) -> datetime:
+    """``floor_to`` for the rollup levels, fast enough for every record of every batch."""
+    if level == MINUTE:
+        return moment.replace(second=0, microsecond=0)
+    if level == HOUR:
+        return moment.replace(minute=0, second=0, microsecond=0)
+    return floor_to(moment, level)
+
+
 def ceil_to(moment: datetime, width: timedelta) -> datetime:
     floored = floor_to(moment, width)
     return floored if floored == moment else floored + width

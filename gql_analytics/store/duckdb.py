@@ -19,8 +19,15 @@ import duckdb
 
 from gql_analytics.domain.records import ApplyResult, Batch, Event, MetricPoint, Record
 from gql_analytics.domain.rollup import Rollup, SeriesKey, rollup
-from gql_analytics.domain.stats import BucketStats
-from gql_analytics.domain.timerange import EPOCH, WEEK_ORIGIN, Interval, TimeRange, segments
+from gql_analytics.domain.stats import BucketSummary
+from gql_analytics.domain.timerange import (
+    EPOCH,
+    LEVELS,
+    WEEK_ORIGIN,
+    Interval,
+    TimeRange,
+    segments,
+)
 from gql_analytics.errors import StoreUnavailable
 from gql_analytics.ports import EventCursor, EventQuery, SeriesInfo, TaskSummary, UserTaskCounts
 from gql_analytics.store import duckdb_schema as sql
@@ -30,7 +37,9 @@ Params = list[Any]
 
 
 def _naive(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(tzinfo=None)
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    return moment.replace(tzinfo=None)
 
 
 def _aware(moment: datetime | None) -> datetime | None:
@@ -60,19 +69,20 @@ class _Bucketing:
         self.interval = interval
         self.origin = WEEK_ORIGIN if interval is Interval.WEEK else EPOCH
         self.range_start = time_range.start
-        pieces = list(segments(time_range, interval or Interval.HOUR))
-        self.where = " OR ".join(
-            "(level_seconds = ? AND bucket_start >= ? AND bucket_start < ?)" for _ in pieces
+        self.pieces = list(segments(time_range, interval or Interval.HOUR))
+
+    def rows(self, family: str, columns: str, where: str, params: Params) -> tuple[str, Params]:
+        """The rows of each segment, read from its level's table of ``family``, as one relation
+        (SQL and its parameters); ``where`` with ``params`` narrows every segment alike."""
+        selects = " UNION ALL ".join(
+            f"SELECT {columns} FROM {family}_{sql.LEVEL_NAMES[piece.level]} "
+            f"WHERE {where} AND bucket_start >= ? AND bucket_start < ?"
+            for piece in self.pieces
         )
-        self.params: Params = [
-            p
-            for piece in pieces
-            for p in (
-                int(piece.level.total_seconds()),
-                _naive(piece.start),
-                _naive(piece.end),
-            )
+        bounds = [
+            p for piece in self.pieces for p in (*params, _naive(piece.start), _naive(piece.end))
         ]
+        return selects, bounds
 
     @property
     def index_sql(self) -> str:
@@ -208,37 +218,35 @@ class DuckDBStore:
                 for k, d in deltas.series.items()
             )
             connection.execute(sql.UPSERT_SERIES, _columns(series_rows, 7))
-        if deltas.buckets:
-            bucket_rows: list[tuple[Any, ...]] = []
-            bin_rows: list[tuple[Any, ...]] = []
-            for key, stats in deltas.buckets.items():
-                level = int(key.level.total_seconds())
-                start = _naive(key.bucket_start)
-                has_values = bool(stats.bins)
-                bucket_rows.append(
-                    (
-                        key.series_id,
-                        level,
-                        start,
-                        stats.count,
-                        stats.total,
-                        stats.low if has_values else None,
-                        stats.high if has_values else None,
-                        stats.sum_squares,
-                    )
+        bucket_rows: dict[timedelta, list[tuple[Any, ...]]] = {level: [] for level in LEVELS}
+        bin_rows: dict[timedelta, list[tuple[Any, ...]]] = {level: [] for level in LEVELS}
+        for key, stats in deltas.buckets.items():
+            start = _naive(key.bucket_start)
+            has_values = bool(stats.bins)
+            bucket_rows[key.level].append(
+                (
+                    key.series_id,
+                    start,
+                    stats.count,
+                    stats.total,
+                    stats.low if has_values else None,
+                    stats.high if has_values else None,
+                    stats.sum_squares,
                 )
-                bin_rows.extend(
-                    (key.series_id, level, start, bin_id, n) for bin_id, n in stats.bins.items()
-                )
-            connection.execute(sql.UPSERT_ROLLUPS, _columns(bucket_rows, 8))
-            if bin_rows:
-                connection.execute(sql.UPSERT_BINS, _columns(bin_rows, 5))
-        if deltas.presence:
-            presence_rows = (
-                (p.tenant, int(p.level.total_seconds()), _naive(p.bucket_start), p.user_id)
-                for p in deltas.presence
             )
-            connection.execute(sql.INSERT_PRESENCE, _columns(presence_rows, 4))
+            bin_rows[key.level].extend(
+                (key.series_id, start, bin_id, n) for bin_id, n in stats.bins.items()
+            )
+        presence_rows: dict[timedelta, list[tuple[Any, ...]]] = {level: [] for level in LEVELS}
+        for p in deltas.presence:
+            presence_rows[p.level].append((p.tenant, _naive(p.bucket_start), p.user_id))
+        for level in LEVELS:
+            if bucket_rows[level]:
+                connection.execute(sql.upsert_rollups(level), _columns(bucket_rows[level], 7))
+            if bin_rows[level]:
+                connection.execute(sql.upsert_bins(level), _columns(bin_rows[level], 4))
+            if presence_rows[level]:
+                connection.execute(sql.insert_presence(level), _columns(presence_rows[level], 3))
         if deltas.tasks:
             task_rows = (
                 (
@@ -303,44 +311,66 @@ class DuckDBStore:
         time_range: TimeRange,
         interval: Interval | None,
         *,
-        with_bins: bool,
-    ) -> dict[tuple[str, datetime], BucketStats]:
+        quantiles: Sequence[float] = (),
+    ) -> dict[tuple[str, datetime], BucketSummary]:
         if not groups:
             return {}
         bucketing = _Bucketing(time_range, interval)
-        group_params: Params = [list(groups.keys()), list(groups.values())]
-        source = f"""
-            FROM {{table}} JOIN (SELECT unnest(?::BIGINT[]) AS series_id,
-                                        unnest(?::VARCHAR[]) AS label) USING (series_id)
-            WHERE ({bucketing.where})
-        """
+        ids = list(groups)
+        wanted = "series_id IN (SELECT unnest(?::BIGINT[]))"
+        labels = "(SELECT unnest(?::BIGINT[]) AS series_id, unnest(?::VARCHAR[]) AS label)"
+        label_params = [ids, list(groups.values())]
+        stats_rows, stats_params = bucketing.rows(
+            "rollups",
+            "series_id, bucket_start, count, total, low, high, sum_squares",
+            wanted,
+            [ids],
+        )
         stats_query = f"""
             SELECT label, {bucketing.index_sql} AS idx, sum(count), sum(total), min(low),
                    max(high), sum(sum_squares)
-            {source.format(table="rollups")} GROUP BY ALL
+            FROM ({stats_rows}) JOIN {labels} USING (series_id) GROUP BY ALL
         """
+        bins_rows, bins_params = bucketing.rows(
+            "bins", "series_id, bucket_start, bin, n", wanted, [ids]
+        )
+        # sketch.rank_bins in SQL: per output bucket, the first bin whose running count reaches
+        # the nearest rank max(ceil(q * n), 1). Only those bins leave the database.
+        chosen = ", ".join(
+            f"min(bin) FILTER (WHERE running >= greatest(ceil({float(q)!r} * total), 1))"
+            for q in quantiles
+        )
         bins_query = f"""
-            SELECT label, idx, list(bin ORDER BY bin), list(n ORDER BY bin) FROM (
+            WITH merged AS (
                 SELECT label, {bucketing.index_sql} AS idx, bin, sum(n) AS n
-                {source.format(table="rollup_bins")} GROUP BY ALL
-            ) GROUP BY ALL
+                FROM ({bins_rows}) JOIN {labels} USING (series_id) GROUP BY ALL
+            ), ranked AS (
+                SELECT label, idx, bin,
+                       sum(n) OVER (PARTITION BY label, idx ORDER BY bin
+                                    ROWS UNBOUNDED PRECEDING) AS running,
+                       sum(n) OVER (PARTITION BY label, idx) AS total
+                FROM merged
+            )
+            SELECT label, idx, [{chosen}] FROM ranked GROUP BY ALL
         """
-        params = group_params + bucketing.params
 
-        def read() -> dict[tuple[str, datetime], BucketStats]:
-            bins: dict[tuple[str, int], dict[int, int]] = {}
-            if with_bins:
-                for label, index, bin_ids, counts in self._rows(bins_query, params):
-                    bins[(label, index)] = dict(zip(bin_ids, counts, strict=True))
-            result: dict[tuple[str, datetime], BucketStats] = {}
-            for label, index, count, total, low, high, squares in self._rows(stats_query, params):
-                result[(label, bucketing.bucket_of(index))] = BucketStats(
+        def read() -> dict[tuple[str, datetime], BucketSummary]:
+            ranks: dict[tuple[str, int], list[int | None]] = {}
+            if quantiles:
+                for label, index, bins in self._rows(bins_query, bins_params + label_params):
+                    ranks[(label, index)] = bins
+            result: dict[tuple[str, datetime], BucketSummary] = {}
+            for label, index, count, total, low, high, squares in self._rows(
+                stats_query, stats_params + label_params
+            ):
+                chosen_bins = ranks.get((label, index), [None] * len(quantiles))
+                result[(label, bucketing.bucket_of(index))] = BucketSummary(
                     count=int(count),
                     total=float(total),
                     low=float("inf") if low is None else low,
                     high=float("-inf") if high is None else high,
                     sum_squares=float(squares),
-                    bins=bins.get((label, index), {}),
+                    quantile_bins=dict(zip(quantiles, chosen_bins, strict=True)),
                 )
             return result
 
@@ -350,19 +380,20 @@ class DuckDBStore:
         self, tenant: str, time_range: TimeRange, interval: Interval
     ) -> tuple[int, dict[datetime, int]]:
         bucketing = _Bucketing(time_range, interval)
-        where = f"FROM presence WHERE tenant = ? AND ({bucketing.where})"
-        params = [tenant, *bucketing.params]
+        # The total spans the whole range, so hour rows serve it whatever the interval.
+        whole = _Bucketing(time_range, None)
+
+        def presence(of: _Bucketing) -> tuple[str, Params]:
+            return of.rows("presence", "bucket_start, user_id", "tenant = ?", [tenant])
 
         def read() -> tuple[int, dict[datetime, int]]:
+            rows, params = presence(bucketing)
             per_bucket = self._rows(
-                f"SELECT {bucketing.index_sql}, count(DISTINCT user_id) {where} GROUP BY 1", params
+                f"SELECT {bucketing.index_sql}, count(DISTINCT user_id) FROM ({rows}) GROUP BY 1",
+                params,
             )
-            # The total spans the whole range, so hour rows serve it whatever the interval.
-            whole = _Bucketing(time_range, None)
-            (total,) = self._rows(
-                f"SELECT count(DISTINCT user_id) FROM presence WHERE tenant = ? AND ({whole.where})",
-                [tenant, *whole.params],
-            )[0]
+            rows, params = presence(whole)
+            (total,) = self._rows(f"SELECT count(DISTINCT user_id) FROM ({rows})", params)[0]
             return int(total), {bucketing.bucket_of(i): int(n) for i, n in per_bucket}
 
         return await self._run(read)

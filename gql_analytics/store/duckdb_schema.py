@@ -1,6 +1,50 @@
-"""Tables of the DuckDB store. Timestamps are naive UTC; rollup levels are in seconds."""
+"""Tables of the DuckDB store. Timestamps are naive UTC.
 
-SCHEMA = """
+Each rollup level has tables of its own (``rollups_minute``, ``rollups_hour``, ...), so a query
+served from hour rollups never scans minute rows, and rows of one table arrive in time order,
+which keeps DuckDB's per-row-group min/max indexes on ``bucket_start`` sharp.
+"""
+
+from datetime import timedelta
+
+from gql_analytics.domain.timerange import HOUR, LEVELS, MINUTE
+
+LEVEL_NAMES = {MINUTE: "minute", HOUR: "hour"}
+assert set(LEVEL_NAMES) == set(LEVELS), "every rollup level needs its tables"
+
+
+def level_tables(level: timedelta) -> str:
+    suffix = LEVEL_NAMES[level]
+    return f"""
+CREATE TABLE IF NOT EXISTS rollups_{suffix} (
+    series_id BIGINT NOT NULL,
+    bucket_start TIMESTAMP NOT NULL,
+    count BIGINT NOT NULL,
+    total DOUBLE NOT NULL,
+    low DOUBLE,
+    high DOUBLE,
+    sum_squares DOUBLE NOT NULL,
+    PRIMARY KEY (series_id, bucket_start)
+);
+CREATE TABLE IF NOT EXISTS bins_{suffix} (
+    series_id BIGINT NOT NULL,
+    bucket_start TIMESTAMP NOT NULL,
+    bin INTEGER NOT NULL,
+    n BIGINT NOT NULL,
+    PRIMARY KEY (series_id, bucket_start, bin)
+);
+CREATE TABLE IF NOT EXISTS presence_{suffix} (
+    tenant VARCHAR NOT NULL,
+    bucket_start TIMESTAMP NOT NULL,
+    user_id VARCHAR NOT NULL,
+    PRIMARY KEY (tenant, bucket_start, user_id)
+);
+"""
+
+
+SCHEMA = (
+    "".join(level_tables(level) for level in LEVELS)
+    + """
 CREATE TABLE IF NOT EXISTS events (
     tenant VARCHAR NOT NULL,
     id VARCHAR NOT NULL,
@@ -31,32 +75,6 @@ CREATE TABLE IF NOT EXISTS series (
     count BIGINT NOT NULL,
     last_seen TIMESTAMP
 );
-CREATE TABLE IF NOT EXISTS rollups (
-    series_id BIGINT NOT NULL,
-    level_seconds INTEGER NOT NULL,
-    bucket_start TIMESTAMP NOT NULL,
-    count BIGINT NOT NULL,
-    total DOUBLE NOT NULL,
-    low DOUBLE,
-    high DOUBLE,
-    sum_squares DOUBLE NOT NULL,
-    PRIMARY KEY (series_id, level_seconds, bucket_start)
-);
-CREATE TABLE IF NOT EXISTS rollup_bins (
-    series_id BIGINT NOT NULL,
-    level_seconds INTEGER NOT NULL,
-    bucket_start TIMESTAMP NOT NULL,
-    bin INTEGER NOT NULL,
-    n BIGINT NOT NULL,
-    PRIMARY KEY (series_id, level_seconds, bucket_start, bin)
-);
-CREATE TABLE IF NOT EXISTS presence (
-    tenant VARCHAR NOT NULL,
-    level_seconds INTEGER NOT NULL,
-    bucket_start TIMESTAMP NOT NULL,
-    user_id VARCHAR NOT NULL,
-    PRIMARY KEY (tenant, level_seconds, bucket_start, user_id)
-);
 CREATE TABLE IF NOT EXISTS tasks (
     tenant VARCHAR NOT NULL,
     task_id VARCHAR NOT NULL,
@@ -74,6 +92,7 @@ CREATE TABLE IF NOT EXISTS source_positions (
     PRIMARY KEY (source, partition)
 );
 """
+)
 
 INSERT_EVENTS = """
 INSERT INTO events
@@ -102,32 +121,39 @@ ON CONFLICT DO UPDATE SET
     last_seen = greatest(series.last_seen, excluded.last_seen)
 """
 
-UPSERT_ROLLUPS = """
-INSERT INTO rollups
-SELECT * FROM (SELECT unnest(?::BIGINT[]), unnest(?::INTEGER[]), unnest(?::TIMESTAMP[]),
-    unnest(?::BIGINT[]), unnest(?::DOUBLE[]), unnest(?::DOUBLE[]), unnest(?::DOUBLE[]),
-    unnest(?::DOUBLE[]))
+
+def upsert_rollups(level: timedelta) -> str:
+    table = f"rollups_{LEVEL_NAMES[level]}"
+    return f"""
+INSERT INTO {table}
+SELECT * FROM (SELECT unnest(?::BIGINT[]), unnest(?::TIMESTAMP[]), unnest(?::BIGINT[]),
+    unnest(?::DOUBLE[]), unnest(?::DOUBLE[]), unnest(?::DOUBLE[]), unnest(?::DOUBLE[]))
 ON CONFLICT DO UPDATE SET
-    count = rollups.count + excluded.count,
-    total = rollups.total + excluded.total,
-    low = least(rollups.low, excluded.low),
-    high = greatest(rollups.high, excluded.high),
-    sum_squares = rollups.sum_squares + excluded.sum_squares
+    count = {table}.count + excluded.count,
+    total = {table}.total + excluded.total,
+    low = least({table}.low, excluded.low),
+    high = greatest({table}.high, excluded.high),
+    sum_squares = {table}.sum_squares + excluded.sum_squares
 """
 
-UPSERT_BINS = """
-INSERT INTO rollup_bins
-SELECT * FROM (SELECT unnest(?::BIGINT[]), unnest(?::INTEGER[]), unnest(?::TIMESTAMP[]),
-    unnest(?::INTEGER[]), unnest(?::BIGINT[]))
-ON CONFLICT DO UPDATE SET n = rollup_bins.n + excluded.n
+
+def upsert_bins(level: timedelta) -> str:
+    table = f"bins_{LEVEL_NAMES[level]}"
+    return f"""
+INSERT INTO {table}
+SELECT * FROM (SELECT unnest(?::BIGINT[]), unnest(?::TIMESTAMP[]), unnest(?::INTEGER[]),
+    unnest(?::BIGINT[]))
+ON CONFLICT DO UPDATE SET n = {table}.n + excluded.n
 """
 
-INSERT_PRESENCE = """
-INSERT INTO presence
-SELECT * FROM (SELECT unnest(?::VARCHAR[]), unnest(?::INTEGER[]), unnest(?::TIMESTAMP[]),
-    unnest(?::VARCHAR[]))
+
+def insert_presence(level: timedelta) -> str:
+    return f"""
+INSERT INTO presence_{LEVEL_NAMES[level]}
+SELECT * FROM (SELECT unnest(?::VARCHAR[]), unnest(?::TIMESTAMP[]), unnest(?::VARCHAR[]))
 ON CONFLICT DO NOTHING
 """
+
 
 # Mirrors TaskDelta.merge: earliest creation and completion win, the latest status wins, and the
 # creator owns the task.

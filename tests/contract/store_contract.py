@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from gql_analytics.domain.records import Batch, Event, MetricPoint, SourcePosition
 from gql_analytics.domain.rollup import EVENT, METRIC
+from gql_analytics.domain.stats import PERCENTILES, BucketStats
 from gql_analytics.domain.timerange import Interval, TimeRange
 from gql_analytics.ports import EventCursor, EventQuery, Store
 
@@ -49,7 +51,9 @@ class StoreContract:
     ) -> dict[datetime, int]:
         series = await store.series("default", EVENT, [name])
         stats = await store.rollup_stats(
-            {s.id: name for s in series}, window, interval, with_bins=False
+            {s.id: name for s in series},
+            window,
+            interval,
         )
         return {bucket: s.count for (_, bucket), s in sorted(stats.items())}
 
@@ -92,13 +96,46 @@ class StoreContract:
         values = [float(v) for v in range(1, 1001)]
         await store.apply(Batch([point(f"p{i}", i % 120, v) for i, v in enumerate(values)]))
         series = await store.series("default", METRIC, ["latency"])
-        stats = await store.rollup_stats({s.id: "" for s in series}, DAY, None, with_bins=True)
+        stats = await store.rollup_stats(
+            {s.id: "" for s in series}, DAY, None, quantiles=PERCENTILES
+        )
         whole = stats[("", DAY.start)]
         assert (whole.count, whole.total, whole.low, whole.high) == (1000, sum(values), 1.0, 1000.0)
         assert whole.sum_squares == pytest.approx(math.fsum(v * v for v in values))
         p50, p90, p95, p99 = whole.percentiles()
         for estimate, exact in ((p50, 500.0), (p90, 900.0), (p95, 950.0), (p99, 990.0)):
             assert estimate == pytest.approx(exact, rel=0.01)
+
+    async def test_quantile_bins_are_chosen_exactly_as_the_sketch_chooses(
+        self, store: Store
+    ) -> None:
+        rng = random.Random(3)
+        values = [rng.choice((-1, 1, 1, 1)) * rng.lognormvariate(3, 2) for _ in range(3000)]
+        values[:7] = [0.0] * 7
+        await store.apply(
+            Batch(
+                [
+                    point(f"q{i}", i % 300, v, region=("eu", "us", "ap")[i % 3])
+                    for i, v in enumerate(values)
+                ]
+            )
+        )
+        qs = (0.0, 0.001, 0.25, 0.5, 0.9, 0.95, 0.99, 0.999, 1.0)
+        series = await store.series("default", METRIC, ["latency"])
+        merged = await store.rollup_stats({s.id: "" for s in series}, DAY, None, quantiles=qs)
+        expected = BucketStats.of(values).summary(qs)
+        assert merged[("", DAY.start)].quantile_bins == expected.quantile_bins
+        assert merged[("", DAY.start)].percentiles(qs) == expected.percentiles(qs)
+        hourly = await store.rollup_stats(
+            {s.id: "" for s in series}, DAY, Interval.HOUR, quantiles=qs
+        )
+        for hour in range(5):
+            start = T0 + timedelta(hours=hour)
+            in_hour = [v for i, v in enumerate(values) if hour * 60 <= i % 300 < hour * 60 + 60]
+            assert (
+                hourly[("", start)].quantile_bins
+                == BucketStats.of(in_hour).summary(qs).quantile_bins
+            )
 
     async def test_series_are_split_by_tags_and_grouped_by_label(self, store: Store) -> None:
         await store.apply(
@@ -114,7 +151,7 @@ class StoreContract:
         series = await store.series("default", METRIC, ["latency"])
         assert sorted(dict(s.key.tags)["region"] for s in series) == ["eu", "us"]
         labels = {s.id: dict(s.key.tags)["region"] for s in series}
-        stats = await store.rollup_stats(labels, DAY, None, with_bins=True)
+        stats = await store.rollup_stats(labels, DAY, None, quantiles=PERCENTILES)
         assert {label: (s.count, s.total) for (label, _), s in stats.items()} == {
             "eu": (2, 40.0),
             "us": (1, 100.0),

@@ -12,7 +12,7 @@ latencies = st.floats(min_value=1e-3, max_value=1e6, allow_nan=False)
 
 
 def true_quantile(values: list[float], q: float) -> float:
-    return sorted(values)[math.floor(q * (len(values) - 1))]
+    return sorted(values)[max(math.ceil(q * len(values)) - 1, 0)]
 
 
 @given(st.lists(latencies, min_size=1, max_size=400), st.floats(min_value=0, max_value=1))

@@ -22,12 +22,12 @@ def test_merging_bucket_stats_equals_computing_them_directly(chunks: list[list[f
     assert merged.high == direct.high
     assert merged.total == pytest.approx(direct.total, rel=1e-9, abs=1e-6)
     assert merged.sum_squares == pytest.approx(direct.sum_squares, rel=1e-9, abs=1e-6)
-    assert merged.percentiles() == direct.percentiles()
+    assert merged.summary().percentiles() == direct.summary().percentiles()
 
 
 @given(st.lists(values, min_size=1, max_size=50))
 def test_mean_and_stddev_match_the_statistics_module(sample: list[float]) -> None:
-    stats = BucketStats.of(sample)
+    stats = BucketStats.of(sample).summary()
     assert stats.mean == pytest.approx(statistics.fmean(sample), rel=1e-9, abs=1e-6)
     # Sum-of-squares variance (what a mergeable bucket can keep) loses about sqrt(machine epsilon)
     # of the magnitude to cancellation; that is the bound the answer must meet.
@@ -38,7 +38,7 @@ def test_mean_and_stddev_match_the_statistics_module(sample: list[float]) -> Non
 
 
 def test_empty_stats_answer_none() -> None:
-    empty = BucketStats()
+    empty = BucketStats().summary()
     assert (empty.mean, empty.stddev, empty.minimum, empty.maximum) == (None, None, None, None)
     assert empty.percentiles() == [None, None, None, None]
     assert math.isinf(empty.low)
