@@ -97,9 +97,16 @@ def _send(client: httpx.Client, url: str, query: str, items: list[dict[str, Any]
     return int(result["accepted"])
 
 
-def send_demo(url: str, *, users: int = 200, days: int = 30, seed: int = 7) -> int:
+def send_demo(
+    url: str,
+    *,
+    users: int = 200,
+    days: int = 30,
+    seed: int = 7,
+    now: datetime | None = None,
+) -> int:
     rng = random.Random(seed)
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)
     sent = {"events": 0, "metric points": 0}
     try:
         with httpx.Client(timeout=60) as client:

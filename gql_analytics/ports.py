@@ -91,11 +91,11 @@ class Store(Protocol):
         interval: Interval | None,
         *,
         quantiles: Sequence[float] = (),
-    ) -> dict[tuple[str, datetime], BucketSummary]:
+    ) -> dict[tuple[str, datetime | None], BucketSummary]:
         """Bucket statistics over a minute-aligned range, merged per (group label, output bucket
-        start), where ``groups`` maps each series id to read onto its label. With
-        ``interval=None`` there is one bucket per label, keyed by the range start. Buckets without
-        data are absent. Each summary carries the bin of every quantile in ``quantiles``, chosen
+        start), where ``groups`` maps each series id to read onto its label; the key
+        ``(label, None)`` holds the label's whole range (the only key when ``interval`` is None).
+        Buckets without data are absent. Each summary carries the bin of every quantile in ``quantiles``, chosen
         from the merged histogram exactly as ``sketch.rank_bins`` chooses."""
         ...
 

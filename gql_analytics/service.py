@@ -206,7 +206,6 @@ class AnalyticsService:
         chosen = _matching(await self.store.series(tenant, METRIC, [name]), tags or {})
         whole = {s.id: "" for s in chosen}
         points = await self.store.rollup_stats(whole, window, interval, quantiles=PERCENTILES)
-        overall = await self.store.rollup_stats(whole, window, None, quantiles=PERCENTILES)
         groups: list[tuple[str, BucketSummary]] = []
         if group_by_tag is not None:
             labels = {
@@ -218,7 +217,7 @@ class AnalyticsService:
             groups = sorted(((label, stats) for (label, _), stats in by_label.items()))
         return MetricResult(
             name=name,
-            overall=overall.get(("", window.start), BucketSummary()),
+            overall=points.get(("", None), BucketSummary()),
             points=[(b, points.get(("", b), BucketSummary())) for b in buckets],
             groups=groups,
         )

@@ -68,7 +68,6 @@ class _Bucketing:
     def __init__(self, time_range: TimeRange, interval: Interval | None) -> None:
         self.interval = interval
         self.origin = WEEK_ORIGIN if interval is Interval.WEEK else EPOCH
-        self.range_start = time_range.start
         self.pieces = list(segments(time_range, interval or Interval.HOUR))
 
     def rows(self, family: str, columns: str, where: str, params: Params) -> tuple[str, Params]:
@@ -91,9 +90,10 @@ class _Bucketing:
         origin_us = _micros(self.origin - EPOCH)
         return f"(epoch_us(bucket_start) - {origin_us}) // {_micros(self.interval.value)}"
 
-    def bucket_of(self, index: int) -> datetime:
-        if self.interval is None:
-            return self.range_start
+    def bucket_of(self, index: int | None) -> datetime | None:
+        """The output bucket of an index; ``None`` (the whole range) for the grand total."""
+        if self.interval is None or index is None:
+            return None
         return self.origin + index * self.interval.value
 
 
@@ -312,7 +312,7 @@ class DuckDBStore:
         interval: Interval | None,
         *,
         quantiles: Sequence[float] = (),
-    ) -> dict[tuple[str, datetime], BucketSummary]:
+    ) -> dict[tuple[str, datetime | None], BucketSummary]:
         if not groups:
             return {}
         bucketing = _Bucketing(time_range, interval)
@@ -329,7 +329,8 @@ class DuckDBStore:
         stats_query = f"""
             SELECT label, {bucketing.index_sql} AS idx, sum(count), sum(total), min(low),
                    max(high), sum(sum_squares)
-            FROM ({stats_rows}) JOIN {labels} USING (series_id) GROUP BY ALL
+            FROM ({stats_rows}) JOIN {labels} USING (series_id)
+            GROUP BY GROUPING SETS ((label, idx), (label))
         """
         bins_rows, bins_params = bucketing.rows(
             "bins", "series_id, bucket_start, bin, n", wanted, [ids]
@@ -343,7 +344,8 @@ class DuckDBStore:
         bins_query = f"""
             WITH merged AS (
                 SELECT label, {bucketing.index_sql} AS idx, bin, sum(n) AS n
-                FROM ({bins_rows}) JOIN {labels} USING (series_id) GROUP BY ALL
+                FROM ({bins_rows}) JOIN {labels} USING (series_id)
+                GROUP BY GROUPING SETS ((label, idx, bin), (label, bin))
             ), ranked AS (
                 SELECT label, idx, bin,
                        sum(n) OVER (PARTITION BY label, idx ORDER BY bin
@@ -354,15 +356,17 @@ class DuckDBStore:
             SELECT label, idx, [{chosen}] FROM ranked GROUP BY ALL
         """
 
-        def read() -> dict[tuple[str, datetime], BucketSummary]:
-            ranks: dict[tuple[str, int], list[int | None]] = {}
+        def read() -> dict[tuple[str, datetime | None], BucketSummary]:
+            ranks: dict[tuple[str, int | None], list[int | None]] = {}
             if quantiles:
                 for label, index, bins in self._rows(bins_query, bins_params + label_params):
                     ranks[(label, index)] = bins
-            result: dict[tuple[str, datetime], BucketSummary] = {}
+            result: dict[tuple[str, datetime | None], BucketSummary] = {}
             for label, index, count, total, low, high, squares in self._rows(
                 stats_query, stats_params + label_params
             ):
+                if interval is None and index is not None:
+                    continue  # without an interval, the grand total is the only bucket
                 chosen_bins = ranks.get((label, index), [None] * len(quantiles))
                 result[(label, bucketing.bucket_of(index))] = BucketSummary(
                     count=int(count),
@@ -394,7 +398,9 @@ class DuckDBStore:
             )
             rows, params = presence(whole)
             (total,) = self._rows(f"SELECT count(DISTINCT user_id) FROM ({rows})", params)[0]
-            return int(total), {bucketing.bucket_of(i): int(n) for i, n in per_bucket}
+            return int(total), {
+                bucketing.origin + i * interval.value: int(n) for i, n in per_bucket
+            }
 
         return await self._run(read)
 

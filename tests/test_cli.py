@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from gql_analytics import cli
+from gql_analytics.api.schema import export_sdl
+from gql_analytics.settings import Settings, add_arguments, from_arguments
+
+
+def parse(argv: list[str], env: dict[str, str]) -> Settings:
+    parser = argparse.ArgumentParser()
+    add_arguments(parser, env)
+    return from_arguments(parser.parse_args(argv))
+
+
+def test_defaults_serve_the_embedded_store_on_loopback() -> None:
+    settings = parse([], {})
+    assert (settings.host, settings.port) == ("127.0.0.1", 8000)
+    assert settings.store_url == "duckdb:///./data/analytics.duckdb"
+
+
+def test_environment_variables_configure_and_flags_win() -> None:
+    env = {
+        "GQL_ANALYTICS_HOST": "0.0.0.0",
+        "GQL_ANALYTICS_PORT": "9000",
+        "GQL_ANALYTICS_STORE_URL": "duckdb:///:memory:",
+        "GQL_ANALYTICS_RETENTION_DAYS": "7",
+    }
+    from_env = parse([], env)
+    assert (from_env.host, from_env.port, from_env.store_url) == (
+        "0.0.0.0",
+        9000,
+        "duckdb:///:memory:",
+    )
+    assert from_env.retention is not None
+    assert from_env.retention.days == 7
+    flagged = parse(["--port", "8123", "--store", "duckdb:///x.duckdb"], env)
+    assert (flagged.port, flagged.store_url) == (8123, "duckdb:///x.duckdb")
+
+
+def test_zero_retention_keeps_raw_records_for_ever() -> None:
+    assert parse(["--retention-days", "0"], {}).retention is None
+
+
+def test_export_schema_prints_the_sdl(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["export-schema"]) == 0
+    assert capsys.readouterr().out == export_sdl()
+
+
+def test_demo_reports_an_unreachable_server(capsys: pytest.CaptureFixture[str]) -> None:
+    assert (
+        cli.main(["demo", "--url", "http://127.0.0.1:9/graphql", "--users", "1", "--days", "1"])
+        == 1
+    )
+    assert "could not send" in capsys.readouterr().err
