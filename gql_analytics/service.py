@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from gql_analytics.domain.normalize import Origin
 from gql_analytics.domain.records import Event, Record
-from gql_analytics.domain.rollup import EVENT, METRIC
+from gql_analytics.domain.rollup import EVENT, METRIC, METRIC_TOTAL
 from gql_analytics.domain.stats import PERCENTILES, BucketSummary
 from gql_analytics.domain.timerange import Interval, TimeRange
 from gql_analytics.domain.validation import Limits
@@ -204,7 +204,10 @@ class AnalyticsService:
         window = time_range.to_minutes()
         buckets = window.buckets(interval)
         chosen = _matching(await self.store.series(tenant, METRIC, [name]), tags or {})
+        # Unfiltered, the name's total series answers alone; filtered, the matching tag sets merge.
         whole = {s.id: "" for s in chosen}
+        if not tags:
+            whole = {s.id: "" for s in await self.store.series(tenant, METRIC_TOTAL, [name])}
         points = await self.store.rollup_stats(whole, window, interval, quantiles=PERCENTILES)
         groups: list[tuple[str, BucketSummary]] = []
         if group_by_tag is not None:

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from gql_analytics.domain import sketch
 from gql_analytics.domain.records import Event, MetricPoint, Record
 from gql_analytics.domain.stats import BucketStats
 from gql_analytics.domain.tasks import TaskDelta, fold_task_facts
@@ -20,6 +21,7 @@ from gql_analytics.domain.timerange import LEVELS, bucket_of
 
 EVENT = "event"
 METRIC = "metric"
+METRIC_TOTAL = "metric_total"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,40 +82,61 @@ class Rollup:
     tasks: Mapping[tuple[str, str], TaskDelta] = field(default_factory=dict)
 
 
+def series_of(record: Record) -> tuple[SeriesKey, ...]:
+    """Every series a record counts in: an event in its name's series; a metric point in the
+    series of its tag set and in its name's total over all tag sets (``metric_total``), which
+    answers an unfiltered metric query from one series instead of merging all of them."""
+    own = SeriesKey.of(record)
+    if isinstance(record, Event):
+        return (own,)
+    return own, SeriesKey(record.tenant, METRIC_TOTAL, record.name)
+
+
 def rollup(records: Iterable[Record]) -> Rollup:
-    # The hot path of ingest: plain tuples and local caches inside the loop, dataclasses after it.
-    keys: dict[tuple[str, str, tuple[tuple[str, str], ...]], tuple[SeriesKey, int]] = {}
-    counts: defaultdict[SeriesKey, int] = defaultdict(int)
-    last_seen: dict[SeriesKey, datetime] = {}
+    # The hot path of ingest: ints and tuples as keys inside the loop, dataclasses after it.
+    targets: dict[tuple[str, str, tuple[tuple[str, str], ...]], tuple[int, ...]] = {}
+    keys: dict[int, SeriesKey] = {}
+    counts: defaultdict[int, int] = defaultdict(int)
+    last_seen: dict[int, datetime] = {}
     values: defaultdict[tuple[int, timedelta, datetime], list[float]] = defaultdict(list)
+    bins: defaultdict[tuple[int, timedelta, datetime], list[int]] = defaultdict(list)
     hits: defaultdict[tuple[int, timedelta, datetime], int] = defaultdict(int)
     presence: set[Presence] = set()
     events: list[Event] = []
     for record in records:
         tags = tuple(record.tags.items()) if isinstance(record, MetricPoint) else ()
         cache_key = (record.tenant, record.name, tags)
-        known = keys.get(cache_key)
-        if known is None:
-            key = SeriesKey.of(record)
-            known = keys[cache_key] = (key, key.id)
-        key, series_id = known
-        counts[key] += 1
+        ids = targets.get(cache_key)
+        if ids is None:
+            found = series_of(record)
+            keys.update((key.id, key) for key in found)
+            ids = targets[cache_key] = tuple(key.id for key in found)
         moment = record.occurred_at
-        if key not in last_seen or moment > last_seen[key]:
-            last_seen[key] = moment
-        for level in LEVELS:
-            bucket_start = bucket_of(moment, level)
-            if isinstance(record, MetricPoint):
-                values[(series_id, level, bucket_start)].append(record.value)
-                continue
-            hits[(series_id, level, bucket_start)] += 1
+        starts = [(level, bucket_of(moment, level)) for level in LEVELS]
+        for series_id in ids:
+            counts[series_id] += 1
+            seen = last_seen.get(series_id)
+            if seen is None or moment > seen:
+                last_seen[series_id] = moment
+        if isinstance(record, MetricPoint):
+            value = record.value
+            bin_id = sketch.bin_of(value)
+            for series_id in ids:
+                for level, bucket_start in starts:
+                    bucket = (series_id, level, bucket_start)
+                    values[bucket].append(value)
+                    bins[bucket].append(bin_id)
+            continue
+        events.append(record)
+        for level, bucket_start in starts:
+            hits[(ids[0], level, bucket_start)] += 1
             if record.user_id is not None:
                 presence.add(Presence(record.tenant, level, bucket_start, record.user_id))
-        if isinstance(record, Event):
-            events.append(record)
     buckets: dict[BucketKey, BucketStats] = {
         BucketKey(*bucket): BucketStats(count=n) for bucket, n in hits.items()
     }
-    buckets.update((BucketKey(*bucket), BucketStats.of(vs)) for bucket, vs in values.items())
-    series = {key: SeriesDelta(n, last_seen[key]) for key, n in counts.items()}
+    buckets.update(
+        (BucketKey(*bucket), BucketStats.of(vs, bins[bucket])) for bucket, vs in values.items()
+    )
+    series = {keys[i]: SeriesDelta(n, last_seen[i]) for i, n in counts.items()}
     return Rollup(series, buckets, frozenset(presence), fold_task_facts(events))

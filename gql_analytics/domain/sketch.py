@@ -43,9 +43,12 @@ def representative(bin_id: int) -> float:
 
 
 def histogram(values: Iterable[float]) -> dict[int, int]:
+    return count_bins(map(bin_of, values))
+
+
+def count_bins(bin_ids: Iterable[int]) -> dict[int, int]:
     bins: dict[int, int] = {}
-    for value in values:
-        bin_id = bin_of(value)
+    for bin_id in bin_ids:
         bins[bin_id] = bins.get(bin_id, 0) + 1
     return bins
 

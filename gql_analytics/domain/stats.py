@@ -27,17 +27,19 @@ class BucketStats:
     bins: Mapping[int, int] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, values: Iterable[float]) -> BucketStats:
+    def of(cls, values: Iterable[float], bin_ids: Iterable[int] | None = None) -> BucketStats:
+        """Statistics of ``values``; ``bin_ids``, when given, are their bins, already computed."""
         collected = list(values)
         if not collected:
             return cls()
+        bins = sketch.count_bins(map(sketch.bin_of, collected) if bin_ids is None else bin_ids)
         return cls(
             count=len(collected),
             total=math.fsum(collected),
             low=min(collected),
             high=max(collected),
             sum_squares=math.fsum(v * v for v in collected),
-            bins=sketch.histogram(collected),
+            bins=bins,
         )
 
     def merge(self, other: BucketStats) -> BucketStats:

@@ -42,6 +42,12 @@ def _naive(moment: datetime) -> datetime:
     return moment.replace(tzinfo=None)
 
 
+def _naive_all(moments: Iterable[datetime]) -> list[datetime]:
+    """``_naive`` of each; receive times repeat across a batch, so each is converted once."""
+    converted: dict[datetime, datetime] = {}
+    return [converted.get(m) or converted.setdefault(m, _naive(m)) for m in moments]
+
+
 def _aware(moment: datetime | None) -> datetime | None:
     return None if moment is None else moment.replace(tzinfo=UTC)
 
@@ -173,21 +179,18 @@ class DuckDBStore:
     ) -> set[tuple[str, str]]:
         if not events:
             return set()
-        rows = (
-            (
-                e.tenant,
-                e.id,
-                e.name,
-                e.user_id,
-                _naive(e.occurred_at),
-                _naive(e.received_at),
-                e.source,
-                _json(e.properties),
-            )
-            for e in events
-        )
-        inserted = connection.execute(sql.INSERT_EVENTS, _columns(rows, 8)).fetchall()
-        return {(tenant, record_id) for tenant, record_id in inserted}
+        columns = [
+            [e.tenant for e in events],
+            [e.id for e in events],
+            [e.name for e in events],
+            [e.user_id for e in events],
+            [_naive(e.occurred_at) for e in events],
+            _naive_all(e.received_at for e in events),
+            [e.source for e in events],
+            [_json(e.properties) for e in events],
+        ]
+        inserted = connection.execute(sql.INSERT_EVENTS, columns).fetchall()
+        return set(inserted)
 
     @staticmethod
     def _insert_points(
@@ -195,20 +198,22 @@ class DuckDBStore:
     ) -> set[tuple[str, str]]:
         if not points:
             return set()
-        rows = (
-            (
-                p.tenant,
-                p.id,
-                p.name,
-                p.value,
-                _json(p.tags),
-                _naive(p.occurred_at),
-                _naive(p.received_at),
-            )
-            for p in points
-        )
-        inserted = connection.execute(sql.INSERT_METRIC_POINTS, _columns(rows, 7)).fetchall()
-        return {(tenant, record_id) for tenant, record_id in inserted}
+        tags_json: dict[tuple[tuple[str, str], ...], str] = {}
+        for p in points:
+            tags_json.setdefault(tuple(p.tags.items()), "")
+        for tags in tags_json:
+            tags_json[tags] = _json(dict(tags))
+        columns = [
+            [p.tenant for p in points],
+            [p.id for p in points],
+            [p.name for p in points],
+            [p.value for p in points],
+            [tags_json[tuple(p.tags.items())] for p in points],
+            [_naive(p.occurred_at) for p in points],
+            _naive_all(p.received_at for p in points),
+        ]
+        inserted = connection.execute(sql.INSERT_METRIC_POINTS, columns).fetchall()
+        return set(inserted)
 
     @staticmethod
     def _write_rollup(connection: duckdb.DuckDBPyConnection, deltas: Rollup) -> None:

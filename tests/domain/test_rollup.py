@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gql_analytics.domain.records import Event, MetricPoint, Record
-from gql_analytics.domain.rollup import BucketKey, SeriesKey, rollup
+from gql_analytics.domain.rollup import METRIC_TOTAL, BucketKey, SeriesKey, rollup
 from gql_analytics.domain.stats import BucketStats
 from gql_analytics.domain.timerange import HOUR, MINUTE
 
@@ -64,3 +64,18 @@ def test_series_ids_are_stable_and_ignore_tag_order() -> None:
         SeriesKey.of(a).id
         != SeriesKey.of(MetricPoint("3", "m", 1.0, "other", T0, T0, {"a": "1", "b": "2"})).id
     )
+
+
+def test_metric_points_also_count_in_their_names_total_series() -> None:
+    points = [
+        MetricPoint("1", "latency", 10.0, "default", T0, T0, {"region": "eu"}),
+        MetricPoint("2", "latency", 30.0, "default", T0, T0, {"region": "us"}),
+        MetricPoint("3", "latency", 50.0, "default", T0, T0, {}),
+    ]
+    deltas = rollup(points)
+    total = SeriesKey("default", METRIC_TOTAL, "latency")
+    assert deltas.series[total].count == 3
+    bucket = deltas.buckets[BucketKey(total.id, MINUTE, T0)]
+    assert bucket == BucketStats.of([10.0, 30.0, 50.0])
+    per_tags = [deltas.buckets[BucketKey(SeriesKey.of(p).id, MINUTE, T0)] for p in points]
+    assert sum(b.count for b in per_tags) == 3
