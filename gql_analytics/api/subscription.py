@@ -2,18 +2,46 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from typing import TypeVar
 
 import strawberry
 from strawberry.scalars import JSON
 
-from gql_analytics.api.context import Info
+from gql_analytics.api.context import Context, Info
 from gql_analytics.api.inputs import EventFilter, TimeRange, string_tags
 from gql_analytics.api.types import Event, EventCountUpdate, Interval, MetricAggregation
 from gql_analytics.domain import validation
+from gql_analytics.domain.timerange import TimeRange as DomainTimeRange
 from gql_analytics.ports import Change
 from gql_analytics.service import MetricResult, matches
 from gql_analytics.watch import seconds_to_next_minute, watch
+
+T = TypeVar("T")
+
+
+async def _live(
+    ctx: Context,
+    window: TimeRange,
+    compute: Callable[[DomainTimeRange], Awaitable[T]],
+    relevant: Callable[[Change], bool],
+) -> AsyncGenerator[T, None]:
+    """``compute`` over the window, pushed when a relevant change commits; a ``last`` window is
+    also recomputed as it slides past each minute boundary."""
+    sliding = window.resolve(ctx.service).sliding  # resolving first refuses a bad range up front
+
+    def next_tick() -> float | None:
+        return seconds_to_next_minute(ctx.service.clock()) if sliding else None
+
+    async with ctx.bus.subscribe(ctx.tenant) as changes:
+        async for value in watch(
+            lambda: compute(window.resolve(ctx.service)),
+            changes,
+            relevant,
+            throttle=ctx.live_throttle,
+            next_tick=next_tick,
+        ):
+            yield value
 
 
 @strawberry.type
@@ -26,21 +54,14 @@ class Subscription:
     ) -> AsyncGenerator[EventCountUpdate, None]:
         ctx = info.context
         validation.name(name)
-        window = range or TimeRange()
-        sliding = window.resolve(ctx.service).sliding
 
-        async def count() -> int:
-            return await ctx.service.event_count(ctx.tenant, name, window.resolve(ctx.service))
+        async def count(window: DomainTimeRange) -> int:
+            return await ctx.service.event_count(ctx.tenant, name, window)
 
-        async with ctx.bus.subscribe(ctx.tenant) as changes:
-            async for value in watch(
-                count,
-                changes,
-                lambda change: name in change.event_names,
-                throttle=ctx.live_throttle,
-                next_tick=lambda: seconds_to_next_minute(ctx.service.clock()) if sliding else None,
-            ):
-                yield EventCountUpdate(name=name, count=value, at=ctx.service.clock())
+        async for value in _live(
+            ctx, range or TimeRange(), count, lambda change: name in change.event_names
+        ):
+            yield EventCountUpdate(name=name, count=value, at=ctx.service.clock())
 
     @strawberry.subscription(description="A metric's aggregation: now, then whenever it changes.")
     async def metric_updates(
@@ -54,27 +75,15 @@ class Subscription:
         ctx = info.context
         validation.name(name)
         tag_filter = string_tags(tags)
-        window = range or TimeRange()
-        sliding = window.resolve(ctx.service).sliding
+        width = Interval.or_default(interval, Interval.HOUR)
 
-        async def aggregate() -> MetricResult:
-            return await ctx.service.metric(
-                ctx.tenant,
-                name,
-                window.resolve(ctx.service),
-                Interval.or_default(interval, Interval.HOUR),
-                tag_filter,
-            )
+        async def aggregate(window: DomainTimeRange) -> MetricResult:
+            return await ctx.service.metric(ctx.tenant, name, window, width, tag_filter)
 
-        async with ctx.bus.subscribe(ctx.tenant) as changes:
-            async for result in watch(
-                aggregate,
-                changes,
-                lambda change: name in change.metric_names,
-                throttle=ctx.live_throttle,
-                next_tick=lambda: seconds_to_next_minute(ctx.service.clock()) if sliding else None,
-            ):
-                yield MetricAggregation.from_domain(result)
+        async for result in _live(
+            ctx, range or TimeRange(), aggregate, lambda change: name in change.metric_names
+        ):
+            yield MetricAggregation.from_domain(result)
 
     @strawberry.subscription(description="Each new event that matches the filter, as committed.")
     async def event_stream(

@@ -146,60 +146,8 @@ class ActiveUsers:
     points: list[CountPoint]
 
 
-def _stats_fields(stats: BucketSummary) -> dict[str, Any]:
-    p50, p90, p95, p99 = stats.percentiles()
-    return {
-        "count": stats.count,
-        "sum": stats.total,
-        "avg": stats.mean,
-        "min": stats.minimum,
-        "max": stats.maximum,
-        "p50": p50,
-        "p90": p90,
-        "p95": p95,
-        "p99": p99,
-    }
-
-
-@strawberry.type
-class MetricBucket:
-    bucket: datetime
-    count: int
-    sum: float
-    avg: float | None
-    min: float | None
-    max: float | None
-    p50: float | None
-    p90: float | None
-    p95: float | None
-    p99: float | None
-
-    @classmethod
-    def from_domain(cls, bucket: datetime, stats: BucketSummary) -> MetricBucket:
-        return cls(bucket=bucket, **_stats_fields(stats))
-
-
-@strawberry.type
-class MetricGroup:
-    tag_value: str
-    count: int
-    sum: float
-    avg: float | None
-    min: float | None
-    max: float | None
-    p50: float | None
-    p90: float | None
-    p95: float | None
-    p99: float | None
-
-    @classmethod
-    def from_domain(cls, tag_value: str, stats: BucketSummary) -> MetricGroup:
-        return cls(tag_value=tag_value, **_stats_fields(stats))
-
-
-@strawberry.type
-class MetricAggregation:
-    name: str
+@strawberry.interface(description="Statistics of metric values; percentiles within 1 %.")
+class MetricStats:
     count: int
     sum: float
     avg: float | None
@@ -210,6 +158,45 @@ class MetricAggregation:
     p90: float | None
     p95: float | None
     p99: float | None
+
+
+def _stats_fields(stats: BucketSummary) -> dict[str, Any]:
+    p50, p90, p95, p99 = stats.percentiles()
+    return {
+        "count": stats.count,
+        "sum": stats.total,
+        "avg": stats.mean,
+        "min": stats.minimum,
+        "max": stats.maximum,
+        "stddev": stats.stddev,
+        "p50": p50,
+        "p90": p90,
+        "p95": p95,
+        "p99": p99,
+    }
+
+
+@strawberry.type
+class MetricBucket(MetricStats):
+    bucket: datetime
+
+    @classmethod
+    def from_domain(cls, bucket: datetime, stats: BucketSummary) -> MetricBucket:
+        return cls(bucket=bucket, **_stats_fields(stats))
+
+
+@strawberry.type
+class MetricGroup(MetricStats):
+    tag_value: str
+
+    @classmethod
+    def from_domain(cls, tag_value: str, stats: BucketSummary) -> MetricGroup:
+        return cls(tag_value=tag_value, **_stats_fields(stats))
+
+
+@strawberry.type
+class MetricAggregation(MetricStats):
+    name: str
     points: list[MetricBucket]
     groups: list[MetricGroup]
 
@@ -217,7 +204,6 @@ class MetricAggregation:
     def from_domain(cls, result: MetricResult) -> MetricAggregation:
         return cls(
             name=result.name,
-            stddev=result.overall.stddev,
             points=[MetricBucket.from_domain(b, s) for b, s in result.points],
             groups=[MetricGroup.from_domain(v, s) for v, s in result.groups],
             **_stats_fields(result.overall),
