@@ -51,6 +51,7 @@ def _serve(settings: settings_module.Settings) -> int:
         port=settings.port,
         log_level=settings.log_level,
         lifespan="on",
+        ws="websockets-sansio",  # uvicorn's default websockets backend is the deprecated legacy one
     )
     return 0
 
