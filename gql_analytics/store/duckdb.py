@@ -10,97 +10,30 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import duckdb
 
 from gql_analytics.domain.records import ApplyResult, Batch, Event, MetricPoint, Record
-from gql_analytics.domain.rollup import Rollup, SeriesKey, rollup
+from gql_analytics.domain.rollup import SeriesKey, rollup
 from gql_analytics.domain.stats import BucketSummary
-from gql_analytics.domain.timerange import (
-    EPOCH,
-    LEVELS,
-    WEEK_ORIGIN,
-    Interval,
-    TimeRange,
-    segments,
-)
+from gql_analytics.domain.timerange import Interval, TimeRange
 from gql_analytics.errors import StoreUnavailable
 from gql_analytics.ports import EventCursor, EventQuery, SeriesInfo, TaskSummary, UserTaskCounts
 from gql_analytics.store import duckdb_schema as sql
+from gql_analytics.store.duckdb_buckets import Bucketing, Params
+from gql_analytics.store.duckdb_values import aware, naive, to_json
+from gql_analytics.store.duckdb_writes import (
+    insert_events,
+    insert_points,
+    write_positions,
+    write_rollup,
+)
 
 T = TypeVar("T")
-Params = list[Any]
-
-
-def _naive(moment: datetime) -> datetime:
-    if moment.tzinfo is not UTC:
-        moment = moment.astimezone(UTC)
-    return moment.replace(tzinfo=None)
-
-
-def _naive_all(moments: Iterable[datetime]) -> list[datetime]:
-    """``_naive`` of each; receive times repeat across a batch, so each is converted once."""
-    converted: dict[datetime, datetime] = {}
-    return [converted.get(m) or converted.setdefault(m, _naive(m)) for m in moments]
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    return None if moment is None else moment.replace(tzinfo=UTC)
-
-
-def _micros(width: timedelta) -> int:
-    return width // timedelta(microseconds=1)
-
-
-def _json(value: Mapping[str, Any]) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
-def _columns(rows: Iterable[Sequence[Any]], width: int) -> list[list[Any]]:
-    columns: list[list[Any]] = [[] for _ in range(width)]
-    for row in rows:
-        for column, cell in zip(columns, row, strict=True):
-            column.append(cell)
-    return columns
-
-
-class _Bucketing:
-    """SQL that maps a rollup row to its output bucket and keeps only the range's rows."""
-
-    def __init__(self, time_range: TimeRange, interval: Interval | None) -> None:
-        self.interval = interval
-        self.origin = WEEK_ORIGIN if interval is Interval.WEEK else EPOCH
-        self.pieces = list(segments(time_range, interval or Interval.HOUR))
-
-    def rows(self, family: str, columns: str, where: str, params: Params) -> tuple[str, Params]:
-        """The rows of each segment, read from its level's table of ``family``, as one relation
-        (SQL and its parameters); ``where`` with ``params`` narrows every segment alike."""
-        selects = " UNION ALL ".join(
-            f"SELECT {columns} FROM {family}_{sql.LEVEL_NAMES[piece.level]} "
-            f"WHERE {where} AND bucket_start >= ? AND bucket_start < ?"
-            for piece in self.pieces
-        )
-        bounds = [
-            p for piece in self.pieces for p in (*params, _naive(piece.start), _naive(piece.end))
-        ]
-        return selects, bounds
-
-    @property
-    def index_sql(self) -> str:
-        if self.interval is None:
-            return "0"
-        origin_us = _micros(self.origin - EPOCH)
-        return f"(epoch_us(bucket_start) - {origin_us}) // {_micros(self.interval.value)}"
-
-    def bucket_of(self, index: int | None) -> datetime | None:
-        """The output bucket of an index; ``None`` (the whole range) for the grand total."""
-        if self.interval is None or index is None:
-            return None
-        return self.origin + index * self.interval.value
 
 
 class DuckDBStore:
@@ -152,120 +85,20 @@ class DuckDBStore:
             connection = self._connection
             connection.begin()
             try:
-                new_events = self._insert_events(connection, events)
-                new_points = self._insert_points(connection, points)
+                new_events = insert_events(connection, events)
+                new_points = insert_points(connection, points)
                 applied = tuple(
                     r
                     for r in firsts.values()
                     if (r.tenant, r.id) in (new_events if isinstance(r, Event) else new_points)
                 )
-                self._write_rollup(connection, rollup(applied))
-                if batch.positions:
-                    connection.execute(
-                        sql.UPSERT_POSITIONS,
-                        _columns(
-                            ((p.source, p.partition, p.next_offset) for p in batch.positions), 3
-                        ),
-                    )
+                write_rollup(connection, rollup(applied))
+                write_positions(connection, batch.positions)
                 connection.commit()
             except BaseException:
                 connection.rollback()
                 raise
         return ApplyResult(applied=applied, duplicates=len(batch.records) - len(applied))
-
-    @staticmethod
-    def _insert_events(
-        connection: duckdb.DuckDBPyConnection, events: list[Event]
-    ) -> set[tuple[str, str]]:
-        if not events:
-            return set()
-        columns = [
-            [e.tenant for e in events],
-            [e.id for e in events],
-            [e.name for e in events],
-            [e.user_id for e in events],
-            [_naive(e.occurred_at) for e in events],
-            _naive_all(e.received_at for e in events),
-            [e.source for e in events],
-            [_json(e.properties) for e in events],
-        ]
-        inserted = connection.execute(sql.INSERT_EVENTS, columns).fetchall()
-        return set(inserted)
-
-    @staticmethod
-    def _insert_points(
-        connection: duckdb.DuckDBPyConnection, points: list[MetricPoint]
-    ) -> set[tuple[str, str]]:
-        if not points:
-            return set()
-        tags_json: dict[tuple[tuple[str, str], ...], str] = {}
-        for p in points:
-            tags_json.setdefault(tuple(p.tags.items()), "")
-        for tags in tags_json:
-            tags_json[tags] = _json(dict(tags))
-        columns = [
-            [p.tenant for p in points],
-            [p.id for p in points],
-            [p.name for p in points],
-            [p.value for p in points],
-            [tags_json[tuple(p.tags.items())] for p in points],
-            [_naive(p.occurred_at) for p in points],
-            _naive_all(p.received_at for p in points),
-        ]
-        inserted = connection.execute(sql.INSERT_METRIC_POINTS, columns).fetchall()
-        return set(inserted)
-
-    @staticmethod
-    def _write_rollup(connection: duckdb.DuckDBPyConnection, deltas: Rollup) -> None:
-        if deltas.series:
-            series_rows = (
-                (k.id, k.tenant, k.kind, k.name, k.tags_json, d.count, _naive(d.last_seen))
-                for k, d in deltas.series.items()
-            )
-            connection.execute(sql.UPSERT_SERIES, _columns(series_rows, 7))
-        bucket_rows: dict[timedelta, list[tuple[Any, ...]]] = {level: [] for level in LEVELS}
-        bin_rows: dict[timedelta, list[tuple[Any, ...]]] = {level: [] for level in LEVELS}
-        for key, stats in deltas.buckets.items():
-            start = _naive(key.bucket_start)
-            has_values = bool(stats.bins)
-            bucket_rows[key.level].append(
-                (
-                    key.series_id,
-                    start,
-                    stats.count,
-                    stats.total,
-                    stats.low if has_values else None,
-                    stats.high if has_values else None,
-                    stats.sum_squares,
-                )
-            )
-            bin_rows[key.level].extend(
-                (key.series_id, start, bin_id, n) for bin_id, n in stats.bins.items()
-            )
-        presence_rows: dict[timedelta, list[tuple[Any, ...]]] = {level: [] for level in LEVELS}
-        for p in deltas.presence:
-            presence_rows[p.level].append((p.tenant, _naive(p.bucket_start), p.user_id))
-        for level in LEVELS:
-            if bucket_rows[level]:
-                connection.execute(sql.upsert_rollups(level), _columns(bucket_rows[level], 7))
-            if bin_rows[level]:
-                connection.execute(sql.upsert_bins(level), _columns(bin_rows[level], 4))
-            if presence_rows[level]:
-                connection.execute(sql.insert_presence(level), _columns(presence_rows[level], 3))
-        if deltas.tasks:
-            task_rows = (
-                (
-                    t.tenant,
-                    t.task_id,
-                    t.user_id,
-                    t.created_at and _naive(t.created_at),
-                    t.completed_at and _naive(t.completed_at),
-                    t.status,
-                    t.status_at and _naive(t.status_at),
-                )
-                for t in deltas.tasks.values()
-            )
-            connection.execute(sql.UPSERT_TASKS, _columns(task_rows, 7))
 
     async def positions(self, source: str) -> dict[int, int]:
         rows = await self._run(
@@ -278,7 +111,7 @@ class DuckDBStore:
     async def purge_raw(self, before: datetime) -> int:
         def purge() -> int:
             with self._write_lock:
-                cutoff = [_naive(before)]
+                cutoff = [naive(before)]
                 deleted = 0
                 for table in ("events", "metric_points"):
                     row = self._connection.execute(
@@ -305,7 +138,7 @@ class DuckDBStore:
                 key=SeriesKey(tenant, kind, name, tuple(sorted(json.loads(tags).items()))),
                 id=series_id,
                 count=count,
-                last_seen=_aware(last_seen),
+                last_seen=aware(last_seen),
             )
             for series_id, name, tags, count, last_seen in rows
         ]
@@ -320,7 +153,7 @@ class DuckDBStore:
     ) -> dict[tuple[str, datetime | None], BucketSummary]:
         if not groups:
             return {}
-        bucketing = _Bucketing(time_range, interval)
+        bucketing = Bucketing(time_range, interval)
         ids = list(groups)
         wanted = "series_id IN (SELECT unnest(?::BIGINT[]))"
         labels = "(SELECT unnest(?::BIGINT[]) AS series_id, unnest(?::VARCHAR[]) AS label)"
@@ -388,11 +221,11 @@ class DuckDBStore:
     async def active_users(
         self, tenant: str, time_range: TimeRange, interval: Interval
     ) -> tuple[int, dict[datetime, int]]:
-        bucketing = _Bucketing(time_range, interval)
+        bucketing = Bucketing(time_range, interval)
         # The total spans the whole range, so hour rows serve it whatever the interval.
-        whole = _Bucketing(time_range, None)
+        whole = Bucketing(time_range, None)
 
-        def presence(of: _Bucketing) -> tuple[str, Params]:
+        def presence(of: Bucketing) -> tuple[str, Params]:
             return of.rows("presence", "bucket_start, user_id", "tenant = ?", [tenant])
 
         def read() -> tuple[int, dict[datetime, int]]:
@@ -423,10 +256,10 @@ class DuckDBStore:
             params.append(query.user_id)
         if query.time_range is not None:
             clauses.append("occurred_at >= ? AND occurred_at < ?")
-            params += [_naive(query.time_range.start), _naive(query.time_range.end)]
+            params += [naive(query.time_range.start), naive(query.time_range.end)]
         for key, wanted in query.properties.items():
             clauses.append("json_extract(properties, ?) = ?::JSON")
-            params += ['$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"', _json(wanted)]
+            params += ['$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"', to_json(wanted)]
         return " AND ".join(clauses), params
 
     async def events(
@@ -435,7 +268,7 @@ class DuckDBStore:
         where, params = self._event_where(query)
         if after is not None:
             where += " AND (occurred_at < ? OR (occurred_at = ? AND id < ?))"
-            params += [_naive(after.occurred_at), _naive(after.occurred_at), after.id]
+            params += [naive(after.occurred_at), naive(after.occurred_at), after.id]
         statement = f"""
             SELECT id, name, tenant, occurred_at, received_at, user_id, source, properties
             FROM events WHERE {where} ORDER BY occurred_at DESC, id DESC LIMIT {first + 1}
@@ -472,7 +305,7 @@ class DuckDBStore:
         self, tenant: str, time_range: TimeRange, first: int, after_user: str | None
     ) -> tuple[list[UserTaskCounts], bool, int]:
         where = "tenant = ? AND user_id IS NOT NULL AND created_at >= ? AND created_at < ?"
-        params: Params = [tenant, _naive(time_range.start), _naive(time_range.end)]
+        params: Params = [tenant, naive(time_range.start), naive(time_range.end)]
         page_where, page_params = where, list(params)
         if after_user is not None:
             page_where += " AND user_id > ?"
@@ -495,7 +328,7 @@ class DuckDBStore:
         self, tenant: str, time_range: TimeRange, user_id: str | None
     ) -> TaskSummary:
         where = "tenant = ? AND created_at >= ? AND created_at < ?"
-        params: Params = [tenant, _naive(time_range.start), _naive(time_range.end)]
+        params: Params = [tenant, naive(time_range.start), naive(time_range.end)]
         if user_id is not None:
             where += " AND user_id = ?"
             params.append(user_id)

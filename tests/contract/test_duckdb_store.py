@@ -8,6 +8,7 @@ import pytest
 from gql_analytics.domain.records import Batch
 from gql_analytics.errors import StoreUnavailable
 from gql_analytics.ports import EventQuery, Store
+from gql_analytics.store import duckdb as duckdb_store
 from gql_analytics.store import open_store
 from gql_analytics.store.duckdb import DuckDBStore
 from tests.contract.store_contract import StoreContract, event
@@ -47,7 +48,7 @@ async def test_a_failing_batch_leaves_nothing_behind(monkeypatch: pytest.MonkeyP
     def explode(*args: object) -> None:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(DuckDBStore, "_write_rollup", staticmethod(explode))
+    monkeypatch.setattr(duckdb_store, "write_rollup", explode)
     with pytest.raises(RuntimeError):
         await store.apply(Batch([event("1", 1)]))
     monkeypatch.undo()
