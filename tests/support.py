@@ -78,6 +78,17 @@ def wait_until(condition: Callable[[], bool], message: str, deadline: float = DE
         time.sleep(0.01)
 
 
+async def eventually(
+    condition: Callable[[], Awaitable[bool]], message: str, deadline: float = DEADLINE
+) -> None:
+    """Poll an asynchronous condition until it holds or the deadline passes."""
+    end = time.monotonic() + deadline
+    while not await condition():
+        if time.monotonic() > end:
+            raise AssertionError(message)
+        await asyncio.sleep(0.01)
+
+
 async def within(awaitable: Awaitable[T], deadline: float = DEADLINE) -> T:
     return await asyncio.wait_for(awaitable, deadline)
 

@@ -70,10 +70,3 @@ class ApplyResult:
 
     applied: tuple[Record, ...]
     duplicates: int
-
-    @property
-    def changed_series(self) -> frozenset[tuple[str, str, str]]:
-        """(tenant, kind, name) of every series the batch changed, for the live bus."""
-        return frozenset(
-            (r.tenant, "event" if isinstance(r, Event) else "metric", r.name) for r in self.applied
-        )
