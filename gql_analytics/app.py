@@ -32,7 +32,10 @@ PURGE_EVERY = timedelta(hours=1)
 
 class GraphQLApp(GraphQL[Context, None]):
     def __init__(self, service: AnalyticsService, bus: LiveBus, settings: Settings) -> None:
-        super().__init__(build_schema(), graphql_ide="graphiql")
+        # Keep-alives stop idle dashboard sockets from being cut by proxies between updates.
+        super().__init__(
+            build_schema(), graphql_ide="graphiql", keep_alive=True, keep_alive_interval=15
+        )
         self._service = service
         self._bus = bus
         self._settings = settings
