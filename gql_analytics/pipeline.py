@@ -87,6 +87,10 @@ class IngestPipeline:
         try:
             result = await self._store.apply(Batch(records))
         except BaseException as error:
+            if isinstance(error, Exception):
+                log.warning(
+                    "ingest: a batch of %d records was not applied: %r", len(records), error
+                )
             failure = error if isinstance(error, Exception) else RuntimeError("shutting down")
             for pending in group:
                 if not pending.done.done():
