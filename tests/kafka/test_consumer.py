@@ -1,0 +1,207 @@
+"""The Kafka consumer against a real broker: shapes, duplicates, poison, groups."""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+
+from aiokafka import AIOKafkaConsumer
+
+from gql_analytics.domain.timerange import Interval, TimeRange
+from gql_analytics.live import InProcessBus
+from gql_analytics.pipeline import IngestPipeline
+from gql_analytics.service import AnalyticsService, utc_now
+from gql_analytics.settings import Settings
+from gql_analytics.store.duckdb import DuckDBStore
+from tests.kafka.broker import produce
+from tests.kafka.conftest import RunConsumer
+from tests.support import eventually
+
+
+def service_for(store: DuckDBStore) -> AnalyticsService:
+    return AnalyticsService(store, IngestPipeline(store, InProcessBus()))
+
+
+async def test_every_upstream_shape_is_applied_with_exact_aggregates(
+    kafka_settings: Settings, run_consumer: RunConsumer
+) -> None:
+    now = utc_now()
+    events, metrics, tasks = kafka_settings.kafka_topics
+
+    def ago(minutes: int) -> str:
+        return (now - timedelta(minutes=minutes)).isoformat()
+
+    await produce(
+        kafka_settings.kafka_bootstrap_servers or "",
+        tasks,
+        [
+            {"event": "task_created", "user_id": "u1", "task_id": "t1", "timestamp": ago(90)},
+            {"event": "task_completed", "user_id": "u1", "task_id": "t1", "timestamp": ago(30)},
+            {"event": "task_created", "user_id": "u2", "task_id": "t2", "timestamp": ago(20)},
+        ],
+    )
+    await produce(
+        kafka_settings.kafka_bootstrap_servers or "",
+        events,
+        [
+            {
+                "eventType": "user_signup",
+                "source": "auth",
+                "occurredAt": ago(5),
+                "payload": {"userId": "u3"},
+            },
+            {
+                "event_name": "user_signup",
+                "user_id": "u4",
+                "properties": {"plan": "pro"},
+                "timestamp": ago(4),
+            },
+        ],
+    )
+    values = [float(v) for v in range(1, 101)]
+    await produce(
+        kafka_settings.kafka_bootstrap_servers or "",
+        metrics,
+        [
+            {
+                "metric_name": "api_response_time",
+                "value": v,
+                "tags": {"endpoint": "/x"},
+                "timestamp": ago(2),
+            }
+            for v in values
+        ],
+    )
+    store = DuckDBStore()
+    ingest = await run_consumer(store)
+
+    async def all_applied() -> bool:
+        return ingest.totals.applied == 105
+
+    await eventually(all_applied, "the consumer did not apply all 105 records")
+    service = service_for(store)
+    window = TimeRange(now - timedelta(hours=3), now)
+    (signups,) = await service.event_counts("default", ["user_signup"], window, Interval.HOUR)
+    assert signups.total == 2
+    metric = await service.metric("default", "api_response_time", window, Interval.HOUR)
+    assert (metric.overall.count, metric.overall.total) == (100, sum(values))
+    p50, _, p95, _ = metric.overall.percentiles()
+    assert p50 is not None
+    assert math.isclose(p50, 50.0, rel_tol=0.01)
+    assert p95 is not None
+    assert math.isclose(p95, 95.0, rel_tol=0.01)
+    users, _, total = await service.tasks_per_user("default", window, 10, None)
+    assert total == 2
+    assert [(u.user_id, u.created, u.completed, u.avg_completion_seconds) for u in users] == [
+        ("u1", 1, 1, 3600.0),
+        ("u2", 1, 0, None),
+    ]
+    assert ingest.totals.dead_lettered == 0
+
+
+async def test_the_same_event_id_produced_twice_is_counted_once(
+    kafka_settings: Settings, run_consumer: RunConsumer
+) -> None:
+    topic = kafka_settings.kafka_topics[0]
+    message = {"event": "purchase", "id": "order-1", "user_id": "u1"}
+    await produce(kafka_settings.kafka_bootstrap_servers or "", topic, [message, message])
+    store = DuckDBStore()
+    ingest = await run_consumer(store)
+
+    async def both_seen() -> bool:
+        return ingest.totals.applied + ingest.totals.duplicates == 2
+
+    await eventually(both_seen, "the consumer did not see both copies")
+    assert (ingest.totals.applied, ingest.totals.duplicates) == (1, 1)
+    assert (
+        await service_for(store).event_count(
+            "default",
+            "purchase",
+            TimeRange(utc_now() - timedelta(hours=1), utc_now() + timedelta(minutes=1)),
+        )
+        == 1
+    )
+
+
+async def test_a_poison_message_is_dead_lettered_and_the_rest_applied(
+    kafka_settings: Settings, run_consumer: RunConsumer
+) -> None:
+    bootstrap = kafka_settings.kafka_bootstrap_servers or ""
+    topic = kafka_settings.kafka_topics[0]
+    await produce(
+        bootstrap,
+        topic,
+        [
+            {"event": "before"},
+            b"{not json",
+            {"unknown": "shape"},
+            {"event": "bad name!"},
+            {"event": "after"},
+        ],
+        partition=0,
+    )
+    store = DuckDBStore()
+    ingest = await run_consumer(store)
+
+    async def done() -> bool:
+        return ingest.totals.applied == 2 and ingest.totals.dead_lettered == 3
+
+    await eventually(done, "poison messages blocked the partition or were not dead-lettered")
+    letters = AIOKafkaConsumer(
+        topic + ".dlq", bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
+    )
+    await letters.start()
+    try:
+        batch = await letters.getmany(timeout_ms=5000)
+        received = [m for messages in batch.values() for m in messages]
+        while len(received) < 3:
+            more = await letters.getmany(timeout_ms=5000)
+            assert more, "dead letters did not arrive"
+            received += [m for messages in more.values() for m in messages]
+    finally:
+        await letters.stop()
+    headers = [
+        dict(m.headers) for m in sorted(received, key=lambda m: int(dict(m.headers)["dlq.offset"]))
+    ]
+    assert [h["dlq.reason"] for h in headers] == [b"NOT_JSON", b"UNKNOWN_SHAPE", b"BAD_NAME"]
+    assert [h["dlq.offset"] for h in headers] == [b"1", b"2", b"3"]
+    assert {h["dlq.topic"] for h in headers} == {topic.encode()}
+    assert {h["dlq.partition"] for h in headers} == {b"0"}
+    assert min(received, key=lambda m: int(dict(m.headers)["dlq.offset"])).value == b"{not json"
+
+
+async def test_two_consumers_in_one_group_split_partitions_and_apply_everything_once(
+    kafka_settings: Settings, run_consumer: RunConsumer
+) -> None:
+    bootstrap = kafka_settings.kafka_bootstrap_servers or ""
+    topics = kafka_settings.kafka_topics
+    store = DuckDBStore()
+    first = await run_consumer(store)
+    second = await run_consumer(store)
+
+    async def split() -> bool:
+        mine, theirs = first.assignment(), second.assignment()
+        return bool(mine) and bool(theirs) and len(mine | theirs) == 3 * len(topics)
+
+    await eventually(split, "the two consumers did not split the partitions", deadline=30)
+    assert not first.assignment() & second.assignment()
+    for partition in range(3):
+        await produce(
+            bootstrap,
+            topics[0],
+            [
+                {"event": "click", "id": f"c{partition}-{i}", "user_id": f"u{i % 7}"}
+                for i in range(1000)
+            ],
+            partition=partition,
+        )
+
+    async def all_applied() -> bool:
+        return first.totals.applied + second.totals.applied == 3000
+
+    await eventually(all_applied, "the group did not apply every record", deadline=30)
+    assert first.totals.applied > 0
+    assert second.totals.applied > 0
+    now = utc_now()
+    window = TimeRange(now - timedelta(hours=1), now + timedelta(minutes=1))
+    assert await service_for(store).event_count("default", "click", window) == 3000
