@@ -19,9 +19,11 @@ from gql_analytics.api.context import Context
 from gql_analytics.api.schema import build_schema
 from gql_analytics.domain.records import DEFAULT_TENANT
 from gql_analytics.errors import GatewayError
+from gql_analytics.kafka.consumer import KafkaIngest
+from gql_analytics.kafka.producer import KafkaSink
 from gql_analytics.live import InProcessBus
 from gql_analytics.pipeline import IngestPipeline
-from gql_analytics.ports import LiveBus, Store
+from gql_analytics.ports import IngestSink, LiveBus, Store
 from gql_analytics.service import AnalyticsService, utc_now
 from gql_analytics.settings import Settings
 from gql_analytics.store import open_store
@@ -71,8 +73,16 @@ def create_app(
 ) -> Starlette:
     store = store if store is not None else open_store(settings.store_url)
     bus = bus if bus is not None else InProcessBus()
-    pipeline = IngestPipeline(store, bus)
-    service = AnalyticsService(store, pipeline, retention=settings.retention, clock=clock)
+    consumer: KafkaIngest | None = None
+    sink: IngestSink
+    if settings.kafka_bootstrap_servers:
+        sink = KafkaSink(store, settings)
+        consumer = KafkaIngest(store, bus, settings, clock=clock)
+    else:
+        sink = IngestPipeline(store, bus)
+    service = AnalyticsService(
+        store, sink, monitor=consumer, retention=settings.retention, clock=clock
+    )
     graphql = GraphQLApp(service, bus, settings)
 
     async def health(request: Request) -> Response:
@@ -87,21 +97,18 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await pipeline.start()
-        purger = (
-            asyncio.create_task(_purge_forever(service, settings.retention))
-            if settings.retention is not None
-            else None
-        )
-        try:
+        async with contextlib.AsyncExitStack() as stack:
+            stack.push_async_callback(store.close)
+            await sink.start()
+            stack.push_async_callback(sink.stop)
+            if consumer is not None:
+                stopping = asyncio.Event()
+                running = asyncio.create_task(consumer.run(stopping), name="kafka-consumer")
+                stack.push_async_callback(_finish, running, stopping)
+            if settings.retention is not None:
+                purger = asyncio.create_task(_purge_forever(service, settings.retention))
+                stack.push_async_callback(_finish, purger, None)
             yield
-        finally:
-            if purger is not None:
-                purger.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await purger
-            await pipeline.stop()
-            await store.close()
 
     return Starlette(
         routes=[
@@ -112,3 +119,13 @@ def create_app(
         ],
         lifespan=lifespan,
     )
+
+
+async def _finish(task: asyncio.Task[None], stopping: asyncio.Event | None) -> None:
+    """Stop a background task: ask it to stop when it can be asked, else cancel it."""
+    if stopping is not None:
+        stopping.set()
+    else:
+        task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

@@ -5,7 +5,9 @@
     │   ├── InvalidRecord           one record failed validation; carries the field it names
     │   ├── InvalidRange            a time range or interval that cannot be answered
     │   └── InvalidCursor           a pagination cursor that this server did not issue
-    └── StoreUnavailable            code STORE_UNAVAILABLE: retriable, the store did not answer
+    ├── StoreUnavailable            code STORE_UNAVAILABLE: retriable, the store did not answer
+    ├── BrokerUnavailable           code BROKER_UNAVAILABLE: retriable, Kafka did not acknowledge
+    └── NotYetApplied               code INGEST_TIMEOUT: retriable, produced but not applied in time
 
 The GraphQL layer maps an error to ``extensions.code`` through ``code``; ``retriable`` tells a
 caller (or the ingest pipeline) whether trying again can succeed.
@@ -46,4 +48,14 @@ class InvalidCursor(InvalidInput):
 
 class StoreUnavailable(GatewayError):
     code = "STORE_UNAVAILABLE"
+    retriable = True
+
+
+class BrokerUnavailable(GatewayError):
+    code = "BROKER_UNAVAILABLE"
+    retriable = True
+
+
+class NotYetApplied(GatewayError):
+    code = "INGEST_TIMEOUT"
     retriable = True

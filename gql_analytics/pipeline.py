@@ -64,7 +64,8 @@ class IngestPipeline:
             pending = self._queue.get_nowait()
             pending.done.set_exception(RuntimeError("shutting down"))
 
-    async def submit(self, records: Sequence[Record]) -> None:
+    async def submit(self, records: Sequence[Record], *, wait: bool = True) -> None:
+        """Return once the records are committed (``wait`` changes nothing: they always are)."""
         if not records:
             return
         if self._worker is None:

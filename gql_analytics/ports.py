@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from gql_analytics.domain.records import ApplyResult, Batch, Event
+from gql_analytics.domain.records import ApplyResult, Batch, Event, Record
 from gql_analytics.domain.rollup import SeriesKey
 from gql_analytics.domain.stats import BucketSummary
 from gql_analytics.domain.timerange import Interval, TimeRange
@@ -64,6 +64,31 @@ class TaskSummary:
     avg_completion_seconds: float | None
     p50_completion_seconds: float | None
     p95_completion_seconds: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class PartitionStatus:
+    topic: str
+    partition: int
+    committed: int | None
+    high_watermark: int | None
+    last_applied_at: datetime | None
+
+    @property
+    def lag(self) -> int | None:
+        if self.high_watermark is None:
+            return None
+        return self.high_watermark - (self.committed or 0)
+
+
+@dataclass(slots=True)
+class IngestTotals:
+    """What a consumer has done since it started."""
+
+    applied: int = 0
+    duplicates: int = 0
+    dead_lettered: int = 0
+    last_applied_at: dict[tuple[str, int], datetime] = field(default_factory=dict)
 
 
 class Store(Protocol):
@@ -153,3 +178,24 @@ class LiveBus(Protocol):
     async def publish(self, change: Change) -> None: ...
 
     def subscribe(self, tenant: str) -> AbstractAsyncContextManager[AsyncIterator[Change]]: ...
+
+
+class IngestSink(Protocol):
+    """Where ingest mutations send validated records: the in-process pipeline, or Kafka."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def submit(self, records: Sequence[Record], *, wait: bool) -> None:
+        """Return once the records are durable: committed to the store (the pipeline, always),
+        or acknowledged by the broker, and with ``wait`` also applied to the store (Kafka)."""
+        ...
+
+
+class IngestMonitor(Protocol):
+    """A consumer's progress, for the ``ingestStatus`` query."""
+
+    totals: IngestTotals
+
+    async def status(self) -> list[PartitionStatus]: ...

@@ -14,10 +14,13 @@ from gql_analytics.domain.stats import PERCENTILES, BucketSummary
 from gql_analytics.domain.timerange import Interval, TimeRange
 from gql_analytics.domain.validation import Limits
 from gql_analytics.errors import InvalidInput, InvalidRecord
-from gql_analytics.pipeline import IngestPipeline
 from gql_analytics.ports import (
     EventCursor,
     EventQuery,
+    IngestMonitor,
+    IngestSink,
+    IngestTotals,
+    PartitionStatus,
     SeriesInfo,
     Store,
     TaskSummary,
@@ -78,20 +81,26 @@ class AnalyticsService:
     def __init__(
         self,
         store: Store,
-        pipeline: IngestPipeline,
+        sink: IngestSink,
         *,
+        monitor: IngestMonitor | None = None,
         retention: timedelta | None = None,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.store = store
-        self.pipeline = pipeline
+        self.sink = sink
+        self.monitor = monitor
         self.retention = retention
         self.clock = clock
 
     # -- ingest ---------------------------------------------------------------------------------
 
-    async def track(self, tenant: str, drafts: Sequence[Draft]) -> TrackOutcome:
-        """Validate every draft; store the valid ones in one go; report the others by index."""
+    async def track(
+        self, tenant: str, drafts: Sequence[Draft], *, wait: bool = False
+    ) -> TrackOutcome:
+        """Validate every draft; send the valid ones on in one go; report the others by index.
+
+        Returns once they are durable (see ``IngestSink.submit``; ``wait`` asks for applied)."""
         if len(drafts) > MAX_BATCH:
             raise InvalidInput(
                 f"inputs: at most {MAX_BATCH} items per batch, got {len(drafts)}", field="inputs"
@@ -104,11 +113,11 @@ class AnalyticsService:
                 records.append(draft.build(origin))
             except InvalidRecord as error:
                 errors.append((index, error))
-        await self.pipeline.submit(records)
+        await self.sink.submit(records, wait=wait)
         return TrackOutcome([record.id for record in records], errors)
 
-    async def track_one(self, tenant: str, draft: Draft) -> TrackOutcome:
-        outcome = await self.track(tenant, [draft])
+    async def track_one(self, tenant: str, draft: Draft, *, wait: bool = False) -> TrackOutcome:
+        outcome = await self.track(tenant, [draft], wait=wait)
         if outcome.errors:
             raise outcome.errors[0][1]
         return outcome
@@ -249,6 +258,14 @@ class AnalyticsService:
         self, tenant: str, time_range: TimeRange, user_id: str | None
     ) -> TaskSummary:
         return await self.store.task_summary(tenant, time_range, user_id)
+
+    # -- ingestion ------------------------------------------------------------------------------
+
+    async def ingest_status(self) -> tuple[list[PartitionStatus], IngestTotals] | None:
+        """The Kafka consumer's progress in this process; None when none runs here."""
+        if self.monitor is None:
+            return None
+        return await self.monitor.status(), self.monitor.totals
 
     # -- overview -------------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Annotated
 
 import strawberry
 
@@ -20,28 +21,44 @@ def _result(outcome: TrackOutcome) -> TrackResult:
     )
 
 
-async def _track_many(info: Info, drafts: Sequence[Draft]) -> TrackResult:
-    return _result(await info.context.service.track(info.context.tenant, drafts))
+async def _track_many(info: Info, drafts: Sequence[Draft], wait: bool | None) -> TrackResult:
+    ctx = info.context
+    return _result(await ctx.service.track(ctx.tenant, drafts, wait=bool(wait)))
 
 
-async def _track_one(info: Info, draft: Draft) -> TrackResult:
-    return _result(await info.context.service.track_one(info.context.tenant, draft))
+async def _track_one(info: Info, draft: Draft, wait: bool | None) -> TrackResult:
+    ctx = info.context
+    return _result(await ctx.service.track_one(ctx.tenant, draft, wait=bool(wait)))
+
+
+WAIT = strawberry.argument(
+    description="With Kafka on, also wait until the records are applied (read-your-writes); "
+    "without Kafka, mutations always return after the records are committed."
+)
 
 
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Record one event; a bad input is a BAD_USER_INPUT error.")
-    async def track_event(self, info: Info, input: EventInput) -> TrackResult:
-        return await _track_one(info, input)
+    async def track_event(
+        self, info: Info, input: EventInput, wait: Annotated[bool | None, WAIT] = False
+    ) -> TrackResult:
+        return await _track_one(info, input, wait)
 
     @strawberry.mutation(description="Record up to 1000 events; bad items are reported by index.")
-    async def track_events(self, info: Info, inputs: list[EventInput]) -> TrackResult:
-        return await _track_many(info, inputs)
+    async def track_events(
+        self, info: Info, inputs: list[EventInput], wait: Annotated[bool | None, WAIT] = False
+    ) -> TrackResult:
+        return await _track_many(info, inputs, wait)
 
     @strawberry.mutation(description="Record one metric point.")
-    async def record_metric(self, info: Info, input: MetricInput) -> TrackResult:
-        return await _track_one(info, input)
+    async def record_metric(
+        self, info: Info, input: MetricInput, wait: Annotated[bool | None, WAIT] = False
+    ) -> TrackResult:
+        return await _track_one(info, input, wait)
 
     @strawberry.mutation(description="Record up to 1000 metric points; bad items are reported.")
-    async def record_metrics(self, info: Info, inputs: list[MetricInput]) -> TrackResult:
-        return await _track_many(info, inputs)
+    async def record_metrics(
+        self, info: Info, inputs: list[MetricInput], wait: Annotated[bool | None, WAIT] = False
+    ) -> TrackResult:
+        return await _track_many(info, inputs, wait)

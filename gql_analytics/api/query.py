@@ -15,6 +15,7 @@ from gql_analytics.api.types import (
     Event,
     EventConnection,
     EventSeries,
+    IngestStatus,
     Interval,
     MetricAggregation,
     MetricInfo,
@@ -142,6 +143,10 @@ class Query:
             ctx.tenant, resolve_range(range, ctx.service), user_id
         )
         return TaskStats.from_domain(summary)
+
+    @strawberry.field(description="Progress of the Kafka consumer running in this process.")
+    async def ingest_status(self, info: Info) -> IngestStatus:
+        return IngestStatus.from_domain(await info.context.service.ingest_status())
 
     @strawberry.field
     async def dashboard(self, info: Info) -> Dashboard:

@@ -14,7 +14,12 @@ from gql_analytics.domain import records
 from gql_analytics.domain.stats import BucketSummary
 from gql_analytics.domain.timerange import Interval as DomainInterval
 from gql_analytics.errors import InvalidRecord
-from gql_analytics.ports import TaskSummary, UserTaskCounts
+from gql_analytics.ports import (
+    IngestTotals,
+    PartitionStatus,
+    TaskSummary,
+    UserTaskCounts,
+)
 from gql_analytics.service import CountSeries, DashboardSummary, MetricResult, MetricSummary
 
 
@@ -318,3 +323,46 @@ class EventCountUpdate:
     name: str
     count: int
     at: datetime
+
+
+@strawberry.type
+class PartitionIngest:
+    topic: str
+    partition: int
+    committed_offset: int | None
+    high_watermark: int | None
+    lag: int | None
+    last_applied_at: datetime | None
+
+    @classmethod
+    def from_domain(cls, status: PartitionStatus) -> PartitionIngest:
+        return cls(
+            topic=status.topic,
+            partition=status.partition,
+            committed_offset=status.committed,
+            high_watermark=status.high_watermark,
+            lag=status.lag,
+            last_applied_at=status.last_applied_at,
+        )
+
+
+@strawberry.type(description="The Kafka consumer of this process: per partition, and totals.")
+class IngestStatus:
+    kafka: bool
+    partitions: list[PartitionIngest]
+    applied: int
+    duplicates: int
+    dead_lettered: int
+
+    @classmethod
+    def from_domain(cls, status: tuple[list[PartitionStatus], IngestTotals] | None) -> IngestStatus:
+        if status is None:
+            return cls(kafka=False, partitions=[], applied=0, duplicates=0, dead_lettered=0)
+        partitions, totals = status
+        return cls(
+            kafka=True,
+            partitions=[PartitionIngest.from_domain(p) for p in partitions],
+            applied=totals.applied,
+            duplicates=totals.duplicates,
+            dead_lettered=totals.dead_lettered,
+        )

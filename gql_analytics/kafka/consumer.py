@@ -15,7 +15,7 @@ import contextlib
 import json
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from aiokafka import (
@@ -39,7 +39,7 @@ from gql_analytics.domain.records import (
 from gql_analytics.domain.validation import Limits
 from gql_analytics.errors import GatewayError, InvalidRecord
 from gql_analytics.pipeline import changes_of
-from gql_analytics.ports import LiveBus, Store
+from gql_analytics.ports import IngestTotals, LiveBus, PartitionStatus, Store
 from gql_analytics.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -52,29 +52,6 @@ class DeadLetter:
     message: ConsumerRecord[bytes, bytes]
     reason: str
     detail: str
-
-
-@dataclass(frozen=True, slots=True)
-class PartitionStatus:
-    topic: str
-    partition: int
-    committed: int | None
-    high_watermark: int | None
-    last_applied_at: datetime | None
-
-    @property
-    def lag(self) -> int | None:
-        if self.high_watermark is None:
-            return None
-        return self.high_watermark - (self.committed or 0)
-
-
-@dataclass(slots=True)
-class IngestTotals:
-    applied: int = 0
-    duplicates: int = 0
-    dead_lettered: int = 0
-    last_applied_at: dict[tuple[str, int], datetime] = field(default_factory=dict)
 
 
 def decode(

@@ -1,0 +1,85 @@
+"""The ingest mutations' way into Kafka: produce, wait for the broker, optionally for the store.
+
+Each record goes out as the upstream shape ``domain.wire`` writes, keyed by its id, with
+``acks=all``. ``submit(wait=True)`` then waits until the store's positions for the partitions
+written pass the produced offsets: read-your-writes on demand, whichever process consumes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Sequence
+from datetime import timedelta
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+
+from gql_analytics.domain.records import Record
+from gql_analytics.domain.wire import to_message
+from gql_analytics.errors import BrokerUnavailable, NotYetApplied
+from gql_analytics.ports import Store
+from gql_analytics.settings import Settings
+
+POLL = timedelta(milliseconds=20)
+
+
+class KafkaSink:
+    def __init__(
+        self, store: Store, settings: Settings, *, wait_timeout: timedelta = timedelta(seconds=30)
+    ) -> None:
+        self._store = store
+        self._settings = settings
+        self._topic = settings.kafka_ingest_topic
+        self._wait_timeout = wait_timeout
+        self._producer: AIOKafkaProducer[bytes, bytes] | None = None
+
+    async def start(self) -> None:
+        # aiokafka clients belong to the running loop, so they are made here, not in __init__.
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self._settings.kafka_bootstrap_servers,
+            acks="all",
+            enable_idempotence=self._settings.kafka_idempotence,
+            linger_ms=2,
+        )
+        await producer.start()
+        self._producer = producer
+
+    async def stop(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+
+    async def submit(self, records: Sequence[Record], *, wait: bool) -> None:
+        if not records:
+            return
+        if self._producer is None:
+            raise BrokerUnavailable("kafka: the producer is not started")
+        try:
+            deliveries = [
+                await self._producer.send(
+                    self._topic, json.dumps(to_message(r)).encode(), key=r.id.encode()
+                )
+                for r in records
+            ]
+            written = [await delivery for delivery in deliveries]
+        except KafkaError as error:
+            raise BrokerUnavailable(f"kafka: the broker did not acknowledge: {error}") from error
+        if wait:
+            needed: dict[int, int] = {}
+            for metadata in written:
+                needed[metadata.partition] = max(
+                    needed.get(metadata.partition, 0), metadata.offset + 1
+                )
+            await self._applied(needed)
+
+    async def _applied(self, needed: dict[int, int]) -> None:
+        deadline = time.monotonic() + self._wait_timeout.total_seconds()
+        while True:
+            positions = await self._store.positions(self._topic)
+            if all(positions.get(p, 0) >= offset for p, offset in needed.items()):
+                return
+            if time.monotonic() > deadline:
+                raise NotYetApplied("wait: the records were produced but not yet applied")
+            await asyncio.sleep(POLL.total_seconds())

@@ -1,0 +1,101 @@
+"""The gateway with Kafka on: mutations produce, the background consumer applies, live pushes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+
+from gql_analytics.app import create_app
+from gql_analytics.service import utc_now
+from gql_analytics.settings import Settings
+from gql_analytics.store.duckdb import DuckDBStore
+from tests.api.test_subscriptions import TRANSPORT_WS, socket
+from tests.kafka.broker import produce
+from tests.support import GraphQLClient, ServerThread, eventually
+
+
+@pytest.fixture
+def kafka_server(kafka_settings: Settings) -> Iterator[ServerThread]:
+    with ServerThread(create_app(kafka_settings, store=DuckDBStore(), clock=utc_now)) as server:
+        yield server
+
+
+@pytest.fixture
+async def kafka_client(kafka_server: ServerThread) -> AsyncIterator[GraphQLClient]:
+    async with httpx.AsyncClient(base_url=kafka_server.base_url, timeout=30) as http:
+        yield GraphQLClient(http)
+
+
+async def test_a_mutation_with_wait_is_visible_to_the_next_query(
+    kafka_client: GraphQLClient,
+) -> None:
+    result = await kafka_client.data(
+        'mutation { trackEvents(inputs: [{name: "signup", id: "s1"}, {name: "signup", id: "s2"}], wait: true) { accepted ids } }'
+    )
+    assert result["trackEvents"] == {"accepted": 2, "ids": ["s1", "s2"]}
+    counts = await kafka_client.data(
+        '{ eventCounts(names: ["signup"], range: {last: "1h"}) { total } }'
+    )
+    assert counts["eventCounts"] == [{"total": 2}]
+    await kafka_client.data(
+        'mutation { recordMetric(input: {name: "latency", value: 7.5}, wait: true) { accepted } }'
+    )
+    metric = await kafka_client.data(
+        '{ metric(name: "latency", range: {last: "1h"}) { count sum } }'
+    )
+    assert metric["metric"] == {"count": 1, "sum": 7.5}
+
+
+async def test_a_subscription_is_pushed_records_produced_to_kafka(
+    kafka_server: ServerThread, kafka_settings: Settings
+) -> None:
+    async with socket(kafka_server, TRANSPORT_WS) as ws:
+        await ws.subscribe(
+            'subscription { eventCount(name: "purchase", range: {last: "1h"}) { count } }'
+        )
+        assert (await ws.next_data())["eventCount"]["count"] == 0
+        await produce(
+            kafka_settings.kafka_bootstrap_servers or "",
+            kafka_settings.kafka_topics[1],
+            [{"event": "purchase", "user_id": "u1"}, {"event_name": "purchase", "user_id": "u2"}],
+            partition=0,
+        )
+        counts = [(await ws.next_data())["eventCount"]["count"]]
+        while counts[-1] < 2:
+            counts.append((await ws.next_data())["eventCount"]["count"])
+        assert counts[-1] == 2
+
+
+async def test_ingest_status_reports_partitions_and_totals(
+    kafka_client: GraphQLClient, kafka_settings: Settings
+) -> None:
+    await produce(
+        kafka_settings.kafka_bootstrap_servers or "",
+        kafka_settings.kafka_topics[2],
+        [{"event": "task_created", "task_id": "t1", "user_id": "u1"}, b"not json"],
+        partition=1,
+    )
+    query = "{ ingestStatus { kafka applied duplicates deadLettered partitions { topic partition committedOffset highWatermark lag lastAppliedAt } } }"
+
+    async def consumed() -> bool:
+        status = (await kafka_client.data(query))["ingestStatus"]
+        return bool(status["applied"] == 1 and status["deadLettered"] == 1)
+
+    await eventually(consumed, "the consumer did not report its progress")
+    status = (await kafka_client.data(query))["ingestStatus"]
+    assert status["kafka"] is True
+    assert len(status["partitions"]) == 9
+    (tasks,) = [
+        p
+        for p in status["partitions"]
+        if p["topic"] == kafka_settings.kafka_topics[2] and p["partition"] == 1
+    ]
+    assert (tasks["committedOffset"], tasks["highWatermark"], tasks["lag"]) == (2, 2, 0)
+    assert tasks["lastAppliedAt"] is not None
+
+
+async def test_without_kafka_ingest_status_says_so(client: GraphQLClient) -> None:
+    status = await client.data("{ ingestStatus { kafka partitions { topic } applied } }")
+    assert status["ingestStatus"] == {"kafka": False, "partitions": [], "applied": 0}
