@@ -1,9 +1,11 @@
-"""``gql-analytics``: serve, export-schema, demo."""
+"""``gql-analytics``: serve, consume, export-schema, demo."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -16,6 +18,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="serve /graphql (GraphiQL in a browser)")
     settings_module.add_arguments(serve)
     commands.add_parser("export-schema", help="print the GraphQL SDL")
+    consume = commands.add_parser("consume", help="run the Kafka consumer alone (a worker)")
+    settings_module.add_arguments(consume)
+    consume.add_argument(
+        "--exit-at-end",
+        action="store_true",
+        help="stop once every assigned partition is read to its end (backfills, tests)",
+    )
     demo = commands.add_parser("demo", help="send 30 days of realistic synthetic traffic")
     demo.add_argument("--url", default="http://127.0.0.1:8000/graphql")
     demo.add_argument("--users", type=int, default=200)
@@ -34,7 +43,46 @@ def main(argv: Sequence[str] | None = None) -> int:
         return send_demo(
             arguments.url, users=arguments.users, days=arguments.days, seed=arguments.seed
         )
-    return _serve(settings_module.from_arguments(arguments))
+    settings = settings_module.from_arguments(arguments)
+    _configure_logging(settings)
+    if arguments.command == "consume":
+        return _consume(settings, exit_at_end=arguments.exit_at_end)
+    return _serve(settings)
+
+
+def _configure_logging(settings: settings_module.Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+
+
+def _consume(settings: settings_module.Settings, *, exit_at_end: bool) -> int:
+    """Consume until SIGTERM or SIGINT (finish the batch, commit, leave the group) and exit 0."""
+    if not settings.kafka_bootstrap_servers:
+        print("consume: give --kafka or GQL_ANALYTICS_KAFKA_BOOTSTRAP_SERVERS", file=sys.stderr)
+        return 2
+
+    from gql_analytics.kafka.consumer import KafkaIngest
+    from gql_analytics.live import InProcessBus
+    from gql_analytics.service import utc_now
+    from gql_analytics.store import open_store
+
+    async def run() -> None:
+        store = open_store(settings.store_url)
+        ingest = KafkaIngest(
+            store, InProcessBus(), settings, clock=utc_now, stop_at_end=exit_at_end
+        )
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signal_number in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signal_number, stopping.set)
+        try:
+            await ingest.run(stopping)
+        finally:
+            await store.close()
+
+    asyncio.run(run())
+    return 0
 
 
 def _serve(settings: settings_module.Settings) -> int:
@@ -42,9 +90,6 @@ def _serve(settings: settings_module.Settings) -> int:
 
     from gql_analytics.app import create_app
 
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
     uvicorn.run(
         create_app(settings),
         host=settings.host,

@@ -80,6 +80,7 @@ class KafkaIngest:
         *,
         clock: Callable[[], datetime],
         max_records: int = 5000,
+        stop_at_end: bool = False,
     ) -> None:
         assert settings.kafka_bootstrap_servers, "Kafka ingestion needs bootstrap servers"
         self._store = store
@@ -87,6 +88,7 @@ class KafkaIngest:
         self._settings = settings
         self._clock = clock
         self._max_records = max_records
+        self._stop_at_end = stop_at_end
         self._in_flight = asyncio.Lock()
         self._consumer: AIOKafkaConsumer[bytes, bytes] | None = None
         self.totals = IngestTotals()
@@ -95,7 +97,8 @@ class KafkaIngest:
     # -- the loop -------------------------------------------------------------------------------
 
     async def run(self, stopping: asyncio.Event) -> None:
-        """Consume until ``stopping`` is set; then finish the batch, commit and leave the group."""
+        """Consume until ``stopping`` is set (or, with ``stop_at_end``, until every assigned
+        partition is read to its end); then finish the batch, commit and leave the group."""
         servers = self._settings.kafka_bootstrap_servers
         consumer: AIOKafkaConsumer[bytes, bytes] = AIOKafkaConsumer(
             bootstrap_servers=servers,
@@ -118,6 +121,9 @@ class KafkaIngest:
                 batch = await consumer.getmany(timeout_ms=200, max_records=self._max_records)
                 if batch:
                     await self._process(consumer, producer, batch, stopping)
+                elif self._stop_at_end and await _at_end(consumer):
+                    log.info("kafka: every assigned partition is read to its end; stopping")
+                    stopping.set()
         finally:
             self._consumer = None
             await consumer.stop()
@@ -188,6 +194,17 @@ class KafkaIngest:
             log.info("kafka: offset commit skipped (%s); the store has the positions", error)
         for change in changes_of(result):
             await self._bus.publish(change)
+        totals = self.totals
+        log.info(
+            "kafka: batch applied=%d duplicates=%d dead_lettered=%d; totals applied=%d "
+            "duplicates=%d dead_lettered=%d",
+            len(result.applied),
+            result.duplicates,
+            len(dead),
+            totals.applied,
+            totals.duplicates,
+            totals.dead_lettered,
+        )
 
     async def _apply(self, batch: Batch, stopping: asyncio.Event) -> ApplyResult:
         delay = RETRY_MIN
@@ -280,6 +297,17 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka i
 
     async def on_partitions_assigned(self, assigned: Sequence[TopicPartition]) -> None:
         await self._ingest._resume_from_store(assigned)
+
+
+async def _at_end(consumer: AIOKafkaConsumer[bytes, bytes]) -> bool:
+    assigned = consumer.assignment()
+    if not assigned:
+        return False
+    for tp in assigned:
+        end = consumer.highwater(tp)
+        if end is None or await consumer.position(tp) < end:
+            return False
+    return True
 
 
 async def _stopped_within(stopping: asyncio.Event, delay: timedelta) -> bool:
