@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -25,6 +26,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="stop once every assigned partition is read to its end (backfills, tests)",
     )
+    produce = commands.add_parser("produce", help="send realistic live traffic to a Kafka topic")
+    produce.add_argument(
+        "--kafka", default=os.environ.get("GQL_ANALYTICS_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    )
+    produce.add_argument("--topic", default="analytics.events")
+    produce.add_argument(
+        "--shape", choices=("event", "metric", "task", "seed-task"), default="event"
+    )
+    produce.add_argument("--count", type=int, default=1000)
+    produce.add_argument(
+        "--rate", type=float, default=100.0, help="messages per second; 0: no limit"
+    )
+    produce.add_argument("--seed", type=int, default=7)
     demo = commands.add_parser("demo", help="send 30 days of realistic synthetic traffic")
     demo.add_argument("--url", default="http://127.0.0.1:8000/graphql")
     demo.add_argument("--users", type=int, default=200)
@@ -36,6 +50,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         from gql_analytics.api.schema import export_sdl
 
         sys.stdout.write(export_sdl())
+        return 0
+    if arguments.command == "produce":
+        from gql_analytics.kafka import traffic
+
+        sent = asyncio.run(
+            traffic.produce(
+                arguments.kafka,
+                arguments.topic,
+                arguments.shape,
+                arguments.count,
+                arguments.rate,
+                arguments.seed,
+            )
+        )
+        print(f"produced {sent} {arguments.shape} messages to {arguments.topic}", file=sys.stderr)
         return 0
     if arguments.command == "demo":
         from gql_analytics.demo import send_demo

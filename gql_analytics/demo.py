@@ -34,6 +34,12 @@ TRACK_EVENTS = """mutation($inputs: [EventInput!]!) { trackEvents(inputs: $input
 RECORD_METRICS = """mutation($inputs: [MetricInput!]!) { recordMetrics(inputs: $inputs) { accepted errors { index message } } }"""
 
 
+def latency_ms(rng: random.Random) -> float:
+    """An API latency: log-normal around 120 ms, with 2 % slow requests 5-20 times longer."""
+    slow = rng.random() < 0.02
+    return rng.lognormvariate(math.log(120), 0.35) * (rng.uniform(5, 20) if slow else 1)
+
+
 def _moment(rng: random.Random, now: datetime, days: int) -> datetime:
     """A time in the last ``days`` days, busier in the (UTC) afternoon than at night."""
     while True:
@@ -77,8 +83,7 @@ def events(rng: random.Random, now: datetime, users: int, days: int) -> Iterator
 
 def metrics(rng: random.Random, now: datetime, users: int, days: int) -> Iterator[dict[str, Any]]:
     for _ in range(users * days * 8):
-        slow = rng.random() < 0.02
-        latency = rng.lognormvariate(math.log(120), 0.35) * (rng.uniform(5, 20) if slow else 1)
+        latency = latency_ms(rng)
         yield {
             "name": "api_response_time",
             "value": round(latency, 2),

@@ -12,6 +12,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
 from gql_analytics.domain.timerange import Interval, TimeRange
 from gql_analytics.ports import EventQuery
 from gql_analytics.service import utc_now
@@ -147,3 +149,36 @@ async def test_a_consumer_killed_mid_stream_and_restarted_counts_everything_exac
     positions = await store.positions(kafka_settings.kafka_topics[0])
     assert sum(positions.values()) == RECORDS
     await store.close()
+
+
+async def test_sigterm_finishes_the_batch_commits_and_exits_zero(
+    kafka_settings: Settings, tmp_path: Path
+) -> None:
+    bootstrap = kafka_settings.kafka_bootstrap_servers or ""
+    topic = kafka_settings.kafka_topics[0]
+    await produce(
+        bootstrap, topic, [{"event": "view", "id": f"v{i}"} for i in range(20_000)], partition=0
+    )
+    store_url = f"duckdb:///{tmp_path}/term.duckdb"
+    worker = await consume(kafka_settings, store_url)
+    assert worker.stderr is not None
+    while True:
+        line = await asyncio.wait_for(worker.stderr.readline(), 60)
+        assert line, "the consumer ended on its own"
+        if TOTALS.search(line.decode()):
+            break
+    worker.send_signal(signal.SIGTERM)
+    await asyncio.wait_for(worker.communicate(), 60)
+    assert worker.returncode == 0
+
+    store = DuckDBStore(str(tmp_path / "term.duckdb"))
+    stored = await store.positions(topic)
+    applied = await store.count_events(EventQuery("default"))
+    await store.close()
+    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=kafka_settings.kafka_group_id)
+    await reader.start()
+    try:
+        committed = await reader.committed(TopicPartition(topic, 0))
+    finally:
+        await reader.stop()
+    assert committed == stored[0] == applied
