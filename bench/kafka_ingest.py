@@ -1,0 +1,95 @@
+"""Events per second from Kafka into the store, against aiokafka alone consuming and JSON-decoding
+the same topic, in one run on one broker (Tansu on loopback, as in the tests).
+
+Both read the same N messages (3 partitions) as members of their own consumer group; each clock
+starts at its first fetched batch, so the group join is left out of both.
+
+    .venv/bin/python -m bench.kafka_ingest [--records 200000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import tempfile
+import time
+from pathlib import Path
+
+from aiokafka import AIOKafkaConsumer
+
+from gql_analytics.kafka.consumer import KafkaIngest
+from gql_analytics.live import InProcessBus
+from gql_analytics.service import utc_now
+from gql_analytics.settings import Settings
+from gql_analytics.store.duckdb import DuckDBStore
+from tests.kafka.broker import create_topics, produce, tansu
+
+TOPIC = "bench.events"
+
+
+async def raw_rate(bootstrap: str, count: int) -> float:
+    consumer = AIOKafkaConsumer(
+        TOPIC, bootstrap_servers=bootstrap, group_id="bench-raw", auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    seen, started = 0, 0.0
+    try:
+        while seen < count:
+            batch = await consumer.getmany(timeout_ms=500, max_records=5000)
+            if batch and not started:
+                started = time.perf_counter()
+            for messages in batch.values():
+                for message in messages:
+                    json.loads(message.value)
+                    seen += 1
+    finally:
+        await consumer.stop()
+    return count / (time.perf_counter() - started)
+
+
+async def gateway_rate(bootstrap: str, count: int, directory: Path) -> float:
+    settings = Settings(
+        kafka_bootstrap_servers=bootstrap, kafka_topics=(TOPIC,), kafka_group_id="bench-gw"
+    )
+    store = DuckDBStore(str(directory / "bench.duckdb"))
+    ingest = KafkaIngest(store, InProcessBus(), settings, clock=utc_now, stop_at_end=True)
+    running = asyncio.create_task(ingest.run(asyncio.Event()))
+    while ingest.totals.applied == 0:
+        await asyncio.sleep(0.001)
+    started, first = time.perf_counter(), ingest.totals.applied
+    await running
+    elapsed = time.perf_counter() - started
+    assert ingest.totals.applied == count, ingest.totals
+    await store.close()
+    return (count - first) / elapsed
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--records", type=int, default=200_000)
+    count = parser.parse_args().records
+    rng = random.Random(3)
+    messages = [
+        {
+            "event": rng.choice(["view", "click", "search", "purchase"]),
+            "id": f"e{i}",
+            "user_id": f"u{rng.randrange(5000)}",
+            "properties": {"plan": "pro"},
+        }
+        for i in range(count)
+    ]
+    with tansu() as bootstrap, tempfile.TemporaryDirectory() as directory:
+        await create_topics(bootstrap, [TOPIC])
+        for partition in range(3):
+            await produce(bootstrap, TOPIC, messages[partition::3], partition=partition)
+        raw = await raw_rate(bootstrap, count)
+        gateway = await gateway_rate(bootstrap, count, Path(directory))
+    print(
+        f"{count:,} events  gateway {gateway:,.0f}/s  aiokafka+json alone {raw:,.0f}/s  ratio {gateway / raw:.3f}"
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
