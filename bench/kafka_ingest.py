@@ -54,10 +54,11 @@ async def gateway_rate(bootstrap: str, count: int, directory: Path) -> float:
         kafka_bootstrap_servers=bootstrap, kafka_topics=(TOPIC,), kafka_group_id="bench-gw"
     )
     store = DuckDBStore(str(directory / "bench.duckdb"))
-    ingest = KafkaIngest(store, InProcessBus(), settings, clock=utc_now, stop_at_end=True)
-    running = asyncio.create_task(ingest.run(asyncio.Event()))
-    while ingest.totals.applied == 0:
-        await asyncio.sleep(0.001)
+    bus = InProcessBus()
+    ingest = KafkaIngest(store, bus, settings, clock=utc_now, stop_at_end=True)
+    async with bus.subscribe("default") as changes:
+        running = asyncio.create_task(ingest.run(asyncio.Event()))
+        await anext(changes)  # the first batch is applied
     started, first = time.perf_counter(), ingest.totals.applied
     await running
     elapsed = time.perf_counter() - started

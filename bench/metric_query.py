@@ -17,6 +17,7 @@ import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from bench.common import DAYS, END, latency_points, median_seconds
 from gql_analytics.domain.records import Batch
@@ -50,8 +51,8 @@ async def run(size: int, directory: Path) -> None:
         result = await service.metric("default", "api_response_time", window, Interval.HOUR)
         return [stats.percentiles() for _, stats in result.points], result.overall.percentiles()
 
-    async def raw_path() -> object:
-        return await asyncio.to_thread(lambda: store._reader().execute(RAW_SCAN, bounds).fetchall())
+    async def raw_path() -> list[tuple[Any, ...]]:
+        return await asyncio.to_thread(store.rows, RAW_SCAN, bounds)
 
     await rollup_path()
     await raw_path()
@@ -62,7 +63,7 @@ async def run(size: int, directory: Path) -> None:
     exact = {
         bucket.replace(tzinfo=window.start.tzinfo): (n, p95)
         for bucket, n, _, p95 in await raw_path()
-    }  # type: ignore[attr-defined]
+    }
     worst = 0.0
     for bucket, stats in result.points:
         n, p95 = exact[bucket]

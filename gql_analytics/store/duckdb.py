@@ -65,7 +65,8 @@ class DuckDBStore:
         except duckdb.IOException as error:
             raise StoreUnavailable(f"store: {error}") from error
 
-    def _rows(self, query: str, params: Params) -> list[tuple[Any, ...]]:
+    def rows(self, query: str, params: Params) -> list[tuple[Any, ...]]:
+        """Run a read query on this thread's connection (also for benchmarks and tools)."""
         rows: list[tuple[Any, ...]] = self._reader().execute(query, params).fetchall()
         return rows
 
@@ -102,7 +103,7 @@ class DuckDBStore:
 
     async def positions(self, source: str) -> dict[int, int]:
         rows = await self._run(
-            lambda: self._rows(
+            lambda: self.rows(
                 "SELECT partition, next_offset FROM source_positions WHERE source = ?", [source]
             )
         )
@@ -132,7 +133,7 @@ class DuckDBStore:
         if names is not None:
             query += " AND name IN (SELECT unnest(?::VARCHAR[]))"
             params.append(list(names))
-        rows = await self._run(lambda: self._rows(query + " ORDER BY name, tags", params))
+        rows = await self._run(lambda: self.rows(query + " ORDER BY name, tags", params))
         return [
             SeriesInfo(
                 key=SeriesKey(tenant, kind, name, tuple(sorted(json.loads(tags).items()))),
@@ -197,10 +198,10 @@ class DuckDBStore:
         def read() -> dict[tuple[str, datetime | None], BucketSummary]:
             ranks: dict[tuple[str, int | None], list[int | None]] = {}
             if quantiles:
-                for label, index, bins in self._rows(bins_query, bins_params + label_params):
+                for label, index, bins in self.rows(bins_query, bins_params + label_params):
                     ranks[(label, index)] = bins
             result: dict[tuple[str, datetime | None], BucketSummary] = {}
-            for label, index, count, total, low, high, squares in self._rows(
+            for label, index, count, total, low, high, squares in self.rows(
                 stats_query, stats_params + label_params
             ):
                 if interval is None and index is not None:
@@ -230,12 +231,12 @@ class DuckDBStore:
 
         def read() -> tuple[int, dict[datetime, int]]:
             rows, params = presence(bucketing)
-            per_bucket = self._rows(
+            per_bucket = self.rows(
                 f"SELECT {bucketing.index_sql}, count(DISTINCT user_id) FROM ({rows}) GROUP BY 1",
                 params,
             )
             rows, params = presence(whole)
-            (total,) = self._rows(f"SELECT count(DISTINCT user_id) FROM ({rows})", params)[0]
+            (total,) = self.rows(f"SELECT count(DISTINCT user_id) FROM ({rows})", params)[0]
             return int(total), {
                 bucketing.origin + i * interval.value: int(n) for i, n in per_bucket
             }
@@ -273,19 +274,19 @@ class DuckDBStore:
             SELECT id, name, tenant, occurred_at, received_at, user_id, source, properties
             FROM events WHERE {where} ORDER BY occurred_at DESC, id DESC LIMIT {first + 1}
         """
-        rows = await self._run(lambda: self._rows(statement, params))
+        rows = await self._run(lambda: self.rows(statement, params))
         return [_event(row) for row in rows[:first]], len(rows) > first
 
     async def count_events(self, query: EventQuery) -> int:
         where, params = self._event_where(query)
         rows = await self._run(
-            lambda: self._rows(f"SELECT count(*) FROM events WHERE {where}", params)
+            lambda: self.rows(f"SELECT count(*) FROM events WHERE {where}", params)
         )
         return int(rows[0][0])
 
     async def event(self, tenant: str, event_id: str) -> Event | None:
         rows = await self._run(
-            lambda: self._rows(
+            lambda: self.rows(
                 "SELECT id, name, tenant, occurred_at, received_at, user_id, source, properties "
                 "FROM events WHERE tenant = ? AND id = ?",
                 [tenant, event_id],
@@ -317,8 +318,8 @@ class DuckDBStore:
         total = f"SELECT count(DISTINCT user_id) FROM tasks WHERE {where}"
 
         def read() -> tuple[list[UserTaskCounts], bool, int]:
-            rows = self._rows(page, page_params)
-            (count,) = self._rows(total, params)[0]
+            rows = self.rows(page, page_params)
+            (count,) = self.rows(total, params)[0]
             users = [UserTaskCounts(u, int(c), int(d), a) for u, c, d, a in rows[:first]]
             return users, len(rows) > first, int(count)
 
@@ -337,14 +338,14 @@ class DuckDBStore:
                    quantile_cont(s, 0.95)
             FROM (SELECT completed_at, {self._SECONDS} AS s FROM tasks WHERE {where})
         """
-        rows = await self._run(lambda: self._rows(statement, params))
+        rows = await self._run(lambda: self.rows(statement, params))
         created, completed, avg, p50, p95 = rows[0]
         return TaskSummary(int(created), int(completed), avg, p50, p95)
 
     # -- lifecycle ------------------------------------------------------------------------------
 
     async def ping(self) -> None:
-        await self._run(lambda: self._rows("SELECT 1", []))
+        await self._run(lambda: self.rows("SELECT 1", []))
 
     async def close(self) -> None:
         if not self._closed:
