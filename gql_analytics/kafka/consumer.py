@@ -111,7 +111,7 @@ class KafkaIngest:
             acks="all",
             enable_idempotence=self._settings.kafka_idempotence,
         )
-        consumer.subscribe(list(self._settings.kafka_topics), listener=_Rebalance(self))
+        consumer.subscribe(list(self._settings.kafka_topics), listener=_Rebalance(self, consumer))
         if not await self._start(consumer, producer, stopping):
             return
         self._consumer = consumer
@@ -245,10 +245,9 @@ class KafkaIngest:
         async with self._in_flight:
             pass
 
-    async def _resume_from_store(self, assigned: Sequence[TopicPartition]) -> None:
-        consumer = self._consumer
-        if consumer is None:
-            return
+    async def _resume_from_store(
+        self, consumer: AIOKafkaConsumer[bytes, bytes], assigned: Sequence[TopicPartition]
+    ) -> None:
         for topic in {tp.topic for tp in assigned}:
             stored = await self._store.positions(topic)
             for tp in (tp for tp in assigned if tp.topic == topic):
@@ -289,14 +288,15 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka i
     """Revocation waits for the batch in flight to be applied; assignment resumes from the store
     wherever it is ahead of Kafka's committed offsets."""
 
-    def __init__(self, ingest: KafkaIngest) -> None:
+    def __init__(self, ingest: KafkaIngest, consumer: AIOKafkaConsumer[bytes, bytes]) -> None:
         self._ingest = ingest
+        self._consumer = consumer
 
     async def on_partitions_revoked(self, revoked: Sequence[TopicPartition]) -> None:
         await self._ingest._finish_in_flight()
 
     async def on_partitions_assigned(self, assigned: Sequence[TopicPartition]) -> None:
-        await self._ingest._resume_from_store(assigned)
+        await self._ingest._resume_from_store(self._consumer, assigned)
 
 
 async def _at_end(consumer: AIOKafkaConsumer[bytes, bytes]) -> bool:

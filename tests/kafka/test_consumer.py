@@ -7,9 +7,11 @@ from datetime import timedelta
 
 from aiokafka import AIOKafkaConsumer
 
+from gql_analytics.domain.records import Batch, SourcePosition
 from gql_analytics.domain.timerange import Interval, TimeRange
 from gql_analytics.live import InProcessBus
 from gql_analytics.pipeline import IngestPipeline
+from gql_analytics.ports import EventQuery
 from gql_analytics.service import AnalyticsService, utc_now
 from gql_analytics.settings import Settings
 from gql_analytics.store.duckdb import DuckDBStore
@@ -205,3 +207,27 @@ async def test_two_consumers_in_one_group_split_partitions_and_apply_everything_
     now = utc_now()
     window = TimeRange(now - timedelta(hours=1), now + timedelta(minutes=1))
     assert await service_for(store).event_count("default", "click", window) == 3000
+
+
+async def test_a_consumer_resumes_from_the_store_where_it_is_ahead_of_kafka(
+    kafka_settings: Settings, run_consumer: RunConsumer
+) -> None:
+    topic = kafka_settings.kafka_topics[0]
+    await produce(
+        kafka_settings.kafka_bootstrap_servers or "",
+        topic,
+        [{"event": "view", "id": f"v{i}"} for i in range(10)],
+        partition=0,
+    )
+    store = DuckDBStore()
+    # As after a crash between the store's commit and Kafka's: the store already covers 0..5.
+    await store.apply(Batch([], [SourcePosition(topic, 0, 6)]))
+    ingest = await run_consumer(store)
+
+    async def caught_up() -> bool:
+        return (await store.positions(topic)).get(0) == 10
+
+    await eventually(caught_up, "the consumer did not reach the end of the partition")
+    assert (ingest.totals.applied, ingest.totals.duplicates) == (4, 0)
+    page, _ = await store.events(EventQuery("default"), 10, None)
+    assert sorted(e.id for e in page) == ["v6", "v7", "v8", "v9"]
