@@ -79,7 +79,7 @@ class KafkaIngest:
         settings: Settings,
         *,
         clock: Callable[[], datetime],
-        max_records: int = 5000,
+        max_records: int = 20_000,
         stop_at_end: bool = False,
     ) -> None:
         assert settings.kafka_bootstrap_servers, "Kafka ingestion needs bootstrap servers"
