@@ -89,11 +89,17 @@ def create_app(
         return JSONResponse({"status": "ok"})
 
     async def ready(request: Request) -> Response:
+        checks = {"store": "ok"}
         try:
             await store.ping()
         except GatewayError as error:
-            return JSONResponse({"status": "unavailable", "store": error.message}, status_code=503)
-        return JSONResponse({"status": "ready", "store": "ok"})
+            checks["store"] = error.message
+        if consumer is not None and isinstance(sink, KafkaSink):
+            up = consumer.started.is_set() and sink.connected
+            checks["kafka"] = "ok" if up else "kafka: the broker is not reachable yet"
+        if any(value != "ok" for value in checks.values()):
+            return JSONResponse({"status": "unavailable", **checks}, status_code=503)
+        return JSONResponse({"status": "ready", **checks})
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -99,21 +99,10 @@ class KafkaIngest:
     async def run(self, stopping: asyncio.Event) -> None:
         """Consume until ``stopping`` is set (or, with ``stop_at_end``, until every assigned
         partition is read to its end); then finish the batch, commit and leave the group."""
-        servers = self._settings.kafka_bootstrap_servers
-        consumer: AIOKafkaConsumer[bytes, bytes] = AIOKafkaConsumer(
-            bootstrap_servers=servers,
-            group_id=self._settings.kafka_group_id,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-        )
-        producer = AIOKafkaProducer(
-            bootstrap_servers=servers,
-            acks="all",
-            enable_idempotence=self._settings.kafka_idempotence,
-        )
-        consumer.subscribe(list(self._settings.kafka_topics), listener=_Rebalance(self, consumer))
-        if not await self._start(consumer, producer, stopping):
+        clients = await self._connect(stopping)
+        if clients is None:
             return
+        consumer, producer = clients
         self._consumer = consumer
         self.started.set()
         try:
@@ -129,29 +118,39 @@ class KafkaIngest:
             await consumer.stop()
             await producer.stop()
 
-    async def _start(
-        self,
-        consumer: AIOKafkaConsumer[bytes, bytes],
-        producer: AIOKafkaProducer[bytes, bytes],
-        stopping: asyncio.Event,
-    ) -> bool:
-        """Start both clients, retrying while the broker is unreachable; False if stopped first."""
+    async def _connect(
+        self, stopping: asyncio.Event
+    ) -> tuple[AIOKafkaConsumer[bytes, bytes], AIOKafkaProducer[bytes, bytes]] | None:
+        """Started clients (the consumer subscribed), retrying with backoff while the broker is
+        unreachable; None if asked to stop first."""
+        servers = self._settings.kafka_bootstrap_servers
         delay = RETRY_MIN
         while True:
+            consumer: AIOKafkaConsumer[bytes, bytes] = AIOKafkaConsumer(
+                bootstrap_servers=servers,
+                group_id=self._settings.kafka_group_id,
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+            )
+            producer = AIOKafkaProducer(
+                bootstrap_servers=servers,
+                acks="all",
+                enable_idempotence=self._settings.kafka_idempotence,
+            )
+            consumer.subscribe(
+                list(self._settings.kafka_topics), listener=_Rebalance(self, consumer)
+            )
             try:
                 await producer.start()
                 await consumer.start()
-                return True
+                return consumer, producer
             except KafkaError as error:
-                log.warning(
-                    "kafka: cannot reach %s (%s); retrying",
-                    self._settings.kafka_bootstrap_servers,
-                    error,
-                )
+                log.warning("kafka: cannot reach %s (%s); retrying", servers, error)
+                await consumer.stop()
                 await producer.stop()
-                if await _stopped_within(stopping, delay):
-                    return False
-                delay = min(delay * 2, RETRY_MAX)
+            if await _stopped_within(stopping, delay):
+                return None
+            delay = min(delay * 2, RETRY_MAX)
 
     async def _process(
         self,

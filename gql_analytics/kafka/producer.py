@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import Sequence
 from datetime import timedelta
@@ -22,6 +23,7 @@ from gql_analytics.errors import BrokerUnavailable, NotYetApplied
 from gql_analytics.ports import Store
 from gql_analytics.settings import Settings
 
+log = logging.getLogger(__name__)
 POLL = timedelta(milliseconds=20)
 
 
@@ -36,6 +38,16 @@ class KafkaSink:
         self._producer: AIOKafkaProducer[bytes, bytes] | None = None
 
     async def start(self) -> None:
+        """Connect; an unreachable broker is logged, and each mutation tries again until it is
+        reachable (answering BROKER_UNAVAILABLE meanwhile), so the gateway still serves reads."""
+        try:
+            await self._connect()
+        except BrokerUnavailable as error:
+            log.warning("%s; mutations will retry", error)
+
+    async def _connect(self) -> AIOKafkaProducer[bytes, bytes]:
+        if self._producer is not None:
+            return self._producer
         # aiokafka clients belong to the running loop, so they are made here, not in __init__.
         producer = AIOKafkaProducer(
             bootstrap_servers=self._settings.kafka_bootstrap_servers,
@@ -43,8 +55,17 @@ class KafkaSink:
             enable_idempotence=self._settings.kafka_idempotence,
             linger_ms=2,
         )
-        await producer.start()
+        try:
+            await producer.start()
+        except KafkaError as error:
+            await producer.stop()
+            raise BrokerUnavailable(f"kafka: cannot reach the broker: {error}") from error
         self._producer = producer
+        return producer
+
+    @property
+    def connected(self) -> bool:
+        return self._producer is not None
 
     async def stop(self) -> None:
         if self._producer is not None:
@@ -54,11 +75,10 @@ class KafkaSink:
     async def submit(self, records: Sequence[Record], *, wait: bool) -> None:
         if not records:
             return
-        if self._producer is None:
-            raise BrokerUnavailable("kafka: the producer is not started")
+        producer = await self._connect()
         try:
             deliveries = [
-                await self._producer.send(
+                await producer.send(
                     self._topic, json.dumps(to_message(r)).encode(), key=r.id.encode()
                 )
                 for r in records

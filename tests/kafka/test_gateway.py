@@ -12,7 +12,7 @@ from gql_analytics.service import utc_now
 from gql_analytics.settings import Settings
 from gql_analytics.store.duckdb import DuckDBStore
 from tests.api.test_subscriptions import TRANSPORT_WS, socket
-from tests.kafka.broker import produce
+from tests.kafka.broker import free_port, produce
 from tests.support import GraphQLClient, ServerThread, eventually
 
 
@@ -99,3 +99,19 @@ async def test_ingest_status_reports_partitions_and_totals(
 async def test_without_kafka_ingest_status_says_so(client: GraphQLClient) -> None:
     status = await client.data("{ ingestStatus { kafka partitions { topic } applied } }")
     assert status["ingestStatus"] == {"kafka": False, "partitions": [], "applied": 0}
+
+
+async def test_with_the_broker_down_reads_work_and_ingest_says_broker_unavailable() -> None:
+    settings = Settings(kafka_bootstrap_servers=f"127.0.0.1:{free_port()}", kafka_topics=("down",))
+    with ServerThread(create_app(settings, store=DuckDBStore(), clock=utc_now)) as server:
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http:
+            client = GraphQLClient(http)
+            ready = await http.get("/ready")
+            assert ready.status_code == 503
+            assert ready.json()["store"] == "ok"
+            assert "not reachable" in ready.json()["kafka"]
+            assert (await client.data("{ dashboard { totalEvents } }"))["dashboard"] == {
+                "totalEvents": 0
+            }
+            error = await client.error('mutation { trackEvent(input: {name: "x"}) { accepted } }')
+            assert error["extensions"]["code"] == "BROKER_UNAVAILABLE"
