@@ -212,10 +212,13 @@ class AnalyticsService:
     ) -> MetricResult:
         window = time_range.to_minutes()
         buckets = window.buckets(interval)
-        chosen = _matching(await self.store.series(tenant, METRIC, [name]), tags or {})
         # Unfiltered, the name's total series answers alone; filtered, the matching tag sets merge.
-        whole = {s.id: "" for s in chosen}
-        if not tags:
+        chosen: list[SeriesInfo] = []
+        if tags or group_by_tag is not None:
+            chosen = _matching(await self.store.series(tenant, METRIC, [name]), tags or {})
+        if tags:
+            whole = {s.id: "" for s in chosen}
+        else:
             whole = {s.id: "" for s in await self.store.series(tenant, METRIC_TOTAL, [name])}
         points = await self.store.rollup_stats(whole, window, interval, quantiles=PERCENTILES)
         groups: list[tuple[str, BucketSummary]] = []
