@@ -37,7 +37,7 @@ async def kafka_settings(bootstrap: str) -> Settings:
     )
 
 
-RunConsumer = Callable[[DuckDBStore], Awaitable[KafkaIngest]]
+RunConsumer = Callable[..., Awaitable[KafkaIngest]]
 
 
 @pytest.fixture

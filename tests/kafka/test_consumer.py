@@ -225,9 +225,35 @@ async def test_a_consumer_resumes_from_the_store_where_it_is_ahead_of_kafka(
     ingest = await run_consumer(store)
 
     async def caught_up() -> bool:
-        return (await store.positions(topic)).get(0) == 10
+        return ingest.totals.applied >= 4 and (await store.positions(topic)).get(0) == 10
 
     await eventually(caught_up, "the consumer did not reach the end of the partition")
     assert (ingest.totals.applied, ingest.totals.duplicates) == (4, 0)
     page, _ = await store.events(EventQuery("default"), 10, None)
     assert sorted(e.id for e in page) == ["v6", "v7", "v8", "v9"]
+
+
+async def test_a_member_joining_mid_stream_loses_nothing_and_counts_nothing_twice(
+    kafka_settings: Settings, run_consumer: RunConsumer
+) -> None:
+    bootstrap = kafka_settings.kafka_bootstrap_servers or ""
+    topic = kafka_settings.kafka_topics[0]
+    for partition in range(3):
+        messages = [{"event": "view", "id": f"v{partition}-{i}"} for i in range(10_000)]
+        await produce(bootstrap, topic, messages, partition=partition)
+    store = DuckDBStore()
+    bus = InProcessBus()
+    async with bus.subscribe("default") as changes:
+        first = await run_consumer(store, bus)
+        await anext(changes)  # the first member has applied a batch: the stream is under way
+    second = await run_consumer(store)
+
+    async def drained() -> bool:
+        # Totals move just after the store commits; wait for both, so neither races the other.
+        applied = first.totals.applied + second.totals.applied
+        return applied == 30_000 and sum((await store.positions(topic)).values()) == 30_000
+
+    await eventually(drained, "the group did not apply every record exactly once", deadline=60)
+    now = utc_now()
+    window = TimeRange(now - timedelta(hours=1), now + timedelta(minutes=1))
+    assert await service_for(store).event_count("default", "view", window) == 30_000
