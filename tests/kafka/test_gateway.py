@@ -79,12 +79,14 @@ async def test_ingest_status_reports_partitions_and_totals(
     )
     query = "{ ingestStatus { kafka applied duplicates deadLettered partitions { topic partition committedOffset highWatermark lag lastAppliedAt } } }"
 
-    async def consumed() -> bool:
+    async def committed() -> bool:
+        # Offsets reach Kafka just after the totals move: wait for the commit itself.
         status = (await kafka_client.data(query))["ingestStatus"]
-        return bool(status["applied"] == 1 and status["deadLettered"] == 1)
+        return any(p["committedOffset"] == 2 for p in status["partitions"])
 
-    await eventually(consumed, "the consumer did not report its progress")
+    await eventually(committed, "the consumer did not commit its offsets")
     status = (await kafka_client.data(query))["ingestStatus"]
+    assert (status["applied"], status["deadLettered"]) == (1, 1)
     assert status["kafka"] is True
     assert len(status["partitions"]) == 9
     (tasks,) = [
