@@ -14,9 +14,10 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from aiokafka import (
     AIOKafkaConsumer,
@@ -43,6 +44,7 @@ from gql_analytics.ports import IngestTotals, LiveBus, PartitionStatus, Store
 from gql_analytics.settings import Settings
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 RETRY_MIN = timedelta(milliseconds=100)
 RETRY_MAX = timedelta(seconds=5)
 
@@ -169,7 +171,9 @@ class KafkaIngest:
                         records.append(decode(message, limits))
                     except InvalidRecord as error:
                         dead.append(DeadLetter(message, error.reason, error.message))
-            await self._dead_letter(producer, dead)
+            await _retrying(
+                lambda: self._dead_letter(producer, dead), "dead-letter the poison", stopping
+            )
             positions = [
                 SourcePosition(tp.topic, tp.partition, messages[-1].offset + 1)
                 for tp, messages in batch.items()
@@ -206,17 +210,7 @@ class KafkaIngest:
         )
 
     async def _apply(self, batch: Batch, stopping: asyncio.Event) -> ApplyResult:
-        delay = RETRY_MIN
-        while True:
-            try:
-                return await self._store.apply(batch)
-            except GatewayError as error:
-                if not error.retriable:
-                    raise
-                log.warning("kafka: store unavailable (%s); retrying the batch", error)
-                if await _stopped_within(stopping, delay):
-                    raise
-                delay = min(delay * 2, RETRY_MAX)
+        return await _retrying(lambda: self._store.apply(batch), "apply the batch", stopping)
 
     async def _dead_letter(
         self, producer: AIOKafkaProducer[bytes, bytes], dead: Sequence[DeadLetter]
@@ -307,6 +301,23 @@ async def _at_end(consumer: AIOKafkaConsumer[bytes, bytes]) -> bool:
         if end is None or await consumer.position(tp) < end:
             return False
     return True
+
+
+async def _retrying(operation: Callable[[], Awaitable[T]], what: str, stopping: asyncio.Event) -> T:
+    """Run ``operation`` until it succeeds, backing off while the store or broker is away; a
+    non-retriable error, or a stop request during the wait, ends the attempts with that error.
+    Nothing is committed to Kafka meanwhile, so the batch is never skipped."""
+    delay = RETRY_MIN
+    while True:
+        try:
+            return await operation()
+        except (GatewayError, KafkaError) as error:
+            if isinstance(error, GatewayError) and not error.retriable:
+                raise
+            log.warning("kafka: could not %s (%s); retrying", what, error)
+            if await _stopped_within(stopping, delay):
+                raise
+            delay = min(delay * 2, RETRY_MAX)
 
 
 async def _stopped_within(stopping: asyncio.Event, delay: timedelta) -> bool:

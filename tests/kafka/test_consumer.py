@@ -7,8 +7,9 @@ from datetime import timedelta
 
 from aiokafka import AIOKafkaConsumer
 
-from gql_analytics.domain.records import Batch, SourcePosition
+from gql_analytics.domain.records import ApplyResult, Batch, SourcePosition
 from gql_analytics.domain.timerange import Interval, TimeRange
+from gql_analytics.errors import StoreUnavailable
 from gql_analytics.live import InProcessBus
 from gql_analytics.pipeline import IngestPipeline
 from gql_analytics.ports import EventQuery
@@ -257,3 +258,38 @@ async def test_a_member_joining_mid_stream_loses_nothing_and_counts_nothing_twic
     now = utc_now()
     window = TimeRange(now - timedelta(hours=1), now + timedelta(minutes=1))
     assert await service_for(store).event_count("default", "view", window) == 30_000
+
+
+class FlakyStore(DuckDBStore):
+    """Unavailable for its first two batches, as a store restarting would be."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failures = 2
+
+    async def apply(self, batch: Batch) -> ApplyResult:
+        if self.failures:
+            self.failures -= 1
+            raise StoreUnavailable("store: restarting")
+        return await super().apply(batch)
+
+
+async def test_a_store_outage_delays_the_batch_and_loses_nothing(
+    kafka_settings: Settings, run_consumer: RunConsumer
+) -> None:
+    topic = kafka_settings.kafka_topics[0]
+    await produce(
+        kafka_settings.kafka_bootstrap_servers or "",
+        topic,
+        [{"event": "view", "id": f"v{i}"} for i in range(100)],
+        partition=0,
+    )
+    store = FlakyStore()
+    ingest = await run_consumer(store)
+
+    async def applied() -> bool:
+        return ingest.totals.applied == 100
+
+    await eventually(applied, "the batch was lost or never retried")
+    assert store.failures == 0
+    assert (await store.positions(topic)) == {0: 100}
