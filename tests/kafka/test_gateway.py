@@ -12,7 +12,7 @@ from gql_analytics.service import utc_now
 from gql_analytics.settings import Settings
 from gql_analytics.store.duckdb import DuckDBStore
 from tests.api.test_subscriptions import TRANSPORT_WS, socket
-from tests.kafka.broker import free_port, produce
+from tests.kafka.broker import KAFKA_DEADLINE, free_port, produce
 from tests.support import GraphQLClient, ServerThread, eventually
 
 
@@ -49,8 +49,13 @@ async def test_a_mutation_with_wait_is_visible_to_the_next_query(
 
 
 async def test_a_subscription_is_pushed_records_produced_to_kafka(
-    kafka_server: ServerThread, kafka_settings: Settings
+    kafka_server: ServerThread, kafka_client: GraphQLClient, kafka_settings: Settings
 ) -> None:
+    async def consumer_assigned() -> bool:
+        status = await kafka_client.data("{ ingestStatus { partitions { partition } } }")
+        return bool(status["ingestStatus"]["partitions"])
+
+    await eventually(consumer_assigned, "the consumer did not join", deadline=KAFKA_DEADLINE)
     async with socket(kafka_server, TRANSPORT_WS) as ws:
         await ws.subscribe(
             'subscription { eventCount(name: "purchase", range: {last: "1h"}) { count } }'
@@ -84,7 +89,7 @@ async def test_ingest_status_reports_partitions_and_totals(
         status = (await kafka_client.data(query))["ingestStatus"]
         return any(p["committedOffset"] == 2 for p in status["partitions"])
 
-    await eventually(committed, "the consumer did not commit its offsets")
+    await eventually(committed, "the consumer did not commit its offsets", deadline=KAFKA_DEADLINE)
     status = (await kafka_client.data(query))["ingestStatus"]
     assert (status["applied"], status["deadLettered"]) == (1, 1)
     assert status["kafka"] is True
