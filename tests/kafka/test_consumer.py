@@ -21,6 +21,14 @@ from tests.kafka.conftest import RunConsumer
 from tests.support import eventually
 
 
+async def produce_views(settings: Settings, count: int) -> str:
+    """``count`` view events with ids v0, v1, ... to partition 0 of the first topic; its name."""
+    topic = settings.kafka_topics[0]
+    messages = [{"event": "view", "id": f"v{i}"} for i in range(count)]
+    await produce(settings.kafka_bootstrap_servers or "", topic, messages, partition=0)
+    return topic
+
+
 def service_for(store: DuckDBStore) -> AnalyticsService:
     return AnalyticsService(store, IngestPipeline(store, InProcessBus()))
 
@@ -221,13 +229,7 @@ async def test_two_consumers_in_one_group_split_partitions_and_apply_everything_
 async def test_a_consumer_resumes_from_the_store_where_it_is_ahead_of_kafka(
     kafka_settings: Settings, run_consumer: RunConsumer
 ) -> None:
-    topic = kafka_settings.kafka_topics[0]
-    await produce(
-        kafka_settings.kafka_bootstrap_servers or "",
-        topic,
-        [{"event": "view", "id": f"v{i}"} for i in range(10)],
-        partition=0,
-    )
+    topic = await produce_views(kafka_settings, 10)
     store = DuckDBStore()
     # As after a crash between the store's commit and Kafka's: the store already covers 0..5.
     await store.apply(Batch([], [SourcePosition(topic, 0, 6)]))
@@ -287,13 +289,7 @@ class FlakyStore(DuckDBStore):
 async def test_a_store_outage_delays_the_batch_and_loses_nothing(
     kafka_settings: Settings, run_consumer: RunConsumer
 ) -> None:
-    topic = kafka_settings.kafka_topics[0]
-    await produce(
-        kafka_settings.kafka_bootstrap_servers or "",
-        topic,
-        [{"event": "view", "id": f"v{i}"} for i in range(100)],
-        partition=0,
-    )
+    topic = await produce_views(kafka_settings, 100)
     store = FlakyStore()
     ingest = await run_consumer(store)
 
