@@ -74,9 +74,10 @@ def create_app(
     store = store if store is not None else open_store(settings.store_url)
     bus = bus if bus is not None else InProcessBus()
     consumer: KafkaIngest | None = None
+    kafka_sink: KafkaSink | None = None
     sink: IngestSink
     if settings.kafka_bootstrap_servers:
-        sink = KafkaSink(store, settings)
+        sink = kafka_sink = KafkaSink(store, settings)
         consumer = KafkaIngest(store, bus, settings, clock=clock)
     else:
         sink = IngestPipeline(store, bus)
@@ -94,8 +95,8 @@ def create_app(
             await store.ping()
         except GatewayError as error:
             checks["store"] = error.message
-        if consumer is not None and isinstance(sink, KafkaSink):
-            up = consumer.started.is_set() and sink.connected
+        if consumer is not None and kafka_sink is not None:
+            up = consumer.started.is_set() and kafka_sink.connected
             checks["kafka"] = "ok" if up else "kafka: the broker is not reachable yet"
         if any(value != "ok" for value in checks.values()):
             return JSONResponse({"status": "unavailable", **checks}, status_code=503)

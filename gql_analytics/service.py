@@ -156,29 +156,25 @@ class AnalyticsService:
         return series
 
     async def event_count(self, tenant: str, name: str, time_range: TimeRange) -> int:
-        known = await self.store.series(tenant, EVENT, [name])
-        stats = await self.store.rollup_stats(
-            {s.id: name for s in known},
-            time_range.to_minutes(),
-            None,
-        )
-        return sum(s.count for s in stats.values())
+        return (await self._event_totals(tenant, [name], time_range)).get(name, 0)
 
     async def top_events(
         self, tenant: str, time_range: TimeRange, limit: int
     ) -> list[tuple[str, int]]:
         if not 1 <= limit <= 500:
             raise InvalidInput("limit: must be between 1 and 500", field="limit")
-        known = await self.store.series(tenant, EVENT)
+        totals = await self._event_totals(tenant, None, time_range)
+        return sorted(totals.items(), key=lambda t: (-t[1], t[0]))[:limit]
+
+    async def _event_totals(
+        self, tenant: str, names: Sequence[str] | None, time_range: TimeRange
+    ) -> dict[str, int]:
+        """Events per name over the whole range, from rollups (names absent count nothing)."""
+        known = await self.store.series(tenant, EVENT, names)
         stats = await self.store.rollup_stats(
-            {s.id: s.key.name for s in known},
-            time_range.to_minutes(),
-            None,
+            {s.id: s.key.name for s in known}, time_range.to_minutes(), None
         )
-        totals = sorted(
-            ((label, s.count) for (label, _), s in stats.items()), key=lambda t: (-t[1], t[0])
-        )
-        return totals[:limit]
+        return {label: s.count for (label, _), s in stats.items()}
 
     async def active_users(
         self, tenant: str, time_range: TimeRange, interval: Interval

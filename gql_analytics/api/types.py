@@ -88,6 +88,11 @@ class PageInfo:
     has_next_page: bool
     end_cursor: str | None
 
+    @classmethod
+    def after(cls, cursors: list[str], has_next: bool) -> PageInfo:
+        """The page info of a page whose edges carry these cursors."""
+        return cls(has_next_page=has_next, end_cursor=cursors[-1] if cursors else None)
+
 
 @strawberry.type
 class EventEdge:
@@ -111,9 +116,7 @@ class EventConnection:
         ]
         return cls(
             edges=edges,
-            page_info=PageInfo(
-                has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None
-            ),
+            page_info=PageInfo.after([edge.cursor for edge in edges], has_next),
             total_count=total,
         )
 
@@ -267,9 +270,7 @@ class UserTasksConnection:
         ]
         return cls(
             edges=edges,
-            page_info=PageInfo(
-                has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None
-            ),
+            page_info=PageInfo.after([edge.cursor for edge in edges], has_next),
             total_count=total,
         )
 

@@ -39,6 +39,7 @@ from gql_analytics.domain.records import (
 )
 from gql_analytics.domain.validation import Limits
 from gql_analytics.errors import GatewayError, InvalidRecord
+from gql_analytics.kafka import new_producer
 from gql_analytics.pipeline import changes_of
 from gql_analytics.ports import IngestTotals, LiveBus, PartitionStatus, Store
 from gql_analytics.settings import Settings
@@ -134,11 +135,7 @@ class KafkaIngest:
                 enable_auto_commit=False,
                 auto_offset_reset="earliest",
             )
-            producer = AIOKafkaProducer(
-                bootstrap_servers=servers,
-                acks="all",
-                enable_idempotence=self._settings.kafka_idempotence,
-            )
+            producer = new_producer(self._settings)
             consumer.subscribe(
                 list(self._settings.kafka_topics), listener=_Rebalance(self, consumer)
             )

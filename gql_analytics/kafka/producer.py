@@ -20,6 +20,7 @@ from aiokafka.errors import KafkaError
 from gql_analytics.domain.records import Record
 from gql_analytics.domain.wire import to_message
 from gql_analytics.errors import BrokerUnavailable, NotYetApplied
+from gql_analytics.kafka import new_producer
 from gql_analytics.ports import Store
 from gql_analytics.settings import Settings
 
@@ -49,12 +50,7 @@ class KafkaSink:
         if self._producer is not None:
             return self._producer
         # aiokafka clients belong to the running loop, so they are made here, not in __init__.
-        producer = AIOKafkaProducer(
-            bootstrap_servers=self._settings.kafka_bootstrap_servers,
-            acks="all",
-            enable_idempotence=self._settings.kafka_idempotence,
-            linger_ms=2,
-        )
+        producer = new_producer(self._settings, linger_ms=2)
         try:
             await producer.start()
         except KafkaError as error:
