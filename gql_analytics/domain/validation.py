@@ -17,7 +17,7 @@ from typing import Any
 from gql_analytics.domain.timerange import as_utc
 from gql_analytics.errors import InvalidRecord
 
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.:\-]{1,120}$")
+NAME_PATTERN = re.compile(r"[A-Za-z0-9_.:\-]{1,120}")
 MAX_PROPERTIES_BYTES = 32 * 1024
 MAX_TAGS = 20
 MAX_TEXT = 200
@@ -46,7 +46,7 @@ class Limits:
 
 
 def name(value: object, field: str = "name") -> str:
-    if not isinstance(value, str) or not NAME_PATTERN.match(value):
+    if not isinstance(value, str) or not NAME_PATTERN.fullmatch(value):
         raise InvalidRecord(
             field, "must be 1-120 characters of letters, digits and _ . : -", reason="BAD_NAME"
         )
@@ -69,7 +69,10 @@ def text(value: object, field: str) -> str | None:
 def value(raw: object, field: str = "value") -> float:
     if isinstance(raw, bool) or not isinstance(raw, int | float):
         raise InvalidRecord(field, "must be a number", reason="BAD_VALUE")
-    number = float(raw)
+    try:
+        number = float(raw)
+    except OverflowError:  # an integer beyond the range of a double
+        number = math.inf
     if not math.isfinite(number):
         raise InvalidRecord(field, "must be finite", reason="BAD_VALUE")
     return number
