@@ -94,7 +94,7 @@ def series_of(record: Record) -> tuple[SeriesKey, ...]:
 
 def rollup(records: Iterable[Record]) -> Rollup:
     # The hot path of ingest: ints and tuples as keys inside the loop, dataclasses after it.
-    targets: dict[tuple[str, str, tuple[tuple[str, str], ...]], tuple[int, ...]] = {}
+    targets: dict[tuple[bool, str, str, tuple[tuple[str, str], ...]], tuple[int, ...]] = {}
     keys: dict[int, SeriesKey] = {}
     counts: defaultdict[int, int] = defaultdict(int)
     last_seen: dict[int, datetime] = {}
@@ -104,8 +104,9 @@ def rollup(records: Iterable[Record]) -> Rollup:
     presence: set[Presence] = set()
     events: list[Event] = []
     for record in records:
+        is_metric = isinstance(record, MetricPoint)
         tags = tuple(record.tags.items()) if isinstance(record, MetricPoint) else ()
-        cache_key = (record.tenant, record.name, tags)
+        cache_key = (is_metric, record.tenant, record.name, tags)
         ids = targets.get(cache_key)
         if ids is None:
             found = series_of(record)

@@ -17,11 +17,11 @@ from collections.abc import Iterable, Mapping, Sequence
 
 ALPHA = 0.01
 GAMMA = (1 + ALPHA) / (1 - ALPHA)
-_LOG_GAMMA = math.log(GAMMA)
+LOG_GAMMA = math.log(GAMMA)
 MIN_MAGNITUDE = 1e-9
 MAX_MAGNITUDE = 1e15
-_MIN_KEY = math.ceil(math.log(MIN_MAGNITUDE) / _LOG_GAMMA)
-_MAX_KEY = math.ceil(math.log(MAX_MAGNITUDE) / _LOG_GAMMA)
+_MIN_KEY = math.ceil(math.log(MIN_MAGNITUDE) / LOG_GAMMA)
+MAX_KEY = math.ceil(math.log(MAX_MAGNITUDE) / LOG_GAMMA)
 OFFSET = 1 - _MIN_KEY  # keeps every positive bin id >= 1
 
 
@@ -29,7 +29,7 @@ def bin_of(value: float) -> int:
     magnitude = abs(value)
     if magnitude < MIN_MAGNITUDE:
         return 0
-    key = min(math.ceil(math.log(magnitude) / _LOG_GAMMA), _MAX_KEY)
+    key = min(math.ceil(math.log(magnitude) / LOG_GAMMA), MAX_KEY)
     return OFFSET + key if value > 0 else -(OFFSET + key)
 
 

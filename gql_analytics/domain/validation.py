@@ -22,7 +22,10 @@ MAX_PROPERTIES_BYTES = 32 * 1024
 MAX_TAGS = 20
 MAX_TEXT = 200
 MAX_FUTURE = timedelta(minutes=5)
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_LONE = re.compile(r"[\ud800-\udfff]")  # a surrogate in a Python str has no partner: no character
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+# A UTF-16 surrogate escape in JSON output that is not half of a pair: no character at all.
+_SURROGATE = re.compile(r"\\ud[89ab][0-9a-f]{2}(?!\\ud[c-f])|(?<!\\ud[89ab][0-9a-f]{2})\\ud[c-f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +90,8 @@ def properties(raw: object, field: str = "properties") -> dict[str, Any]:
         encoded = json.dumps(raw, separators=(",", ":"), allow_nan=False)
     except (TypeError, ValueError) as error:
         raise InvalidRecord(field, "must be plain JSON", reason="BAD_PROPERTIES") from error
+    if "\\ud" in encoded and _SURROGATE.search(encoded):
+        raise InvalidRecord(field, "must be valid Unicode", reason="BAD_PROPERTIES")
     if len(encoded.encode()) > MAX_PROPERTIES_BYTES:
         raise InvalidRecord(field, "must be at most 32 KB as JSON", reason="TOO_LARGE")
     return dict(raw)
@@ -102,7 +107,7 @@ def tags(raw: object, field: str = "tags") -> dict[str, str]:
     clean: dict[str, str] = {}
     for key, tag_value in raw.items():
         name(key, f"{field}.{key}")
-        if not isinstance(tag_value, str) or len(tag_value) > MAX_TEXT:
+        if not isinstance(tag_value, str) or len(tag_value) > MAX_TEXT or _LONE.search(tag_value):
             raise InvalidRecord(
                 f"{field}.{key}",
                 f"must be a string of at most {MAX_TEXT} characters",

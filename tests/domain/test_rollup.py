@@ -79,3 +79,14 @@ def test_metric_points_also_count_in_their_names_total_series() -> None:
     assert bucket == BucketStats.of([10.0, 30.0, 50.0])
     per_tags = [deltas.buckets[BucketKey(SeriesKey.of(p).id, MINUTE, T0)] for p in points]
     assert sum(b.count for b in per_tags) == 3
+
+
+def test_an_event_and_a_metric_of_one_name_count_in_separate_series() -> None:
+    deltas = rollup(
+        [
+            Event("e", "view", "default", T0, T0),
+            MetricPoint("m", "view", 2.0, "default", T0, T0),
+        ]
+    )
+    counts = {(key.kind, key.name): delta.count for key, delta in deltas.series.items()}
+    assert counts == {("event", "view"): 1, ("metric", "view"): 1, (METRIC_TOTAL, "view"): 1}

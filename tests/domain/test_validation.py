@@ -67,3 +67,9 @@ def test_occurred_at_defaults_to_now_and_naive_means_utc() -> None:
     assert limits.occurred_at(datetime(2026, 11, 20, 11, 0)) == datetime(
         2026, 11, 20, 11, 0, tzinfo=UTC
     )
+
+
+def test_properties_with_a_lone_surrogate_are_refused() -> None:
+    with pytest.raises(InvalidRecord, match="Unicode"):
+        validation.properties({"note": "\ud800"})
+    assert validation.properties({"smile": "\U0001f600"}) == {"smile": "\U0001f600"}
