@@ -2,9 +2,10 @@
 the same topic, in one run on one broker (Tansu on loopback, as in the tests).
 
 Both read the same N messages (3 partitions) as members of their own consumer group; each clock
-starts at its first fetched batch, so the group join is left out of both.
+starts at its first fetched batch, so the group join is left out of both. The two alternate for
+``--rounds`` rounds (fresh groups and a fresh store each time); medians are reported.
 
-    .venv/bin/python -m bench.kafka_ingest [--records 200000]
+    .venv/bin/python -m bench.kafka_ingest [--records 100000] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import argparse
 import asyncio
 import json
 import random
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -29,9 +31,9 @@ from tests.kafka.broker import create_topics, produce, tansu
 TOPIC = "bench.events"
 
 
-async def raw_rate(bootstrap: str, count: int) -> float:
+async def raw_rate(bootstrap: str, count: int, group: str) -> float:
     consumer = AIOKafkaConsumer(
-        TOPIC, bootstrap_servers=bootstrap, group_id="bench-raw", auto_offset_reset="earliest"
+        TOPIC, bootstrap_servers=bootstrap, group_id=group, auto_offset_reset="earliest"
     )
     await consumer.start()
     seen, started = 0, 0.0
@@ -49,11 +51,11 @@ async def raw_rate(bootstrap: str, count: int) -> float:
     return count / (time.perf_counter() - started)
 
 
-async def gateway_rate(bootstrap: str, count: int, directory: Path) -> float:
+async def gateway_rate(bootstrap: str, count: int, directory: Path, group: str) -> float:
     settings = Settings(
-        kafka_bootstrap_servers=bootstrap, kafka_topics=(TOPIC,), kafka_group_id="bench-gw"
+        kafka_bootstrap_servers=bootstrap, kafka_topics=(TOPIC,), kafka_group_id=group
     )
-    store = DuckDBStore(str(directory / "bench.duckdb"))
+    store = DuckDBStore(str(directory / f"{group}.duckdb"))
     bus = InProcessBus()
     ingest = KafkaIngest(store, bus, settings, clock=utc_now, stop_at_end=True)
     async with bus.subscribe("default") as changes:
@@ -69,8 +71,10 @@ async def gateway_rate(bootstrap: str, count: int, directory: Path) -> float:
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--records", type=int, default=200_000)
-    count = parser.parse_args().records
+    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    count = args.records
     rng = random.Random(3)
     messages = [
         {
@@ -85,10 +89,19 @@ async def main() -> None:
         await create_topics(bootstrap, [TOPIC])
         for partition in range(3):
             await produce(bootstrap, TOPIC, messages[partition::3], partition=partition)
-        raw = await raw_rate(bootstrap, count)
-        gateway = await gateway_rate(bootstrap, count, Path(directory))
+        raws, gateways = [], []
+        for round in range(args.rounds):
+            raws.append(await raw_rate(bootstrap, count, f"bench-raw-{round}"))
+            gateways.append(
+                await gateway_rate(bootstrap, count, Path(directory), f"bench-gw-{round}")
+            )
+            print(
+                f"round {round + 1}: gateway {gateways[-1]:,.0f}/s  aiokafka+json {raws[-1]:,.0f}/s"
+            )
+    raw, gateway = statistics.median(raws), statistics.median(gateways)
     print(
-        f"{count:,} events  gateway {gateway:,.0f}/s  aiokafka+json alone {raw:,.0f}/s  ratio {gateway / raw:.3f}"
+        f"{count:,} events, median of {args.rounds}: gateway {gateway:,.0f}/s  "
+        f"aiokafka+json alone {raw:,.0f}/s  ratio {gateway / raw:.3f}"
     )
 
 

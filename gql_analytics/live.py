@@ -17,6 +17,7 @@ class InProcessBus:
     def __init__(self, queue_size: int = 1024) -> None:
         self._queue_size = queue_size
         self._subscribers: defaultdict[str, set[asyncio.Queue[Change]]] = defaultdict(set)
+        self._event_readers = 0
 
     async def publish(self, change: Change) -> None:
         for queue in tuple(self._subscribers.get(change.tenant, ())):
@@ -25,15 +26,23 @@ class InProcessBus:
             queue.put_nowait(change)
 
     @asynccontextmanager
-    async def subscribe(self, tenant: str) -> AsyncIterator[AsyncIterator[Change]]:
+    async def subscribe(
+        self, tenant: str, *, events: bool = False
+    ) -> AsyncIterator[AsyncIterator[Change]]:
         queue: asyncio.Queue[Change] = asyncio.Queue(self._queue_size)
         self._subscribers[tenant].add(queue)
+        self._event_readers += events
         try:
             yield _drain(queue)
         finally:
+            self._event_readers -= events
             self._subscribers[tenant].discard(queue)
             if not self._subscribers[tenant]:
                 del self._subscribers[tenant]
+
+    @property
+    def wants_events(self) -> bool:
+        return self._event_readers > 0
 
     @property
     def subscriber_count(self) -> int:

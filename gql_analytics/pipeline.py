@@ -27,8 +27,9 @@ class _Pending:
     )
 
 
-def changes_of(result: ApplyResult) -> list[Change]:
-    """One live-bus change per tenant that the batch touched."""
+def changes_of(result: ApplyResult, *, with_events: bool = True) -> list[Change]:
+    """One live-bus change per tenant that the batch touched (with its new events, unless
+    ``with_events`` is false)."""
     tenants: dict[str, list[Record]] = {}
     for record in result.applied:
         tenants.setdefault(record.tenant, []).append(record)
@@ -37,7 +38,7 @@ def changes_of(result: ApplyResult) -> list[Change]:
             tenant=tenant,
             event_names=frozenset(r.name for r in records if isinstance(r, Event)),
             metric_names=frozenset(r.name for r in records if isinstance(r, MetricPoint)),
-            events=tuple(r for r in records if isinstance(r, Event)),
+            events=tuple(r for r in records if isinstance(r, Event)) if with_events else (),
         )
         for tenant, records in tenants.items()
     ]

@@ -12,10 +12,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from gql_analytics.domain.records import ApplyResult, Batch, Event, Record
+from gql_analytics.domain.records import (
+    DEFAULT_TENANT,
+    ApplyResult,
+    Batch,
+    Event,
+    Record,
+    SourcePosition,
+)
 from gql_analytics.domain.rollup import SeriesKey
 from gql_analytics.domain.stats import BucketSummary
 from gql_analytics.domain.timerange import Interval, TimeRange
+from gql_analytics.domain.validation import Limits
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +99,70 @@ class IngestTotals:
     last_applied_at: dict[tuple[str, int], datetime] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What one committed batch changed, as the live bus carries it."""
+
+    tenant: str
+    event_names: frozenset[str]
+    metric_names: frozenset[str]
+    events: tuple[Event, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PartitionMessages:
+    """Raw messages of one topic-partition as a consumer fetched them, column by column
+    (``timestamps`` in milliseconds since the epoch)."""
+
+    topic: str
+    partition: int
+    offsets: Sequence[int]
+    timestamps: Sequence[int]
+    values: Sequence[bytes | None]
+
+    @property
+    def position(self) -> SourcePosition:
+        return SourcePosition(self.topic, self.partition, self.offsets[-1] + 1)
+
+
+MessageKey = tuple[str, int, int]
+"""A message's (topic, partition, offset)."""
+
+
+@dataclass(frozen=True, slots=True)
+class MessageBatch:
+    partitions: Sequence[PartitionMessages]
+    tenant: str = DEFAULT_TENANT
+
+    @property
+    def positions(self) -> list[SourcePosition]:
+        return [part.position for part in self.partitions if part.offsets]
+
+    def __len__(self) -> int:
+        return sum(len(part.offsets) for part in self.partitions)
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A message that is no record, and why (the reason and detail of its ``InvalidRecord``)."""
+
+    key: MessageKey
+    reason: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class MessagesResult:
+    """What ``Store.apply_messages`` did: if ``committed``, it applied ``applied`` new records
+    and found ``duplicates`` already stored; ``rejected`` lists the messages that are no records."""
+
+    committed: bool
+    rejected: tuple[Rejection, ...] = ()
+    applied: int = 0
+    duplicates: int = 0
+    changes: tuple[Change, ...] = ()
+
+
 class Store(Protocol):
     """Raw records, rollups, task state and source positions of every tenant.
 
@@ -100,6 +172,23 @@ class Store(Protocol):
     """
 
     async def apply(self, batch: Batch) -> ApplyResult: ...
+
+    async def apply_messages(
+        self,
+        batch: MessageBatch,
+        limits: Limits,
+        *,
+        dead: frozenset[MessageKey] = frozenset(),
+        with_events: bool = False,
+    ) -> MessagesResult:
+        """Raw upstream messages decoded (``messages.decode``) and applied with their
+        partitions' positions, with the effect of ``apply`` on the records they decode to.
+
+        A message that decodes to no record and is not in ``dead`` (messages already
+        dead-lettered) stops the batch: nothing is written and the result lists the rejections.
+        Otherwise the messages in ``dead`` are skipped and the rest committed. The changes carry
+        the new events themselves only ``with_events``."""
+        ...
 
     async def positions(self, source: str) -> dict[int, int]:
         """Next offset per partition of ``source``, as committed with the batches."""
@@ -162,22 +251,22 @@ class Store(Protocol):
     async def close(self) -> None: ...
 
 
-@dataclass(frozen=True, slots=True)
-class Change:
-    """What one committed batch changed, as the live bus carries it."""
-
-    tenant: str
-    event_names: frozenset[str]
-    metric_names: frozenset[str]
-    events: tuple[Event, ...] = ()
-
-
 class LiveBus(Protocol):
     """Fan-out of committed changes to the subscriptions of a tenant."""
 
     async def publish(self, change: Change) -> None: ...
 
-    def subscribe(self, tenant: str) -> AbstractAsyncContextManager[AsyncIterator[Change]]: ...
+    def subscribe(
+        self, tenant: str, *, events: bool = False
+    ) -> AbstractAsyncContextManager[AsyncIterator[Change]]:
+        """Changes of ``tenant`` from now on; ``events`` says the subscriber reads the new events
+        themselves (``Change.events``), not only which names changed."""
+        ...
+
+    @property
+    def wants_events(self) -> bool:
+        """Whether any subscriber reads new events: publishers may leave them out otherwise."""
+        ...
 
 
 class IngestSink(Protocol):

@@ -91,7 +91,7 @@ class Subscription:
     ) -> AsyncGenerator[Event, None]:
         ctx = info.context
         query = (filter or EventFilter()).to_query(ctx.tenant, ctx.service)
-        async with ctx.bus.subscribe(ctx.tenant) as changes:
+        async with ctx.bus.subscribe(ctx.tenant, events=True) as changes:
             change: Change
             async for change in changes:
                 for event in change.events:

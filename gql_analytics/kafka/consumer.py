@@ -1,9 +1,11 @@
 """The Kafka consumer: a consumer-group member that applies its partitions to the store.
 
-Delivery is at least once; the effect is exactly once. Each batch from ``getmany`` is normalized,
-its poison messages are dead-lettered (and acknowledged by the broker) first, then its records and
-the partition offsets it covers are committed to the store in one ``Store.apply``; only after that
-are the offsets committed to Kafka. A crash between the two leaves the store ahead of Kafka: on
+Delivery is at least once; the effect is exactly once. Each batch from ``getmany`` goes to the
+store raw, with the partition offsets it covers, in one ``Store.apply_messages``, which decodes,
+validates and applies it in one transaction (DuckDB does that in SQL). If the batch holds poison,
+the store commits nothing and names it: the poison is dead-lettered (and acknowledged by the
+broker) first, then the batch is applied without it. Only after the store committed are the offsets
+committed to Kafka. A crash between the two leaves the store ahead of Kafka: on
 (re)assignment the consumer seeks to the store's positions, and redelivered records keep their ids
 (from the message, or topic:partition:offset) so the store counts them once anyway.
 """
@@ -12,11 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from aiokafka import (
@@ -29,19 +30,19 @@ from aiokafka import (
 )
 from aiokafka.errors import KafkaError
 
-from gql_analytics.domain.normalize import Origin, normalize
-from gql_analytics.domain.records import (
-    DEFAULT_TENANT,
-    ApplyResult,
-    Batch,
-    Record,
-    SourcePosition,
-)
 from gql_analytics.domain.validation import Limits
-from gql_analytics.errors import GatewayError, InvalidRecord
+from gql_analytics.errors import GatewayError
 from gql_analytics.kafka import new_producer
-from gql_analytics.pipeline import changes_of
-from gql_analytics.ports import IngestTotals, LiveBus, PartitionStatus, Store
+from gql_analytics.ports import (
+    IngestTotals,
+    LiveBus,
+    MessageBatch,
+    MessageKey,
+    MessagesResult,
+    PartitionMessages,
+    PartitionStatus,
+    Store,
+)
 from gql_analytics.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -57,21 +58,23 @@ class DeadLetter:
     detail: str
 
 
-def decode(
-    message: ConsumerRecord[bytes, bytes], limits: Limits, tenant: str = DEFAULT_TENANT
-) -> Record:
-    """One Kafka message as a record; ``InvalidRecord`` (reason included) when it is poison."""
-    try:
-        payload = json.loads(message.value or b"")
-    except (ValueError, UnicodeDecodeError) as error:
-        raise InvalidRecord("message", "is not JSON", reason="NOT_JSON") from error
-    origin = Origin(
-        tenant=tenant,
-        limits=limits,
-        fallback_id=lambda: f"{message.topic}:{message.partition}:{message.offset}",
-        fallback_time=datetime.fromtimestamp(message.timestamp / 1000, UTC),
+def message_batch(
+    batch: Mapping[TopicPartition, Sequence[ConsumerRecord[bytes, bytes]]],
+) -> MessageBatch:
+    """A fetched batch, column by column, as ``Store.apply_messages`` takes it."""
+    return MessageBatch(
+        [
+            PartitionMessages(
+                topic=tp.topic,
+                partition=tp.partition,
+                offsets=[m.offset for m in messages],
+                timestamps=[m.timestamp for m in messages],
+                values=[m.value for m in messages],
+            )
+            for tp, messages in batch.items()
+            if messages
+        ]
     )
-    return normalize(payload, origin)
 
 
 class KafkaIngest:
@@ -134,6 +137,7 @@ class KafkaIngest:
                 group_id=self._settings.kafka_group_id,
                 enable_auto_commit=False,
                 auto_offset_reset="earliest",
+                max_partition_fetch_bytes=8 * 1024 * 1024,
             )
             producer = new_producer(self._settings)
             consumer.subscribe(
@@ -160,24 +164,22 @@ class KafkaIngest:
     ) -> None:
         async with self._in_flight:
             limits = Limits(self._clock(), self._settings.retention)
-            records: list[Record] = []
+            messages = message_batch(batch)
+            result = await self._apply(messages, limits, frozenset(), stopping)
             dead: list[DeadLetter] = []
-            for messages in batch.values():
-                for message in messages:
-                    try:
-                        records.append(decode(message, limits))
-                    except InvalidRecord as error:
-                        dead.append(DeadLetter(message, error.reason, error.message))
-            await _retrying(
-                lambda: self._dead_letter(producer, dead), "dead-letter the poison", stopping
-            )
-            positions = [
-                SourcePosition(tp.topic, tp.partition, messages[-1].offset + 1)
-                for tp, messages in batch.items()
-            ]
-            result = await self._apply(Batch(records, positions), stopping)
+            if not result.committed:
+                # Poison: dead-letter it (acknowledged by the broker), then apply the rest.
+                fetched = {(m.topic, m.partition, m.offset): m for ms in batch.values() for m in ms}
+                dead = [DeadLetter(fetched[r.key], r.reason, r.detail) for r in result.rejected]
+                await _retrying(
+                    lambda: self._dead_letter(producer, dead), "dead-letter the poison", stopping
+                )
+                keys = frozenset(r.key for r in result.rejected)
+                result = await self._apply(messages, limits, keys, stopping)
+                assert result.committed, "the same messages decode the same way twice"
+            positions = messages.positions
         now = self._clock()
-        self.totals.applied += len(result.applied)
+        self.totals.applied += result.applied
         self.totals.duplicates += result.duplicates
         self.totals.dead_lettered += len(dead)
         for position in positions:
@@ -192,13 +194,13 @@ class KafkaIngest:
         except KafkaError as error:
             # The store holds the positions; a new owner of the partition resumes from them.
             log.info("kafka: offset commit skipped (%s); the store has the positions", error)
-        for change in changes_of(result):
+        for change in result.changes:
             await self._bus.publish(change)
         totals = self.totals
         log.info(
             "kafka: batch applied=%d duplicates=%d dead_lettered=%d; totals applied=%d "
             "duplicates=%d dead_lettered=%d",
-            len(result.applied),
+            result.applied,
             result.duplicates,
             len(dead),
             totals.applied,
@@ -206,8 +208,20 @@ class KafkaIngest:
             totals.dead_lettered,
         )
 
-    async def _apply(self, batch: Batch, stopping: asyncio.Event) -> ApplyResult:
-        return await _retrying(lambda: self._store.apply(batch), "apply the batch", stopping)
+    async def _apply(
+        self,
+        messages: MessageBatch,
+        limits: Limits,
+        dead: frozenset[MessageKey],
+        stopping: asyncio.Event,
+    ) -> MessagesResult:
+        return await _retrying(
+            lambda: self._store.apply_messages(
+                messages, limits, dead=dead, with_events=self._bus.wants_events
+            ),
+            "apply the batch",
+            stopping,
+        )
 
     async def _dead_letter(
         self, producer: AIOKafkaProducer[bytes, bytes], dead: Sequence[DeadLetter]

@@ -21,8 +21,19 @@ from gql_analytics.domain.records import ApplyResult, Batch, Event, MetricPoint,
 from gql_analytics.domain.rollup import SeriesKey, rollup
 from gql_analytics.domain.stats import BucketSummary
 from gql_analytics.domain.timerange import Interval, TimeRange
+from gql_analytics.domain.validation import Limits
 from gql_analytics.errors import StoreUnavailable
-from gql_analytics.ports import EventCursor, EventQuery, SeriesInfo, TaskSummary, UserTaskCounts
+from gql_analytics.ports import (
+    EventCursor,
+    EventQuery,
+    MessageBatch,
+    MessageKey,
+    MessagesResult,
+    SeriesInfo,
+    TaskSummary,
+    UserTaskCounts,
+)
+from gql_analytics.store import duckdb_messages
 from gql_analytics.store import duckdb_schema as sql
 from gql_analytics.store.duckdb_buckets import Bucketing, Params
 from gql_analytics.store.duckdb_values import aware, naive, to_json
@@ -43,6 +54,7 @@ class DuckDBStore:
         self._path = path
         self._connection = duckdb.connect(path)
         self._connection.execute(sql.SCHEMA)
+        self._connection.execute(duckdb_messages.MACROS)
         self._write_lock = threading.Lock()
         self._local = threading.local()
         self._readers: list[duckdb.DuckDBPyConnection] = []
@@ -100,6 +112,35 @@ class DuckDBStore:
                 connection.rollback()
                 raise
         return ApplyResult(applied=applied, duplicates=len(batch.records) - len(applied))
+
+    async def apply_messages(
+        self,
+        batch: MessageBatch,
+        limits: Limits,
+        *,
+        dead: frozenset[MessageKey] = frozenset(),
+        with_events: bool = False,
+    ) -> MessagesResult:
+        """Decoded, validated and rolled up in SQL (``duckdb_messages``)."""
+
+        def apply() -> MessagesResult:
+            with self._write_lock:
+                connection = self._connection
+                connection.begin()
+                try:
+                    result = duckdb_messages.apply_messages(
+                        connection, batch, limits, dead, with_events
+                    )
+                    if result.committed:
+                        connection.commit()
+                    else:
+                        connection.rollback()
+                except BaseException:
+                    connection.rollback()
+                    raise
+            return result
+
+        return await self._run(apply)
 
     async def positions(self, source: str) -> dict[int, int]:
         rows = await self._run(

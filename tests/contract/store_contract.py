@@ -12,7 +12,14 @@ from gql_analytics.domain.records import Batch, Event, MetricPoint, SourcePositi
 from gql_analytics.domain.rollup import EVENT, METRIC
 from gql_analytics.domain.stats import PERCENTILES, BucketStats
 from gql_analytics.domain.timerange import Interval, TimeRange
-from gql_analytics.ports import EventCursor, EventQuery, Store
+from gql_analytics.domain.validation import Limits
+from gql_analytics.ports import (
+    EventCursor,
+    EventQuery,
+    MessageBatch,
+    PartitionMessages,
+    Store,
+)
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 DAY = TimeRange(T0 - timedelta(hours=12), T0 + timedelta(hours=12))
@@ -69,6 +76,29 @@ class StoreContract:
         assert again.duplicates == 1
         assert await self.counts(store, "login", DAY, None) == {None: 3}
         assert await store.count_events(EventQuery("default")) == 3
+
+    async def test_raw_messages_apply_once_poison_is_set_aside(self, store: Store) -> None:
+        at = int((T0 + timedelta(minutes=1)).timestamp() * 1000)
+        values = [b'{"event": "login", "id": "a"}', b"not json", b'{"event": "login", "id": "a"}']
+        batch = MessageBatch([PartitionMessages("t", 0, [5, 6, 7], [at] * 3, values)])
+        limits = Limits(T0 + timedelta(minutes=2))
+
+        stopped = await store.apply_messages(batch, limits)
+        assert not stopped.committed
+        assert [(r.key, r.reason) for r in stopped.rejected] == [(("t", 0, 6), "NOT_JSON")]
+        assert await store.count_events(EventQuery("default")) == 0
+        assert await store.positions("t") == {}
+
+        applied = await store.apply_messages(batch, limits, dead=frozenset({("t", 0, 6)}))
+        assert (applied.committed, applied.applied, applied.duplicates) == (True, 1, 1)
+        assert [(c.tenant, c.event_names) for c in applied.changes] == [
+            ("default", frozenset({"login"}))
+        ]
+        assert await store.positions("t") == {0: 8}
+        assert await self.counts(store, "login", DAY, None) == {None: 1}
+        again = await store.apply_messages(batch, limits, dead=frozenset({("t", 0, 6)}))
+        assert (again.applied, again.duplicates) == (0, 2)
+        assert await self.counts(store, "login", DAY, None) == {None: 1}
 
     async def test_counts_are_kept_per_minute_and_hour(self, store: Store) -> None:
         await store.apply(

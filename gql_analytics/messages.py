@@ -1,0 +1,98 @@
+"""Raw upstream messages as records: the decoding every store applies, and the reference way of
+applying a batch of them (decode each in Python, then ``Store.apply``).
+
+A store may apply messages faster its own way (DuckDB decodes and rolls up a batch in SQL), but
+the effect must equal ``apply_decoded``'s, which the tests hold it to.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+from gql_analytics.domain.normalize import Origin, normalize
+from gql_analytics.domain.records import Batch, Record
+from gql_analytics.domain.validation import Limits
+from gql_analytics.errors import InvalidRecord
+from gql_analytics.pipeline import changes_of
+from gql_analytics.ports import (
+    MessageBatch,
+    MessageKey,
+    MessagesResult,
+    PartitionMessages,
+    Rejection,
+    Store,
+)
+
+
+def decode(
+    value: bytes | None,
+    key: MessageKey,
+    timestamp_ms: int,
+    limits: Limits,
+    tenant: str,
+) -> Record:
+    """One message as a record; ``InvalidRecord`` (reason included) when it is poison.
+
+    Without an id of its own a record's id is ``topic:partition:offset``, so a redelivered
+    message keeps it; without a time of its own it takes the message's timestamp."""
+    try:
+        payload = json.loads(value or b"")
+    except (ValueError, UnicodeDecodeError) as error:
+        raise InvalidRecord("message", "is not JSON", reason="NOT_JSON") from error
+    topic, partition, offset = key
+    origin = Origin(
+        tenant=tenant,
+        limits=limits,
+        fallback_id=lambda: f"{topic}:{partition}:{offset}",
+        fallback_time=datetime.fromtimestamp(timestamp_ms / 1000, UTC),
+    )
+    return normalize(payload, origin)
+
+
+def messages_of(
+    part: PartitionMessages,
+) -> Iterator[tuple[MessageKey, int, bytes | None]]:
+    """(key, timestamp, value) of each message of a partition, in offset order."""
+    for offset, timestamp, value in zip(part.offsets, part.timestamps, part.values, strict=True):
+        yield (part.topic, part.partition, offset), timestamp, value
+
+
+def decode_all(
+    batch: MessageBatch, limits: Limits, dead: frozenset[MessageKey] = frozenset()
+) -> tuple[list[Record], list[Rejection]]:
+    """The records of a batch in message order, and the rejections of the rest (skipping the
+    messages in ``dead``)."""
+    records: list[Record] = []
+    rejected: list[Rejection] = []
+    for part in batch.partitions:
+        for key, timestamp, value in messages_of(part):
+            if key in dead:
+                continue
+            try:
+                records.append(decode(value, key, timestamp, limits, batch.tenant))
+            except InvalidRecord as error:
+                rejected.append(Rejection(key, error.reason, error.message))
+    return records, rejected
+
+
+async def apply_decoded(
+    store: Store,
+    batch: MessageBatch,
+    limits: Limits,
+    *,
+    dead: frozenset[MessageKey] = frozenset(),
+    with_events: bool = False,
+) -> MessagesResult:
+    """``Store.apply_messages`` by decoding every message in Python: the reference behaviour."""
+    records, rejected = decode_all(batch, limits, dead)
+    if rejected:
+        return MessagesResult(committed=False, rejected=tuple(rejected))
+    result = await store.apply(Batch(records, batch.positions))
+    return MessagesResult(
+        committed=True,
+        applied=len(result.applied),
+        duplicates=result.duplicates,
+        changes=tuple(changes_of(result, with_events=with_events)),
+    )

@@ -1,0 +1,552 @@
+"""Kafka batches decoded, deduplicated and rolled up inside DuckDB (``DuckDBStore.apply_messages``).
+
+Per record, Python costs ~50 µs from message to rollup (decoding, validation, rollup, column
+lists); DuckDB does the same work column-wise for a few µs. So a batch goes in as raw text and
+SQL does the rest, in the batch's one transaction:
+
+1. ``STAGE`` parses every message once and decides, per message, whether it is *plain*: a JSON
+   object of one known shape whose fields are all of the types and forms that SQL reads exactly
+   as ``normalize`` would (ISO-8601 or epoch times, string or integer ids, short messages, no
+   ``NaN``...).
+   Plain messages become canonical rows of the ``staged`` table.
+2. Every other message is decoded in Python by ``messages.decode``, the reference, and its
+   record joins ``staged``; its rejection, if any, stops the batch (``dead`` skips it).
+3. The first row of each (kind, tenant, id) is inserted into the raw tables; the rows that were
+   new (``RETURNING``) are rolled up by SQL into series, buckets, bins and presence, with series
+   ids computed in Python once per distinct series. Task facts, few and order-sensitive, are
+   folded in Python by ``fold_task_facts``.
+
+Whatever SQL finds plain, it reads exactly as Python would: ``tests/contract`` feeds the same
+generated messages to this path and to ``messages.apply_decoded`` and compares every table.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import duckdb
+
+from gql_analytics.domain import sketch
+from gql_analytics.domain.records import TASK_EVENT_NAMES, Event, Record
+from gql_analytics.domain.rollup import EVENT, METRIC, METRIC_TOTAL, Rollup, SeriesKey
+from gql_analytics.domain.tasks import fold_task_facts
+from gql_analytics.domain.timerange import LEVELS
+from gql_analytics.domain.validation import MAX_TAGS, MAX_TEXT, Limits
+from gql_analytics.errors import InvalidRecord
+from gql_analytics.messages import decode
+from gql_analytics.ports import (
+    Change,
+    MessageBatch,
+    MessageKey,
+    MessagesResult,
+    Rejection,
+)
+from gql_analytics.store import duckdb_schema as sql
+from gql_analytics.store.duckdb_values import aware, naive, to_json
+from gql_analytics.store.duckdb_writes import write_positions, write_rollup
+
+# Messages longer than this go to Python: below it, properties are surely under the 32 KB limit
+# (re-encoded, a character takes at most three times its bytes, a number at most 4.5 times:
+# ``1e15`` becomes ``1000000000000000.0``).
+MAX_PLAIN_BYTES = 7_000
+# Texts that DuckDB's JSON reader takes and Python's does not (or reads otherwise) are not plain:
+# bare NaN/Infinity, trailing commas, escaped surrogates, exponents that may overflow to infinity.
+SUSPICIOUS = r"(?i)[:,\[]\s*[-+]?(nan|inf)|,\s*[}\]]|\\ud[89a-f]|\de[-+]?\d{3}"
+ISO_TIME = (
+    r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?"
+    r"(Z|[+-]([01]\d|2[0-3]):[0-5]\d)?"
+)
+NAME = r"[A-Za-z0-9_.:\-]{1,120}"
+FLAT_RESERVED = (
+    "event",
+    "user_id",
+    "source",
+    "tenantId",
+    "id",
+    "event_id",
+    "eventId",
+    "timestamp",
+    "occurredAt",
+    "occurred_at",
+)
+
+# The top-level fields STAGE reads, by their index in its lists (SQL lists count from 1).
+FIELDS = (
+    "metric_name",  # 1-4: the shape is the first of these present
+    "eventType",
+    "event_name",
+    "event",
+    "id",  # 5-7: the id is the first of these not null
+    "event_id",
+    "eventId",
+    "timestamp",  # 8-10: the time likewise
+    "occurredAt",
+    "occurred_at",
+    "tenantId",  # 11
+    "user_id",  # 12
+    "userId",  # 13
+    "source",  # 14
+    "value",  # 15
+    "tags",  # 16
+    "payload",  # 17
+    "properties",  # 18
+    "payload.userId",  # 19
+    "payload.user_id",  # 20
+)
+_PATHS = "[" + ", ".join(f"'$.{field}'" for field in FIELDS) + "]"
+
+MACROS = f"""
+-- validation.text on a JSON value given as its type and its text: a string of 1-{MAX_TEXT}
+-- printable characters, or an integer as its digits
+CREATE OR REPLACE TEMP MACRO jtext(t, s) AS CASE t
+    WHEN 'VARCHAR' THEN CASE WHEN length(s) BETWEEN 1 AND {MAX_TEXT}
+        AND NOT regexp_matches(s, '[\\x00-\\x1f\\x7f]') THEN s END
+    WHEN 'BIGINT' THEN s WHEN 'UBIGINT' THEN s END;
+-- absent, JSON null, or a good text
+CREATE OR REPLACE TEMP MACRO text_or_none(t, s) AS t IS NULL OR t = 'NULL'
+    OR jtext(t, s) IS NOT NULL;
+CREATE OR REPLACE TEMP MACRO iso_time(t) AS CASE WHEN regexp_full_match(t, '{ISO_TIME}') THEN
+    CASE WHEN regexp_matches(t, '(Z|[+-]\\d\\d:\\d\\d)$')
+        THEN make_timestamp(epoch_us(try_cast(t AS TIMESTAMPTZ)))
+        ELSE try_cast(t AS TIMESTAMP) END END;
+-- normalize._timestamp on a non-negative epoch number (above 1e11: milliseconds), rounded to the
+-- microsecond as datetime.fromtimestamp rounds: whole seconds, then the fraction half-to-even.
+CREATE OR REPLACE TEMP MACRO seconds(x) AS CASE WHEN x > 1e11 THEN x / 1000 ELSE x END;
+CREATE OR REPLACE TEMP MACRO epoch_time(x) AS CASE WHEN x >= 0 AND x < 1e15 THEN
+    make_timestamp(trunc(seconds(x))::BIGINT * 1000000
+        + round_even((seconds(x) - trunc(seconds(x))) * 1e6, 0)::BIGINT) END;
+CREATE OR REPLACE TEMP MACRO plain_tags(tags) AS tags IS NULL OR (json_type(tags) = 'OBJECT'
+    AND len(json_keys(tags)) <= {MAX_TAGS}
+    AND len(json_keys(tags)) = len(list_distinct(json_keys(tags)))
+    AND coalesce(list_bool_and(list_transform(json_keys(tags),
+        lambda k: regexp_full_match(k, '{NAME}'))), true)
+    AND coalesce(list_bool_and(list_transform(json_extract(tags, '$.*'),
+        lambda v: json_type(v) = 'VARCHAR' AND length(v->>'$') <= {MAX_TEXT})), true));
+-- a task event's task id: properties.get("task_id", properties.get("taskId")) is not None
+CREATE OR REPLACE TEMP MACRO has_task_id(tt) AS
+    CASE WHEN tt[1] IS NOT NULL THEN tt[1] <> 'NULL' ELSE coalesce(tt[2] <> 'NULL', false) END;
+"""
+
+_FLAT_DROP = json.dumps(dict.fromkeys(FLAT_RESERVED))
+_TASK_NAMES = tuple(sorted(TASK_EVENT_NAMES))
+
+# One parse per message for the types of the fields, one for their texts, one for the objects.
+STAGE = f"""
+CREATE OR REPLACE TEMP TABLE staged AS
+WITH raw AS (
+    SELECT unnest($seq::INTEGER[]) AS seq, unnest($topic::VARCHAR[]) AS topic,
+        unnest($part::INTEGER[]) AS part, unnest($off::BIGINT[]) AS off,
+        unnest($ts::BIGINT[]) AS ts, unnest($text::VARCHAR[]) AS text
+), parsed AS (
+    SELECT seq, topic, part, off, ts, CASE WHEN strlen(text) <= {MAX_PLAIN_BYTES}
+        AND NOT regexp_matches(text, $suspicious) THEN try_cast(text AS JSON) END AS j
+    FROM raw
+), fields AS (
+    SELECT seq, topic, part, off, ts, j, json_keys(j) AS keys, json_type(j, {_PATHS}) AS t,
+        json_extract_string(j, {_PATHS}) AS s,
+        json_extract(j, ['$.tags', '$.payload', '$.properties']) AS o
+    FROM parsed
+), indexed AS (
+    SELECT *,
+        CASE WHEN t[1] IS NOT NULL THEN 1 WHEN t[2] IS NOT NULL THEN 2
+            WHEN t[3] IS NOT NULL THEN 3 WHEN t[4] IS NOT NULL THEN 4 END AS shape,
+        CASE WHEN t[5] <> 'NULL' THEN 5 WHEN t[6] <> 'NULL' THEN 6
+            WHEN t[7] <> 'NULL' THEN 7 END AS id_at,
+        CASE WHEN t[8] <> 'NULL' THEN 8 WHEN t[9] <> 'NULL' THEN 9
+            WHEN t[10] <> 'NULL' THEN 10 END AS time_at
+    FROM fields
+), records AS (
+    SELECT seq, topic, part, off, keys, shape, t, s, o,
+        CASE WHEN t[shape] = 'VARCHAR' THEN s[shape] END AS name,
+        CASE shape WHEN 1 THEN NULL WHEN 2 THEN (CASE WHEN t[13] IS NOT NULL THEN 13
+            WHEN t[19] IS NOT NULL THEN 19 ELSE 20 END) ELSE 12 END AS user_at,
+        id_at IS NULL OR jtext(t[id_at], s[id_at]) IS NOT NULL AS good_id,
+        coalesce(jtext(t[id_at], s[id_at]), topic || ':' || part || ':' || off) AS id,
+        coalesce(jtext(t[11], s[11]), $tenant) AS tenant,
+        CASE WHEN time_at IS NULL THEN CASE WHEN ts >= 0 THEN make_timestamp(ts * 1000) END
+            WHEN t[time_at] = 'VARCHAR' THEN iso_time(s[time_at])
+            WHEN t[time_at] IN ('BIGINT', 'UBIGINT', 'DOUBLE')
+                THEN epoch_time(s[time_at]::DOUBLE) END AS occurred_at,
+        CASE shape WHEN 2 THEN coalesce(nullif(o[2], 'null'), '{{}}')
+            WHEN 3 THEN coalesce(nullif(o[3], 'null'), '{{}}')
+            WHEN 4 THEN json_merge_patch(j, '{_FLAT_DROP}') END AS properties,
+        CASE WHEN t[15] IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN s[15]::DOUBLE END AS value
+    FROM indexed
+)
+SELECT seq, topic, part, off,
+    CASE WHEN shape = 1 THEN 'metric' ELSE 'event' END AS kind,
+    tenant, id, name, CASE WHEN shape <> 1 THEN jtext(t[user_at], s[user_at]) END AS user_id,
+    occurred_at, CASE WHEN shape <> 1 THEN jtext(t[14], s[14]) END AS source,
+    properties::VARCHAR AS properties, value, coalesce(nullif(o[1], 'null'), '{{}}') AS tags,
+    CASE WHEN abs(value) < $min_magnitude THEN 0
+        ELSE sign(value)::INTEGER * ($bin_offset + least(ceil(ln(abs(value)) / $log_gamma),
+            $max_key)::INTEGER) END AS bin,
+    (shape IS NOT NULL
+    AND len(keys) = len(list_distinct(keys))
+    AND regexp_full_match(name, '{NAME}')
+    AND good_id
+    AND text_or_none(t[11], s[11])
+    AND occurred_at <= $latest
+    AND ($earliest IS NULL OR occurred_at >= $earliest)
+    AND CASE WHEN shape = 1 THEN isfinite(value) AND plain_tags(nullif(o[1], 'null'))
+        ELSE text_or_none(t[user_at], s[user_at]) AND text_or_none(t[14], s[14])
+            AND CASE shape WHEN 2 THEN coalesce(t[17] IN ('NULL', 'OBJECT'), true)
+                WHEN 3 THEN coalesce(t[18] IN ('NULL', 'OBJECT'), true) ELSE true END
+            AND (name NOT IN {_TASK_NAMES}
+                OR has_task_id(json_type(properties, ['$.task_id', '$.taskId'])))
+        END) IS TRUE AS ok
+FROM records
+"""
+
+NOT_PLAIN = "SELECT seq FROM staged WHERE NOT ok"
+
+DEAD = """
+CREATE OR REPLACE TEMP TABLE dead AS
+SELECT unnest(?::VARCHAR[]) AS topic, unnest(?::INTEGER[]) AS part, unnest(?::BIGINT[]) AS off
+"""
+
+DROP_DEAD = """
+DELETE FROM staged WHERE EXISTS (SELECT 1 FROM dead
+    WHERE dead.topic = staged.topic AND dead.part = staged.part AND dead.off = staged.off);
+"""
+
+ADD_DECODED = """
+INSERT INTO staged (seq, topic, part, off, kind, tenant, id, name, user_id, occurred_at, source,
+    properties, value, tags, bin, ok)
+SELECT *, true FROM (SELECT unnest(?::INTEGER[]), unnest(?::VARCHAR[]), unnest(?::INTEGER[]),
+    unnest(?::BIGINT[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]),
+    unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::TIMESTAMP[]), unnest(?::VARCHAR[]),
+    unnest(?::VARCHAR[]), unnest(?::DOUBLE[]), unnest(?::VARCHAR[]), unnest(?::INTEGER[]))
+"""
+
+FIRSTS = """
+CREATE OR REPLACE TEMP TABLE firsts AS
+SELECT * EXCLUDE (ok) FROM staged WHERE ok
+QUALIFY row_number() OVER (PARTITION BY kind, tenant, id ORDER BY seq) = 1
+"""
+
+INSERT_EVENTS = """
+INSERT INTO events
+SELECT tenant, id, name, user_id, occurred_at, $received, source, properties::JSON
+FROM firsts WHERE kind = 'event'
+ON CONFLICT DO NOTHING
+RETURNING tenant, id
+"""
+
+INSERT_POINTS = """
+INSERT INTO metric_points
+SELECT tenant, id, name, value, tags::JSON, occurred_at, $received
+FROM firsts WHERE kind = 'metric'
+ON CONFLICT DO NOTHING
+RETURNING tenant, id
+"""
+
+FRESH = """
+CREATE OR REPLACE TEMP TABLE fresh AS
+SELECT unnest(?::VARCHAR[]) AS kind, unnest(?::VARCHAR[]) AS tenant, unnest(?::VARCHAR[]) AS id
+"""
+
+KEEP_FRESH = """
+DELETE FROM firsts WHERE NOT EXISTS (SELECT 1 FROM fresh
+    WHERE fresh.kind = firsts.kind AND fresh.tenant = firsts.tenant AND fresh.id = firsts.id);
+"""
+
+DISTINCT_SERIES = "SELECT DISTINCT tenant, kind, name, tags FROM firsts"
+
+SERIES_KEYS = """
+CREATE OR REPLACE TEMP TABLE series_keys AS
+SELECT * FROM (SELECT unnest(?::VARCHAR[]) AS tenant, unnest(?::VARCHAR[]) AS kind,
+    unnest(?::VARCHAR[]) AS name, unnest(?::VARCHAR[]) AS tags,
+    unnest(?::BIGINT[]) AS series_id, unnest(?::VARCHAR[]) AS series_kind,
+    unnest(?::VARCHAR[]) AS series_tags)
+"""
+
+KEYED = """
+CREATE OR REPLACE TEMP TABLE keyed AS
+SELECT k.series_id, k.series_kind, k.series_tags, f.tenant, f.kind, f.name, f.occurred_at,
+    f.value, f.bin
+FROM firsts f JOIN series_keys k USING (tenant, kind, name, tags)
+"""
+
+UPSERT_SERIES = """
+INSERT INTO series
+SELECT series_id, tenant, series_kind, name, series_tags::JSON, count(*), max(occurred_at)
+FROM keyed GROUP BY ALL
+ON CONFLICT DO UPDATE SET
+    count = series.count + excluded.count,
+    last_seen = greatest(series.last_seen, excluded.last_seen)
+"""
+
+
+def _level_statements(level: timedelta) -> list[str]:
+    suffix = sql.LEVEL_NAMES[level]
+    bucket = f"date_trunc('{suffix}', occurred_at)"
+    rollups, bins = f"rollups_{suffix}", f"bins_{suffix}"
+    return [
+        f"""
+INSERT INTO {rollups}
+SELECT series_id, {bucket}, count(*), coalesce(fsum(value), 0), min(value), max(value),
+    coalesce(fsum(value * value), 0)
+FROM keyed GROUP BY ALL
+ON CONFLICT DO UPDATE SET
+    count = {rollups}.count + excluded.count,
+    total = {rollups}.total + excluded.total,
+    low = least({rollups}.low, excluded.low),
+    high = greatest({rollups}.high, excluded.high),
+    sum_squares = {rollups}.sum_squares + excluded.sum_squares
+""",
+        f"""
+INSERT INTO {bins}
+SELECT series_id, {bucket}, bin, count(*) FROM keyed WHERE kind = 'metric' GROUP BY ALL
+ON CONFLICT DO UPDATE SET n = {bins}.n + excluded.n
+""",
+        f"""
+INSERT INTO presence_{suffix}
+SELECT DISTINCT tenant, {bucket}, user_id FROM firsts
+WHERE kind = 'event' AND user_id IS NOT NULL
+ON CONFLICT DO NOTHING
+""",
+    ]
+
+
+ROLLUP = [UPSERT_SERIES, *(s for level in LEVELS for s in _level_statements(level))]
+
+TASK_FACTS = f"""
+SELECT tenant, id, name, user_id, occurred_at, properties FROM firsts
+WHERE kind = 'event' AND name IN {_TASK_NAMES} ORDER BY seq
+"""
+
+NEW_EVENTS = """
+SELECT tenant, id, name, user_id, occurred_at, source, properties FROM firsts
+WHERE kind = 'event' ORDER BY seq
+"""
+
+CHANGED = "SELECT tenant, kind, list(DISTINCT name) FROM firsts GROUP BY ALL"
+
+
+def apply_messages(
+    connection: duckdb.DuckDBPyConnection,
+    batch: MessageBatch,
+    limits: Limits,
+    dead: frozenset[MessageKey],
+    with_events: bool,
+) -> MessagesResult:
+    """The whole of ``DuckDBStore.apply_messages`` inside the caller's transaction; the caller
+    commits if the result says so and rolls back otherwise."""
+    staged = _stage(connection, batch, limits)
+    if dead:
+        topics, partitions, offsets = (list(column) for column in zip(*dead, strict=True))
+        connection.execute(DEAD, [topics, partitions, offsets])
+        connection.execute(DROP_DEAD)
+    decoded, rejected = _decode_the_rest(connection, staged, limits, batch.tenant)
+    if rejected:
+        return MessagesResult(committed=False, rejected=tuple(rejected))
+    _add_decoded(connection, decoded)
+    received = {"received": naive(limits.now)}
+    connection.execute(FIRSTS)
+    accepted = _count(connection, "SELECT count(*) FROM firsts")
+    total = _count(connection, "SELECT count(*) FROM staged WHERE ok")
+    new = connection.execute(INSERT_EVENTS, received).fetchall()
+    new_events = len(new)
+    new += connection.execute(INSERT_POINTS, received).fetchall()
+    if len(new) < accepted:
+        kinds = ["event"] * new_events + ["metric"] * (len(new) - new_events)
+        connection.execute(FRESH, [kinds, [t for t, _ in new], [i for _, i in new]])
+        connection.execute(KEEP_FRESH)
+    _roll_up(connection)
+    write_positions(connection, batch.positions)
+    return MessagesResult(
+        committed=True,
+        applied=len(new),
+        duplicates=total - len(new),
+        changes=_changes(connection, limits, with_events),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Staged:
+    keys: list[MessageKey]
+    timestamps: list[int]
+    values: list[bytes | None]
+
+
+def _stage(connection: duckdb.DuckDBPyConnection, batch: MessageBatch, limits: Limits) -> _Staged:
+    staged = _Staged([], [], [])
+    topics: list[str] = []
+    partitions: list[int] = []
+    offsets: list[int] = []
+    for part in batch.partitions:
+        count = len(part.offsets)
+        topics += [part.topic] * count
+        partitions += [part.partition] * count
+        offsets += part.offsets
+        staged.timestamps.extend(part.timestamps)
+        staged.values.extend(part.values)
+    earliest = None if limits.retention is None else naive(limits.now - limits.retention)
+    connection.execute(
+        STAGE,
+        {
+            "seq": list(range(len(offsets))),
+            "topic": topics,
+            "part": partitions,
+            "off": offsets,
+            "ts": staged.timestamps,
+            "text": [_text(value) for value in staged.values],
+            "suspicious": SUSPICIOUS,
+            "tenant": batch.tenant,
+            "latest": naive(limits.now + timedelta(minutes=5)),
+            "earliest": earliest,
+            "min_magnitude": sketch.MIN_MAGNITUDE,
+            "bin_offset": sketch.OFFSET,
+            "log_gamma": sketch.LOG_GAMMA,
+            "max_key": sketch.MAX_KEY,
+        },
+    )
+    staged.keys.extend(zip(topics, partitions, offsets, strict=True))
+    return staged
+
+
+def _text(value: bytes | None) -> str | None:
+    """The message as text for SQL; None (so: decoded by Python) when it is not UTF-8."""
+    if value is None:
+        return None
+    try:
+        return value.decode()
+    except UnicodeDecodeError:
+        return None
+
+
+def _decode_the_rest(
+    connection: duckdb.DuckDBPyConnection, staged: _Staged, limits: Limits, tenant: str
+) -> tuple[list[tuple[int, Record]], list[Rejection]]:
+    """The records of the messages SQL found not plain, decoded by Python, and the rejections
+    among them."""
+    decoded: list[tuple[int, Record]] = []
+    rejected: list[Rejection] = []
+    for (seq,) in connection.execute(NOT_PLAIN).fetchall():
+        key = staged.keys[seq]
+        try:
+            record = decode(staged.values[seq], key, staged.timestamps[seq], limits, tenant)
+        except InvalidRecord as error:
+            rejected.append(Rejection(key, error.reason, error.message))
+        else:
+            decoded.append((seq, record))
+    return decoded, rejected
+
+
+def _add_decoded(
+    connection: duckdb.DuckDBPyConnection, decoded: Sequence[tuple[int, Record]]
+) -> None:
+    if not decoded:
+        return
+    rows: list[tuple[Any, ...]] = []
+    for seq, record in decoded:
+        common = (seq, "", 0, 0)
+        if isinstance(record, Event):
+            rows.append(
+                (
+                    *common,
+                    "event",
+                    record.tenant,
+                    record.id,
+                    record.name,
+                    record.user_id,
+                    naive(record.occurred_at),
+                    record.source,
+                    to_json(record.properties),
+                    None,
+                    "{}",
+                    None,
+                )
+            )
+        else:
+            rows.append(
+                (
+                    *common,
+                    "metric",
+                    record.tenant,
+                    record.id,
+                    record.name,
+                    None,
+                    naive(record.occurred_at),
+                    None,
+                    "{}",
+                    record.value,
+                    to_json(record.tags),
+                    sketch.bin_of(record.value),
+                )
+            )
+    connection.execute(ADD_DECODED, [list(column) for column in zip(*rows, strict=True)])
+
+
+def _roll_up(connection: duckdb.DuckDBPyConnection) -> None:
+    keys: list[tuple[str, str, str, str, SeriesKey]] = []
+    for tenant, kind, name, tags in connection.execute(DISTINCT_SERIES).fetchall():
+        if kind == "event":
+            keys.append((tenant, kind, name, tags, SeriesKey(tenant, EVENT, name)))
+            continue
+        tag_items = tuple(sorted(json.loads(tags).items()))
+        keys.append((tenant, kind, name, tags, SeriesKey(tenant, METRIC, name, tag_items)))
+        keys.append((tenant, kind, name, tags, SeriesKey(tenant, METRIC_TOTAL, name)))
+    if not keys:
+        return
+    connection.execute(
+        SERIES_KEYS,
+        [
+            [k[0] for k in keys],
+            [k[1] for k in keys],
+            [k[2] for k in keys],
+            [k[3] for k in keys],
+            [k[4].id for k in keys],
+            [k[4].kind for k in keys],
+            [k[4].tags_json for k in keys],
+        ],
+    )
+    connection.execute(KEYED)
+    for statement in ROLLUP:
+        connection.execute(statement)
+    facts = [
+        Event(id, name, tenant, aware_time, aware_time, user_id, None, json.loads(properties))
+        for tenant, id, name, user_id, occurred_at, properties in connection.execute(
+            TASK_FACTS
+        ).fetchall()
+        if (aware_time := aware(occurred_at)) is not None
+    ]
+    if facts:
+        write_rollup(connection, Rollup(tasks=fold_task_facts(facts)))
+
+
+def _changes(
+    connection: duckdb.DuckDBPyConnection, limits: Limits, with_events: bool
+) -> tuple[Change, ...]:
+    names: dict[str, dict[str, frozenset[str]]] = {}
+    for tenant, kind, kind_names in connection.execute(CHANGED).fetchall():
+        names.setdefault(tenant, {})[kind] = frozenset(kind_names)
+    events: dict[str, list[Event]] = {}
+    if with_events:
+        for tenant, id, name, user_id, occurred_at, source, properties in connection.execute(
+            NEW_EVENTS
+        ).fetchall():
+            moment = aware(occurred_at)
+            assert moment is not None, "events have a time"
+            events.setdefault(tenant, []).append(
+                Event(id, name, tenant, moment, limits.now, user_id, source, json.loads(properties))
+            )
+    return tuple(
+        Change(
+            tenant=tenant,
+            event_names=kinds.get("event", frozenset()),
+            metric_names=kinds.get("metric", frozenset()),
+            events=tuple(events.get(tenant, ())),
+        )
+        for tenant, kinds in names.items()
+    )
+
+
+def _count(connection: duckdb.DuckDBPyConnection, query: str) -> int:
+    row = connection.execute(query).fetchone()
+    return int(row[0]) if row else 0
