@@ -96,6 +96,7 @@ class KafkaIngest:
         self._max_records = max_records
         self._stop_at_end = stop_at_end
         self._in_flight = asyncio.Lock()
+        self._generation = 0  # rebalances seen
         self._consumer: AIOKafkaConsumer[bytes, bytes] | None = None
         self.totals = IngestTotals()
         self.started = asyncio.Event()
@@ -111,18 +112,43 @@ class KafkaIngest:
         consumer, producer = clients
         self._consumer = consumer
         self.started.set()
+        fetching = self._fetch(consumer)
         try:
             while not stopping.is_set():
-                batch = await consumer.getmany(timeout_ms=200, max_records=self._max_records)
-                if batch:
-                    await self._process(consumer, producer, batch, stopping)
+                fetched = await fetching
+                # The next batch is fetched (and its records decoded by aiokafka, in Python) while
+                # the store applies this one in its thread.
+                fetching = self._fetch(consumer)
+                if fetched[1]:
+                    await self._process(consumer, producer, fetched, stopping)
                 elif self._stop_at_end and await _at_end(consumer):
+                    fetched = await fetching  # the fetch begun meanwhile
+                    fetching = self._fetch(consumer)
+                    if fetched[1]:
+                        await self._process(consumer, producer, fetched, stopping)
+                        continue
                     log.info("kafka: every assigned partition is read to its end; stopping")
                     stopping.set()
         finally:
+            fetching.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await fetching
             self._consumer = None
             await consumer.stop()
             await producer.stop()
+
+    def _fetch(
+        self, consumer: AIOKafkaConsumer[bytes, bytes]
+    ) -> asyncio.Task[tuple[int, dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]]]:
+        """The next batch, with the rebalance generation it was fetched in: a batch fetched before
+        a rebalance is dropped, since positions restart from the committed (or stored) offsets
+        after one."""
+        generation = self._generation
+
+        async def fetch() -> tuple[int, dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]]:
+            return generation, await consumer.getmany(timeout_ms=200, max_records=self._max_records)
+
+        return asyncio.create_task(fetch(), name="kafka-fetch")
 
     async def _connect(
         self, stopping: asyncio.Event
@@ -159,18 +185,21 @@ class KafkaIngest:
         self,
         consumer: AIOKafkaConsumer[bytes, bytes],
         producer: AIOKafkaProducer[bytes, bytes],
-        batch: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]],
+        fetched: tuple[int, dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]],
         stopping: asyncio.Event,
     ) -> None:
+        generation, batch = fetched
         async with self._in_flight:
+            if generation != self._generation:
+                return  # fetched before a rebalance: positions restart from the offsets stored
             limits = Limits(self._clock(), self._settings.retention)
             messages = message_batch(batch)
             result = await self._apply(messages, limits, frozenset(), stopping)
             dead: list[DeadLetter] = []
             if not result.committed:
                 # Poison: dead-letter it (acknowledged by the broker), then apply the rest.
-                fetched = {(m.topic, m.partition, m.offset): m for ms in batch.values() for m in ms}
-                dead = [DeadLetter(fetched[r.key], r.reason, r.detail) for r in result.rejected]
+                by_key = {(m.topic, m.partition, m.offset): m for ms in batch.values() for m in ms}
+                dead = [DeadLetter(by_key[r.key], r.reason, r.detail) for r in result.rejected]
                 await _retrying(
                     lambda: self._dead_letter(producer, dead), "dead-letter the poison", stopping
                 )
@@ -247,7 +276,7 @@ class KafkaIngest:
 
     async def _finish_in_flight(self) -> None:
         async with self._in_flight:
-            pass
+            self._generation += 1
 
     async def _resume_from_store(
         self, consumer: AIOKafkaConsumer[bytes, bytes], assigned: Sequence[TopicPartition]

@@ -22,8 +22,10 @@ generated messages to this path and to ``messages.apply_decoded`` and compares e
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -43,6 +45,7 @@ from gql_analytics.ports import (
     MessageBatch,
     MessageKey,
     MessagesResult,
+    PartitionMessages,
     Rejection,
 )
 from gql_analytics.store import duckdb_schema as sql
@@ -106,6 +109,14 @@ CREATE OR REPLACE TEMP MACRO jtext(t, s) AS CASE t
     WHEN 'VARCHAR' THEN CASE WHEN length(s) BETWEEN 1 AND {MAX_TEXT}
         AND NOT regexp_matches(s, '[\\x00-\\x1f\\x7f]') THEN s END
     WHEN 'BIGINT' THEN s WHEN 'UBIGINT' THEN s END;
+-- a message's id when it has none: topic:partition:offset (the batch's partitions are
+-- contiguous runs of seq, starting at $starts)
+CREATE OR REPLACE TEMP MACRO segment(seq, starts) AS len(list_filter(starts, lambda x: x <= seq));
+CREATE OR REPLACE TEMP MACRO default_id(seq, topics, partitions, starts, first_offsets, offsets) AS
+    topics[segment(seq, starts)] || ':' || partitions[segment(seq, starts)] || ':' ||
+    CASE WHEN len(offsets) = 0
+        THEN first_offsets[segment(seq, starts)] + seq - starts[segment(seq, starts)]
+        ELSE offsets[seq + 1] END;
 -- absent, JSON null, or a good text
 CREATE OR REPLACE TEMP MACRO text_or_none(t, s) AS t IS NULL OR t = 'NULL'
     OR jtext(t, s) IS NOT NULL;
@@ -138,15 +149,15 @@ _TASK_NAMES = tuple(sorted(TASK_EVENT_NAMES))
 STAGE = f"""
 CREATE OR REPLACE TEMP TABLE staged AS
 WITH raw AS (
-    SELECT unnest($seq::INTEGER[]) AS seq, unnest($topic::VARCHAR[]) AS topic,
-        unnest($part::INTEGER[]) AS part, unnest($off::BIGINT[]) AS off,
-        unnest($ts::BIGINT[]) AS ts, unnest($text::VARCHAR[]) AS text
+    -- one string for the whole batch: far cheaper to hand over than a list of strings
+    SELECT unnest(string_split($texts, chr(30))) AS text, unnest(range($count)) AS seq,
+        unnest($timestamps::BIGINT[]) AS ts
 ), parsed AS (
-    SELECT seq, topic, part, off, ts, CASE WHEN strlen(text) <= {MAX_PLAIN_BYTES}
+    SELECT seq, ts, CASE WHEN strlen(text) <= {MAX_PLAIN_BYTES}
         AND NOT regexp_matches(text, $suspicious) THEN try_cast(text AS JSON) END AS j
     FROM raw
 ), fields AS (
-    SELECT seq, topic, part, off, ts, j, json_keys(j) AS keys, json_type(j, {_PATHS}) AS t,
+    SELECT seq, ts, j, json_keys(j) AS keys, json_type(j, {_PATHS}) AS t,
         json_extract_string(j, {_PATHS}) AS s,
         json_extract(j, ['$.tags', '$.payload', '$.properties']) AS o
     FROM parsed
@@ -160,12 +171,14 @@ WITH raw AS (
             WHEN t[10] <> 'NULL' THEN 10 END AS time_at
     FROM fields
 ), records AS (
-    SELECT seq, topic, part, off, keys, shape, t, s, o,
+    SELECT seq, keys, shape, t, s, o,
         CASE WHEN t[shape] = 'VARCHAR' THEN s[shape] END AS name,
         CASE shape WHEN 1 THEN NULL WHEN 2 THEN (CASE WHEN t[13] IS NOT NULL THEN 13
             WHEN t[19] IS NOT NULL THEN 19 ELSE 20 END) ELSE 12 END AS user_at,
         id_at IS NULL OR jtext(t[id_at], s[id_at]) IS NOT NULL AS good_id,
-        coalesce(jtext(t[id_at], s[id_at]), topic || ':' || part || ':' || off) AS id,
+        coalesce(jtext(t[id_at], s[id_at]), default_id(seq, $topics::VARCHAR[],
+            $partitions::INTEGER[], $starts::INTEGER[], $first_offsets::BIGINT[],
+            $offsets::BIGINT[])) AS id,
         coalesce(jtext(t[11], s[11]), $tenant) AS tenant,
         CASE WHEN time_at IS NULL THEN CASE WHEN ts >= 0 THEN make_timestamp(ts * 1000) END
             WHEN t[time_at] = 'VARCHAR' THEN iso_time(s[time_at])
@@ -177,11 +190,10 @@ WITH raw AS (
         CASE WHEN t[15] IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN s[15]::DOUBLE END AS value
     FROM indexed
 )
-SELECT seq, topic, part, off,
-    CASE WHEN shape = 1 THEN 'metric' ELSE 'event' END AS kind,
+SELECT seq, CASE WHEN shape = 1 THEN 'metric' ELSE 'event' END AS kind,
     tenant, id, name, CASE WHEN shape <> 1 THEN jtext(t[user_at], s[user_at]) END AS user_id,
     occurred_at, CASE WHEN shape <> 1 THEN jtext(t[14], s[14]) END AS source,
-    properties::VARCHAR AS properties, value, coalesce(nullif(o[1], 'null'), '{{}}') AS tags,
+    properties::JSON AS properties, value, coalesce(nullif(o[1], 'null'), '{{}}')::JSON AS tags,
     CASE WHEN abs(value) < $min_magnitude THEN 0
         ELSE sign(value)::INTEGER * ($bin_offset + least(ceil(ln(abs(value)) / $log_gamma),
             $max_key)::INTEGER) END AS bin,
@@ -204,43 +216,43 @@ FROM records
 
 NOT_PLAIN = "SELECT seq FROM staged WHERE NOT ok"
 
-DEAD = """
-CREATE OR REPLACE TEMP TABLE dead AS
-SELECT unnest(?::VARCHAR[]) AS topic, unnest(?::INTEGER[]) AS part, unnest(?::BIGINT[]) AS off
-"""
-
-DROP_DEAD = """
-DELETE FROM staged WHERE EXISTS (SELECT 1 FROM dead
-    WHERE dead.topic = staged.topic AND dead.part = staged.part AND dead.off = staged.off);
-"""
+DROP_DEAD = "DELETE FROM staged WHERE list_contains(?::INTEGER[], seq)"
 
 ADD_DECODED = """
-INSERT INTO staged (seq, topic, part, off, kind, tenant, id, name, user_id, occurred_at, source,
-    properties, value, tags, bin, ok)
-SELECT *, true FROM (SELECT unnest(?::INTEGER[]), unnest(?::VARCHAR[]), unnest(?::INTEGER[]),
-    unnest(?::BIGINT[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]),
-    unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::TIMESTAMP[]), unnest(?::VARCHAR[]),
-    unnest(?::VARCHAR[]), unnest(?::DOUBLE[]), unnest(?::VARCHAR[]), unnest(?::INTEGER[]))
+INSERT INTO staged (seq, kind, tenant, id, name, user_id, occurred_at, source, properties, value,
+    tags, bin, ok)
+SELECT *, true FROM (SELECT unnest(?::INTEGER[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]),
+    unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::TIMESTAMP[]),
+    unnest(?::VARCHAR[]), unnest(?::VARCHAR[])::JSON, unnest(?::DOUBLE[]),
+    unnest(?::VARCHAR[])::JSON, unnest(?::INTEGER[]))
 """
 
-FIRSTS = """
-CREATE OR REPLACE TEMP TABLE firsts AS
+# Rows of a batch whose (kind, tenant, id) repeats, or is stored already: the first row per id
+# is the one stored (inserts keep the first of the rows of one key, in ``seq`` order) and only the
+# stored ones are rolled up.
+DEDUPLICATED = """
+CREATE OR REPLACE TEMP TABLE deduplicated AS
 SELECT * EXCLUDE (ok) FROM staged WHERE ok
 QUALIFY row_number() OVER (PARTITION BY kind, tenant, id ORDER BY seq) = 1
 """
 
+ALL_NEW = "CREATE OR REPLACE TEMP VIEW firsts AS SELECT * EXCLUDE (ok) FROM staged WHERE ok"
+ONLY_NEW = "CREATE OR REPLACE TEMP VIEW firsts AS SELECT * FROM deduplicated"
+
+# Rows go in in ``seq`` order, so that of two rows of one id the first is stored. ``staged`` is
+# in that order already (insertion order is kept) unless Python's records were appended to it.
 INSERT_EVENTS = """
 INSERT INTO events
-SELECT tenant, id, name, user_id, occurred_at, $received, source, properties::JSON
-FROM firsts WHERE kind = 'event'
+SELECT tenant, id, name, user_id, occurred_at, $received, source, properties
+FROM staged WHERE ok AND kind = 'event' {order}
 ON CONFLICT DO NOTHING
 RETURNING tenant, id
 """
 
 INSERT_POINTS = """
 INSERT INTO metric_points
-SELECT tenant, id, name, value, tags::JSON, occurred_at, $received
-FROM firsts WHERE kind = 'metric'
+SELECT tenant, id, name, value, tags, occurred_at, $received
+FROM staged WHERE ok AND kind = 'metric' {order}
 ON CONFLICT DO NOTHING
 RETURNING tenant, id
 """
@@ -251,8 +263,8 @@ SELECT unnest(?::VARCHAR[]) AS kind, unnest(?::VARCHAR[]) AS tenant, unnest(?::V
 """
 
 KEEP_FRESH = """
-DELETE FROM firsts WHERE NOT EXISTS (SELECT 1 FROM fresh
-    WHERE fresh.kind = firsts.kind AND fresh.tenant = firsts.tenant AND fresh.id = firsts.id);
+DELETE FROM deduplicated d WHERE NOT EXISTS (SELECT 1 FROM fresh
+    WHERE fresh.kind = d.kind AND fresh.tenant = d.tenant AND fresh.id = d.id);
 """
 
 DISTINCT_SERIES = "SELECT DISTINCT tenant, kind, name, tags FROM firsts"
@@ -325,8 +337,6 @@ SELECT tenant, id, name, user_id, occurred_at, source, properties FROM firsts
 WHERE kind = 'event' ORDER BY seq
 """
 
-CHANGED = "SELECT tenant, kind, list(DISTINCT name) FROM firsts GROUP BY ALL"
-
 
 def apply_messages(
     connection: duckdb.DuckDBPyConnection,
@@ -338,64 +348,82 @@ def apply_messages(
     """The whole of ``DuckDBStore.apply_messages`` inside the caller's transaction; the caller
     commits if the result says so and rolls back otherwise."""
     staged = _stage(connection, batch, limits)
-    if dead:
-        topics, partitions, offsets = (list(column) for column in zip(*dead, strict=True))
-        connection.execute(DEAD, [topics, partitions, offsets])
-        connection.execute(DROP_DEAD)
-    decoded, rejected = _decode_the_rest(connection, staged, limits, batch.tenant)
+    skipped = [seq for seq, key in enumerate(staged.keys()) if key in dead] if dead else []
+    if skipped:
+        connection.execute(DROP_DEAD, [skipped])
+    not_plain = [seq for (seq,) in connection.execute(NOT_PLAIN).fetchall()]
+    decoded, rejected = _decode(staged, not_plain, limits, batch.tenant)
     if rejected:
         return MessagesResult(committed=False, rejected=tuple(rejected))
     _add_decoded(connection, decoded)
+    accepted = staged.count - len(skipped) - len(not_plain) + len(decoded)
     received = {"received": naive(limits.now)}
-    connection.execute(FIRSTS)
-    accepted = _count(connection, "SELECT count(*) FROM firsts")
-    total = _count(connection, "SELECT count(*) FROM staged WHERE ok")
-    new = connection.execute(INSERT_EVENTS, received).fetchall()
+    order = "ORDER BY seq" if decoded else ""
+    new = connection.execute(INSERT_EVENTS.format(order=order), received).fetchall()
     new_events = len(new)
-    new += connection.execute(INSERT_POINTS, received).fetchall()
-    if len(new) < accepted:
+    new += connection.execute(INSERT_POINTS.format(order=order), received).fetchall()
+    if len(new) == accepted:
+        connection.execute(ALL_NEW)
+    else:
+        connection.execute(DEDUPLICATED)
         kinds = ["event"] * new_events + ["metric"] * (len(new) - new_events)
         connection.execute(FRESH, [kinds, [t for t, _ in new], [i for _, i in new]])
         connection.execute(KEEP_FRESH)
-    _roll_up(connection)
+        connection.execute(ONLY_NEW)
+    series = connection.execute(DISTINCT_SERIES).fetchall()
+    _roll_up(connection, series)
     write_positions(connection, batch.positions)
     return MessagesResult(
         committed=True,
         applied=len(new),
-        duplicates=total - len(new),
-        changes=_changes(connection, limits, with_events),
+        duplicates=accepted - len(new),
+        changes=_changes(connection, series, limits, with_events),
     )
+
+
+SEPARATOR = b"\x1e"  # ASCII record separator: never in a JSON text, raw
 
 
 @dataclass(frozen=True, slots=True)
 class _Staged:
-    keys: list[MessageKey]
-    timestamps: list[int]
-    values: list[bytes | None]
+    """A batch as STAGE took it: its messages in ``seq`` order, partition after partition."""
+
+    parts: list[PartitionMessages]
+    starts: list[int]  # the seq of each partition's first message
+    count: int
+
+    def keys(self) -> Iterator[MessageKey]:
+        for part in self.parts:
+            yield from ((part.topic, part.partition, offset) for offset in part.offsets)
+
+    def locate(self, seq: int) -> tuple[MessageKey, int, bytes | None]:
+        """The key, timestamp and value of a message."""
+        part_at = bisect.bisect_right(self.starts, seq) - 1
+        part, index = self.parts[part_at], seq - self.starts[part_at]
+        return (
+            (part.topic, part.partition, part.offsets[index]),
+            part.timestamps[index],
+            part.values[index],
+        )
 
 
 def _stage(connection: duckdb.DuckDBPyConnection, batch: MessageBatch, limits: Limits) -> _Staged:
-    staged = _Staged([], [], [])
-    topics: list[str] = []
-    partitions: list[int] = []
-    offsets: list[int] = []
-    for part in batch.partitions:
-        count = len(part.offsets)
-        topics += [part.topic] * count
-        partitions += [part.partition] * count
-        offsets += part.offsets
-        staged.timestamps.extend(part.timestamps)
-        staged.values.extend(part.values)
+    parts = [part for part in batch.partitions if part.offsets]
+    starts = list(itertools.accumulate((len(part.offsets) for part in parts[:-1]), initial=0))
+    staged = _Staged(parts, starts, sum(len(part.offsets) for part in parts))
+    dense = all(p.offsets[-1] - p.offsets[0] == len(p.offsets) - 1 for p in parts)
     earliest = None if limits.retention is None else naive(limits.now - limits.retention)
     connection.execute(
         STAGE,
         {
-            "seq": list(range(len(offsets))),
-            "topic": topics,
-            "part": partitions,
-            "off": offsets,
-            "ts": staged.timestamps,
-            "text": [_text(value) for value in staged.values],
+            "texts": _texts([value for part in parts for value in part.values]),
+            "count": staged.count,
+            "timestamps": [ts for part in parts for ts in part.timestamps],
+            "topics": [part.topic for part in parts],
+            "partitions": [part.partition for part in parts],
+            "starts": starts,
+            "first_offsets": [part.offsets[0] for part in parts],
+            "offsets": [] if dense else [offset for part in parts for offset in part.offsets],
             "suspicious": SUSPICIOUS,
             "tenant": batch.tenant,
             "latest": naive(limits.now + timedelta(minutes=5)),
@@ -406,35 +434,43 @@ def _stage(connection: duckdb.DuckDBPyConnection, batch: MessageBatch, limits: L
             "max_key": sketch.MAX_KEY,
         },
     )
-    staged.keys.extend(zip(topics, partitions, offsets, strict=True))
     return staged
 
 
-def _text(value: bytes | None) -> str | None:
-    """The message as text for SQL; None (so: decoded by Python) when it is not UTF-8."""
-    if value is None:
-        return None
+def _texts(values: list[bytes | None]) -> str:
+    """The batch as one string, messages separated by ``SEPARATOR``. A message that is no UTF-8,
+    or holds the separator, is left empty here (never plain), and Python decodes it."""
+    joined = SEPARATOR.join(value or b"" for value in values)
+    if joined.count(SEPARATOR) == len(values) - 1:
+        try:
+            return joined.decode()
+        except UnicodeDecodeError:
+            pass
+    return SEPARATOR.decode().join(map(_text, values))
+
+
+def _text(value: bytes | None) -> str:
+    if not value or SEPARATOR in value:
+        return ""
     try:
         return value.decode()
     except UnicodeDecodeError:
-        return None
+        return ""
 
 
-def _decode_the_rest(
-    connection: duckdb.DuckDBPyConnection, staged: _Staged, limits: Limits, tenant: str
+def _decode(
+    staged: _Staged, not_plain: list[int], limits: Limits, tenant: str
 ) -> tuple[list[tuple[int, Record]], list[Rejection]]:
     """The records of the messages SQL found not plain, decoded by Python, and the rejections
     among them."""
     decoded: list[tuple[int, Record]] = []
     rejected: list[Rejection] = []
-    for (seq,) in connection.execute(NOT_PLAIN).fetchall():
-        key = staged.keys[seq]
+    for seq in not_plain:
+        key, timestamp, value = staged.locate(seq)
         try:
-            record = decode(staged.values[seq], key, staged.timestamps[seq], limits, tenant)
+            decoded.append((seq, decode(value, key, timestamp, limits, tenant)))
         except InvalidRecord as error:
             rejected.append(Rejection(key, error.reason, error.message))
-        else:
-            decoded.append((seq, record))
     return decoded, rejected
 
 
@@ -445,11 +481,10 @@ def _add_decoded(
         return
     rows: list[tuple[Any, ...]] = []
     for seq, record in decoded:
-        common = (seq, "", 0, 0)
         if isinstance(record, Event):
             rows.append(
                 (
-                    *common,
+                    seq,
                     "event",
                     record.tenant,
                     record.id,
@@ -466,7 +501,7 @@ def _add_decoded(
         else:
             rows.append(
                 (
-                    *common,
+                    seq,
                     "metric",
                     record.tenant,
                     record.id,
@@ -483,9 +518,11 @@ def _add_decoded(
     connection.execute(ADD_DECODED, [list(column) for column in zip(*rows, strict=True)])
 
 
-def _roll_up(connection: duckdb.DuckDBPyConnection) -> None:
+def _roll_up(
+    connection: duckdb.DuckDBPyConnection, series: list[tuple[str, str, str, str]]
+) -> None:
     keys: list[tuple[str, str, str, str, SeriesKey]] = []
-    for tenant, kind, name, tags in connection.execute(DISTINCT_SERIES).fetchall():
+    for tenant, kind, name, tags in series:
         if kind == "event":
             keys.append((tenant, kind, name, tags, SeriesKey(tenant, EVENT, name)))
             continue
@@ -521,11 +558,14 @@ def _roll_up(connection: duckdb.DuckDBPyConnection) -> None:
 
 
 def _changes(
-    connection: duckdb.DuckDBPyConnection, limits: Limits, with_events: bool
+    connection: duckdb.DuckDBPyConnection,
+    series: list[tuple[str, str, str, str]],
+    limits: Limits,
+    with_events: bool,
 ) -> tuple[Change, ...]:
-    names: dict[str, dict[str, frozenset[str]]] = {}
-    for tenant, kind, kind_names in connection.execute(CHANGED).fetchall():
-        names.setdefault(tenant, {})[kind] = frozenset(kind_names)
+    names: dict[str, dict[str, set[str]]] = {}
+    for tenant, kind, name, _ in series:
+        names.setdefault(tenant, {"event": set(), "metric": set()})[kind].add(name)
     events: dict[str, list[Event]] = {}
     if with_events:
         for tenant, id, name, user_id, occurred_at, source, properties in connection.execute(
@@ -539,14 +579,9 @@ def _changes(
     return tuple(
         Change(
             tenant=tenant,
-            event_names=kinds.get("event", frozenset()),
-            metric_names=kinds.get("metric", frozenset()),
+            event_names=frozenset(kinds["event"]),
+            metric_names=frozenset(kinds["metric"]),
             events=tuple(events.get(tenant, ())),
         )
         for tenant, kinds in names.items()
     )
-
-
-def _count(connection: duckdb.DuckDBPyConnection, query: str) -> int:
-    row = connection.execute(query).fetchone()
-    return int(row[0]) if row else 0

@@ -158,7 +158,7 @@ def batch_of(partitions: list[list[bytes]]) -> MessageBatch:
             PartitionMessages(
                 topic="t",
                 partition=p,
-                offsets=list(range(10, 10 + len(values))),
+                offsets=list(range(10, 10 + (p + 1) * len(values), p + 1)),  # gaps after p 0
                 timestamps=[NOW_MS - 1000 * i for i in range(len(values))],
                 values=values,
             )
