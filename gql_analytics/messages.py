@@ -1,8 +1,9 @@
 """Raw upstream messages as records: the decoding every store applies, and the reference way of
 applying a batch of them (decode each in Python, then ``Store.apply``).
 
-A store may apply messages faster its own way (DuckDB decodes and rolls up a batch in SQL), but
-the effect must equal ``apply_decoded``'s, which the tests hold it to.
+A store may prepare and apply messages faster its own way (DuckDB decodes and rolls up a batch in
+SQL), but the effect must equal ``prepare_decoded`` and ``apply_decoded``'s, which the tests hold
+it to.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from gql_analytics.ports import (
     MessageKey,
     MessagesResult,
     PartitionMessages,
+    PreparedMessages,
     Rejection,
     Store,
 )
@@ -59,17 +61,12 @@ def messages_of(
         yield (part.topic, part.partition, offset), timestamp, value
 
 
-def decode_all(
-    batch: MessageBatch, limits: Limits, dead: frozenset[MessageKey] = frozenset()
-) -> tuple[list[Record], list[Rejection]]:
-    """The records of a batch in message order, and the rejections of the rest (skipping the
-    messages in ``dead``)."""
+def decode_all(batch: MessageBatch, limits: Limits) -> tuple[list[Record], list[Rejection]]:
+    """The records of a batch in message order, and the rejections of the rest."""
     records: list[Record] = []
     rejected: list[Rejection] = []
     for part in batch.partitions:
         for key, timestamp, value in messages_of(part):
-            if key in dead:
-                continue
             try:
                 records.append(decode(value, key, timestamp, limits, batch.tenant))
             except InvalidRecord as error:
@@ -77,21 +74,20 @@ def decode_all(
     return records, rejected
 
 
+def prepare_decoded(batch: MessageBatch, limits: Limits) -> PreparedMessages:
+    """``Store.prepare_messages`` by decoding every message in Python: the reference behaviour."""
+    records, rejected = decode_all(batch, limits)
+    return PreparedMessages(batch, limits, tuple(rejected), records)
+
+
 async def apply_decoded(
-    store: Store,
-    batch: MessageBatch,
-    limits: Limits,
-    *,
-    dead: frozenset[MessageKey] = frozenset(),
-    with_events: bool = False,
+    store: Store, prepared: PreparedMessages, *, with_events: bool = False
 ) -> MessagesResult:
-    """``Store.apply_messages`` by decoding every message in Python: the reference behaviour."""
-    records, rejected = decode_all(batch, limits, dead)
-    if rejected:
-        return MessagesResult(committed=False, rejected=tuple(rejected))
-    result = await store.apply(Batch(records, batch.positions))
+    """``Store.apply_prepared`` for a batch ``prepare_decoded`` prepared: ``Store.apply``."""
+    records = prepared.state
+    assert isinstance(records, list), "prepared by prepare_decoded"
+    result = await store.apply(Batch(records, prepared.batch.positions))
     return MessagesResult(
-        committed=True,
         applied=len(result.applied),
         duplicates=result.duplicates,
         changes=tuple(changes_of(result, with_events=with_events)),

@@ -152,14 +152,22 @@ class Rejection:
 
 
 @dataclass(frozen=True, slots=True)
-class MessagesResult:
-    """What ``Store.apply_messages`` did: if ``committed``, it applied ``applied`` new records
-    and found ``duplicates`` already stored; ``rejected`` lists the messages that are no records."""
+class PreparedMessages:
+    """A batch a store has decoded and validated, not yet applied: ``rejected`` are its messages
+    that are no records; ``state`` is the store's own (what it needs to apply the rest)."""
 
-    committed: bool
-    rejected: tuple[Rejection, ...] = ()
-    applied: int = 0
-    duplicates: int = 0
+    batch: MessageBatch
+    limits: Limits
+    rejected: tuple[Rejection, ...]
+    state: object = None
+
+
+@dataclass(frozen=True, slots=True)
+class MessagesResult:
+    """What ``Store.apply_prepared`` did: ``applied`` new records, ``duplicates`` already stored."""
+
+    applied: int
+    duplicates: int
     changes: tuple[Change, ...] = ()
 
 
@@ -173,21 +181,22 @@ class Store(Protocol):
 
     async def apply(self, batch: Batch) -> ApplyResult: ...
 
-    async def apply_messages(
-        self,
-        batch: MessageBatch,
-        limits: Limits,
-        *,
-        dead: frozenset[MessageKey] = frozenset(),
-        with_events: bool = False,
-    ) -> MessagesResult:
-        """Raw upstream messages decoded (``messages.decode``) and applied with their
-        partitions' positions, with the effect of ``apply`` on the records they decode to.
+    async def prepare_messages(self, batch: MessageBatch, limits: Limits) -> PreparedMessages:
+        """Raw upstream messages decoded and validated as ``messages.decode`` does, nothing
+        written: the rejections are known before anything is applied (so they can be
+        dead-lettered first), and a store may prepare one batch while it applies another."""
+        ...
 
-        A message that decodes to no record and is not in ``dead`` (messages already
-        dead-lettered) stops the batch: nothing is written and the result lists the rejections.
-        Otherwise the messages in ``dead`` are skipped and the rest committed. The changes carry
-        the new events themselves only ``with_events``."""
+    async def apply_prepared(
+        self, prepared: PreparedMessages, *, with_events: bool = False
+    ) -> MessagesResult:
+        """The prepared batch's records and its partitions' positions applied, rejections
+        skipped, with the effect ``apply`` has on those records. The changes carry the new events
+        themselves only ``with_events``."""
+        ...
+
+    async def discard_prepared(self, prepared: PreparedMessages) -> None:
+        """Forget a prepared batch that will not be applied."""
         ...
 
     async def positions(self, source: str) -> dict[int, int]:

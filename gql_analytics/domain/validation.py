@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from gql_analytics.domain import sketch
 from gql_analytics.domain.timerange import as_utc
 from gql_analytics.errors import InvalidRecord
 
@@ -21,6 +22,7 @@ NAME_PATTERN = re.compile(r"[A-Za-z0-9_.:\-]{1,120}")
 MAX_PROPERTIES_BYTES = 32 * 1024
 MAX_TAGS = 20
 MAX_TEXT = 200
+MAX_VALUE = sketch.MAX_MAGNITUDE  # the largest magnitude the histogram's bins tell apart
 MAX_FUTURE = timedelta(minutes=5)
 _LONE = re.compile(r"[\ud800-\udfff]")  # a surrogate in a Python str has no partner: no character
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
@@ -78,6 +80,9 @@ def value(raw: object, field: str = "value") -> float:
         number = math.inf
     if not math.isfinite(number):
         raise InvalidRecord(field, "must be finite", reason="BAD_VALUE")
+    if abs(number) > MAX_VALUE:
+        # Beyond it the histogram cannot place a value, and sums of squares could overflow.
+        raise InvalidRecord(field, "must be at most 1e15 in magnitude", reason="BAD_VALUE")
     return number
 
 

@@ -1,10 +1,9 @@
 """The Kafka consumer: a consumer-group member that applies its partitions to the store.
 
 Delivery is at least once; the effect is exactly once. Each batch from ``getmany`` goes to the
-store raw, with the partition offsets it covers, in one ``Store.apply_messages``, which decodes,
-validates and applies it in one transaction (DuckDB does that in SQL). If the batch holds poison,
-the store commits nothing and names it: the poison is dead-lettered (and acknowledged by the
-broker) first, then the batch is applied without it. Only after the store committed are the offsets
+store raw: ``Store.prepare_messages`` decodes and validates it (DuckDB does that in SQL), its
+poison is dead-lettered (and acknowledged by the broker), then ``Store.apply_prepared`` commits its
+records and the partition offsets it covers in one transaction. Only after that are the offsets
 committed to Kafka. A crash between the two leaves the store ahead of Kafka: on
 (re)assignment the consumer seeks to the store's positions, and redelivered records keep their ids
 (from the message, or topic:partition:offset) so the store counts them once anyway.
@@ -15,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import operator
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -37,10 +37,10 @@ from gql_analytics.ports import (
     IngestTotals,
     LiveBus,
     MessageBatch,
-    MessageKey,
-    MessagesResult,
     PartitionMessages,
     PartitionStatus,
+    PreparedMessages,
+    Rejection,
     Store,
 )
 from gql_analytics.settings import Settings
@@ -52,10 +52,20 @@ RETRY_MAX = timedelta(seconds=5)
 
 
 @dataclass(frozen=True, slots=True)
+class _Prepared:
+    generation: int
+    batch: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
+    prepared: PreparedMessages
+
+
+@dataclass(frozen=True, slots=True)
 class DeadLetter:
     message: ConsumerRecord[bytes, bytes]
     reason: str
     detail: str
+
+
+_OFFSET, _TIMESTAMP, _VALUE = (operator.attrgetter(a) for a in ("offset", "timestamp", "value"))
 
 
 def message_batch(
@@ -67,14 +77,24 @@ def message_batch(
             PartitionMessages(
                 topic=tp.topic,
                 partition=tp.partition,
-                offsets=[m.offset for m in messages],
-                timestamps=[m.timestamp for m in messages],
-                values=[m.value for m in messages],
+                offsets=list(map(_OFFSET, messages)),
+                timestamps=list(map(_TIMESTAMP, messages)),
+                values=list(map(_VALUE, messages)),
             )
             for tp, messages in batch.items()
             if messages
         ]
     )
+
+
+def _dead_letters(
+    batch: Mapping[TopicPartition, Sequence[ConsumerRecord[bytes, bytes]]],
+    rejected: Sequence[Rejection],
+) -> list[DeadLetter]:
+    if not rejected:
+        return []
+    by_key = {(m.topic, m.partition, m.offset): m for ms in batch.values() for m in ms}
+    return [DeadLetter(by_key[r.key], r.reason, r.detail) for r in rejected]
 
 
 class KafkaIngest:
@@ -112,20 +132,23 @@ class KafkaIngest:
         consumer, producer = clients
         self._consumer = consumer
         self.started.set()
+        # Three batches in flight: one fetched (aiokafka decodes its records in Python), one
+        # prepared by the store (parsed and validated), one applied (written and committed).
         fetching = self._fetch(consumer)
+        preparing: asyncio.Task[_Prepared] | None = None
         try:
             while not stopping.is_set():
-                fetched = await fetching
-                # The next batch is fetched (and its records decoded by aiokafka, in Python) while
-                # the store applies this one in its thread.
+                generation, batch = await fetching
                 fetching = self._fetch(consumer)
-                if fetched[1]:
-                    await self._process(consumer, producer, fetched, stopping)
-                elif self._stop_at_end and await _at_end(consumer):
-                    fetched = await fetching  # the fetch begun meanwhile
+                ready = preparing
+                preparing = self._prepare(generation, batch, stopping) if batch else None
+                if ready is not None:
+                    await self._process(consumer, producer, await ready, stopping)
+                elif preparing is None and self._stop_at_end and await _at_end(consumer):
+                    generation, batch = await fetching  # the fetch begun meanwhile
                     fetching = self._fetch(consumer)
-                    if fetched[1]:
-                        await self._process(consumer, producer, fetched, stopping)
+                    if batch:
+                        preparing = self._prepare(generation, batch, stopping)
                         continue
                     log.info("kafka: every assigned partition is read to its end; stopping")
                     stopping.set()
@@ -133,6 +156,10 @@ class KafkaIngest:
             fetching.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await fetching
+            if preparing is not None:
+                # Not applied, so not committed: it is delivered again.
+                with contextlib.suppress(Exception):
+                    await self._store.discard_prepared((await preparing).prepared)
             self._consumer = None
             await consumer.stop()
             await producer.stop()
@@ -149,6 +176,24 @@ class KafkaIngest:
             return generation, await consumer.getmany(timeout_ms=200, max_records=self._max_records)
 
         return asyncio.create_task(fetch(), name="kafka-fetch")
+
+    def _prepare(
+        self,
+        generation: int,
+        batch: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]],
+        stopping: asyncio.Event,
+    ) -> asyncio.Task[_Prepared]:
+        """The store's preparation of a batch (decoding, validation), begun now."""
+        messages = message_batch(batch)
+        limits = Limits(self._clock(), self._settings.retention)
+
+        async def prepare() -> _Prepared:
+            prepared = await _retrying(
+                lambda: self._store.prepare_messages(messages, limits), "prepare a batch", stopping
+            )
+            return _Prepared(generation, batch, prepared)
+
+        return asyncio.create_task(prepare(), name="kafka-prepare")
 
     async def _connect(
         self, stopping: asyncio.Event
@@ -185,28 +230,27 @@ class KafkaIngest:
         self,
         consumer: AIOKafkaConsumer[bytes, bytes],
         producer: AIOKafkaProducer[bytes, bytes],
-        fetched: tuple[int, dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]],
+        ready: _Prepared,
         stopping: asyncio.Event,
     ) -> None:
-        generation, batch = fetched
+        prepared = ready.prepared
         async with self._in_flight:
-            if generation != self._generation:
-                return  # fetched before a rebalance: positions restart from the offsets stored
-            limits = Limits(self._clock(), self._settings.retention)
-            messages = message_batch(batch)
-            result = await self._apply(messages, limits, frozenset(), stopping)
-            dead: list[DeadLetter] = []
-            if not result.committed:
-                # Poison: dead-letter it (acknowledged by the broker), then apply the rest.
-                by_key = {(m.topic, m.partition, m.offset): m for ms in batch.values() for m in ms}
-                dead = [DeadLetter(by_key[r.key], r.reason, r.detail) for r in result.rejected]
+            if ready.generation != self._generation:
+                # Fetched before a rebalance: positions restart from the offsets stored.
+                await self._store.discard_prepared(prepared)
+                return
+            # Poison is dead-lettered (and acknowledged by the broker) before the rest is applied.
+            dead = _dead_letters(ready.batch, prepared.rejected)
+            if dead:
                 await _retrying(
                     lambda: self._dead_letter(producer, dead), "dead-letter the poison", stopping
                 )
-                keys = frozenset(r.key for r in result.rejected)
-                result = await self._apply(messages, limits, keys, stopping)
-                assert result.committed, "the same messages decode the same way twice"
-            positions = messages.positions
+            result = await _retrying(
+                lambda: self._store.apply_prepared(prepared, with_events=self._bus.wants_events),
+                "apply the batch",
+                stopping,
+            )
+            positions = prepared.batch.positions
         now = self._clock()
         self.totals.applied += result.applied
         self.totals.duplicates += result.duplicates
@@ -235,21 +279,6 @@ class KafkaIngest:
             totals.applied,
             totals.duplicates,
             totals.dead_lettered,
-        )
-
-    async def _apply(
-        self,
-        messages: MessageBatch,
-        limits: Limits,
-        dead: frozenset[MessageKey],
-        stopping: asyncio.Event,
-    ) -> MessagesResult:
-        return await _retrying(
-            lambda: self._store.apply_messages(
-                messages, limits, dead=dead, with_events=self._bus.wants_events
-            ),
-            "apply the batch",
-            stopping,
         )
 
     async def _dead_letter(

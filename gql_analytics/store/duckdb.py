@@ -27,8 +27,8 @@ from gql_analytics.ports import (
     EventCursor,
     EventQuery,
     MessageBatch,
-    MessageKey,
     MessagesResult,
+    PreparedMessages,
     SeriesInfo,
     TaskSummary,
     UserTaskCounts,
@@ -54,7 +54,12 @@ class DuckDBStore:
         self._path = path
         self._connection = duckdb.connect(path)
         self._connection.execute(sql.SCHEMA)
-        self._connection.execute(duckdb_messages.MACROS)
+        # Kafka batches are staged in memory, on a cursor of their own (``prepare_messages``).
+        self._connection.execute("ATTACH ':memory:' AS scratch")
+        self._preparer = self._connection.cursor()
+        self._preparer.execute(duckdb_messages.MACROS)
+        self._prepare_lock = threading.Lock()
+        self._prepared = 0
         self._write_lock = threading.Lock()
         self._local = threading.local()
         self._readers: list[duckdb.DuckDBPyConnection] = []
@@ -113,34 +118,44 @@ class DuckDBStore:
                 raise
         return ApplyResult(applied=applied, duplicates=len(batch.records) - len(applied))
 
-    async def apply_messages(
-        self,
-        batch: MessageBatch,
-        limits: Limits,
-        *,
-        dead: frozenset[MessageKey] = frozenset(),
-        with_events: bool = False,
-    ) -> MessagesResult:
-        """Decoded, validated and rolled up in SQL (``duckdb_messages``)."""
+    async def prepare_messages(self, batch: MessageBatch, limits: Limits) -> PreparedMessages:
+        """Staged by SQL into the scratch database on the preparing cursor, beside the writer
+        (``duckdb_messages``)."""
 
+        def prepare() -> PreparedMessages:
+            with self._prepare_lock:
+                self._prepared += 1
+                table = f"scratch.staged_{self._prepared}"
+                return duckdb_messages.prepare(self._preparer, table, batch, limits)
+
+        return await self._run(prepare)
+
+    async def apply_prepared(
+        self, prepared: PreparedMessages, *, with_events: bool = False
+    ) -> MessagesResult:
         def apply() -> MessagesResult:
             with self._write_lock:
                 connection = self._connection
                 connection.begin()
                 try:
-                    result = duckdb_messages.apply_messages(
-                        connection, batch, limits, dead, with_events
-                    )
-                    if result.committed:
-                        connection.commit()
-                    else:
-                        connection.rollback()
+                    result = duckdb_messages.apply(connection, prepared, with_events)
+                    connection.commit()
                 except BaseException:
                     connection.rollback()
                     raise
+            self._drop_staged(prepared)
             return result
 
         return await self._run(apply)
+
+    async def discard_prepared(self, prepared: PreparedMessages) -> None:
+        await self._run(lambda: self._drop_staged(prepared))
+
+    def _drop_staged(self, prepared: PreparedMessages) -> None:
+        staged = prepared.state
+        assert isinstance(staged, duckdb_messages.Staged), "prepared by this store"
+        with self._prepare_lock:
+            self._preparer.execute(f"DROP TABLE IF EXISTS {staged.table}")
 
     async def positions(self, source: str) -> dict[int, int]:
         rows = await self._run(

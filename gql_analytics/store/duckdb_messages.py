@@ -1,23 +1,25 @@
-"""Kafka batches decoded, deduplicated and rolled up inside DuckDB (``DuckDBStore.apply_messages``).
+"""Kafka batches decoded, deduplicated and rolled up inside DuckDB (``DuckDBStore``'s
+``prepare_messages`` and ``apply_prepared``).
 
 Per record, Python costs ~50 µs from message to rollup (decoding, validation, rollup, column
 lists); DuckDB does the same work column-wise for a few µs. So a batch goes in as raw text and
-SQL does the rest, in the batch's one transaction:
+SQL does the rest, in two steps that run side by side for consecutive batches:
 
-1. ``STAGE`` parses every message once and decides, per message, whether it is *plain*: a JSON
-   object of one known shape whose fields are all of the types and forms that SQL reads exactly
-   as ``normalize`` would (ISO-8601 or epoch times, string or integer ids, short messages, no
-   ``NaN``...).
-   Plain messages become canonical rows of the ``staged`` table.
-2. Every other message is decoded in Python by ``messages.decode``, the reference, and its
-   record joins ``staged``; its rejection, if any, stops the batch (``dead`` skips it).
-3. The first row of each (kind, tenant, id) is inserted into the raw tables; the rows that were
-   new (``RETURNING``) are rolled up by SQL into series, buckets, bins and presence, with series
-   ids computed in Python once per distinct series. Task facts, few and order-sensitive, are
-   folded in Python by ``fold_task_facts``.
+1. ``prepare``, on a cursor of its own, writing only to an in-memory scratch database: ``STAGE``
+   parses every message once and decides, per message, whether it is *plain*: a JSON object of
+   one known shape whose fields are all of the types and forms that SQL reads exactly as
+   ``normalize`` would (ISO-8601 or epoch times, string or integer ids, short messages, no
+   ``NaN``...). Plain messages become canonical rows of the batch's staged table. Every other
+   message is decoded in Python by ``messages.decode``, the reference: its record joins the
+   table, or its rejection is returned (for the dead-letter topic).
+2. ``apply``, in the writer's transaction: the first row of each (kind, tenant, id) is inserted
+   into the raw tables; the rows that were new (``RETURNING``) are rolled up by SQL into series,
+   buckets, bins and presence, with series ids computed in Python once per distinct series. Task
+   facts, few and order-sensitive, are folded in Python by ``fold_task_facts``.
 
 Whatever SQL finds plain, it reads exactly as Python would: ``tests/contract`` feeds the same
-generated messages to this path and to ``messages.apply_decoded`` and compares every table.
+generated messages to this path and to ``messages.prepare_decoded``/``apply_decoded`` and
+compares every table.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -37,7 +39,7 @@ from gql_analytics.domain.records import TASK_EVENT_NAMES, Event, Record
 from gql_analytics.domain.rollup import EVENT, METRIC, METRIC_TOTAL, Rollup, SeriesKey
 from gql_analytics.domain.tasks import fold_task_facts
 from gql_analytics.domain.timerange import LEVELS
-from gql_analytics.domain.validation import MAX_TAGS, MAX_TEXT, Limits
+from gql_analytics.domain.validation import MAX_TAGS, MAX_TEXT, MAX_VALUE, Limits
 from gql_analytics.errors import InvalidRecord
 from gql_analytics.messages import decode
 from gql_analytics.ports import (
@@ -46,6 +48,7 @@ from gql_analytics.ports import (
     MessageKey,
     MessagesResult,
     PartitionMessages,
+    PreparedMessages,
     Rejection,
 )
 from gql_analytics.store import duckdb_schema as sql
@@ -147,7 +150,7 @@ _TASK_NAMES = tuple(sorted(TASK_EVENT_NAMES))
 
 # One parse per message for the types of the fields, one for their texts, one for the objects.
 STAGE = f"""
-CREATE OR REPLACE TEMP TABLE staged AS
+CREATE OR REPLACE TABLE __STAGED__ AS
 WITH raw AS (
     -- one string for the whole batch: far cheaper to hand over than a list of strings
     SELECT unnest(string_split($texts, chr(30))) AS text, unnest(range($count)) AS seq,
@@ -204,7 +207,7 @@ SELECT seq, CASE WHEN shape = 1 THEN 'metric' ELSE 'event' END AS kind,
     AND text_or_none(t[11], s[11])
     AND occurred_at <= $latest
     AND ($earliest IS NULL OR occurred_at >= $earliest)
-    AND CASE WHEN shape = 1 THEN isfinite(value) AND plain_tags(nullif(o[1], 'null'))
+    AND CASE WHEN shape = 1 THEN abs(value) <= {MAX_VALUE} AND plain_tags(nullif(o[1], 'null'))
         ELSE text_or_none(t[user_at], s[user_at]) AND text_or_none(t[14], s[14])
             AND CASE shape WHEN 2 THEN coalesce(t[17] IN ('NULL', 'OBJECT'), true)
                 WHEN 3 THEN coalesce(t[18] IN ('NULL', 'OBJECT'), true) ELSE true END
@@ -214,12 +217,11 @@ SELECT seq, CASE WHEN shape = 1 THEN 'metric' ELSE 'event' END AS kind,
 FROM records
 """
 
-NOT_PLAIN = "SELECT seq FROM staged WHERE NOT ok"
+NOT_PLAIN = "SELECT seq FROM __STAGED__ WHERE NOT ok"
 
-DROP_DEAD = "DELETE FROM staged WHERE list_contains(?::INTEGER[], seq)"
 
 ADD_DECODED = """
-INSERT INTO staged (seq, kind, tenant, id, name, user_id, occurred_at, source, properties, value,
+INSERT INTO __STAGED__ (seq, kind, tenant, id, name, user_id, occurred_at, source, properties, value,
     tags, bin, ok)
 SELECT *, true FROM (SELECT unnest(?::INTEGER[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]),
     unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::TIMESTAMP[]),
@@ -232,19 +234,19 @@ SELECT *, true FROM (SELECT unnest(?::INTEGER[]), unnest(?::VARCHAR[]), unnest(?
 # stored ones are rolled up.
 DEDUPLICATED = """
 CREATE OR REPLACE TEMP TABLE deduplicated AS
-SELECT * EXCLUDE (ok) FROM staged WHERE ok
+SELECT * EXCLUDE (ok) FROM __STAGED__ WHERE ok
 QUALIFY row_number() OVER (PARTITION BY kind, tenant, id ORDER BY seq) = 1
 """
 
-ALL_NEW = "CREATE OR REPLACE TEMP VIEW firsts AS SELECT * EXCLUDE (ok) FROM staged WHERE ok"
+ALL_NEW = "CREATE OR REPLACE TEMP VIEW firsts AS SELECT * EXCLUDE (ok) FROM __STAGED__ WHERE ok"
 ONLY_NEW = "CREATE OR REPLACE TEMP VIEW firsts AS SELECT * FROM deduplicated"
 
-# Rows go in in ``seq`` order, so that of two rows of one id the first is stored. ``staged`` is
-# in that order already (insertion order is kept) unless Python's records were appended to it.
+# Rows go in in ``seq`` order, so that of two rows of one id the first is stored. The staged table
+# is in that order already (insertion order is kept) unless Python's records were appended to it.
 INSERT_EVENTS = """
 INSERT INTO events
 SELECT tenant, id, name, user_id, occurred_at, $received, source, properties
-FROM staged WHERE ok AND kind = 'event' {order}
+FROM __STAGED__ WHERE ok AND kind = 'event' {order}
 ON CONFLICT DO NOTHING
 RETURNING tenant, id
 """
@@ -252,7 +254,7 @@ RETURNING tenant, id
 INSERT_POINTS = """
 INSERT INTO metric_points
 SELECT tenant, id, name, value, tags, occurred_at, $received
-FROM staged WHERE ok AND kind = 'metric' {order}
+FROM __STAGED__ WHERE ok AND kind = 'metric' {order}
 ON CONFLICT DO NOTHING
 RETURNING tenant, id
 """
@@ -267,7 +269,8 @@ DELETE FROM deduplicated d WHERE NOT EXISTS (SELECT 1 FROM fresh
     WHERE fresh.kind = d.kind AND fresh.tenant = d.tenant AND fresh.id = d.id);
 """
 
-DISTINCT_SERIES = "SELECT DISTINCT tenant, kind, name, tags FROM firsts"
+DISTINCT_SERIES = "SELECT DISTINCT tenant, kind, name, tags FROM __STAGED__ WHERE ok"
+NEW_SERIES = "SELECT DISTINCT tenant, kind, name, tags FROM firsts"
 
 SERIES_KEYS = """
 CREATE OR REPLACE TEMP TABLE series_keys AS
@@ -325,7 +328,12 @@ ON CONFLICT DO NOTHING
     ]
 
 
-ROLLUP = [UPSERT_SERIES, *(s for level in LEVELS for s in _level_statements(level))]
+# Per kind of record the batch holds: what rolls it up.
+ROLLUP = {
+    "any": [UPSERT_SERIES, *(_level_statements(level)[0] for level in LEVELS)],
+    "metric": [_level_statements(level)[1] for level in LEVELS],
+    "event": [_level_statements(level)[2] for level in LEVELS],
+}
 
 TASK_FACTS = f"""
 SELECT tenant, id, name, user_id, occurred_at, properties FROM firsts
@@ -338,47 +346,71 @@ WHERE kind = 'event' ORDER BY seq
 """
 
 
-def apply_messages(
-    connection: duckdb.DuckDBPyConnection,
-    batch: MessageBatch,
-    limits: Limits,
-    dead: frozenset[MessageKey],
-    with_events: bool,
+@dataclass(frozen=True, slots=True)
+class Staged:
+    """A prepared batch as DuckDB holds it: the table of its rows (in the scratch database) and
+    how many of them are records."""
+
+    table: str
+    accepted: int
+    reordered: bool  # Python's records were appended after SQL's
+    series: list[tuple[str, str, str, str]]  # (tenant, kind, name, tags) of its records
+
+
+def prepare(
+    connection: duckdb.DuckDBPyConnection, table: str, batch: MessageBatch, limits: Limits
+) -> PreparedMessages:
+    """Stage a batch into ``table`` (a table of the scratch database: nothing durable is written,
+    so this runs beside the writer's transaction)."""
+    messages = _stage(connection, batch, limits, table)
+    not_plain = [seq for (seq,) in connection.execute(_on(NOT_PLAIN, table)).fetchall()]
+    decoded, rejected = _decode(messages, not_plain, limits, batch.tenant)
+    _add_decoded(connection, table, decoded)
+    accepted = messages.count - len(not_plain) + len(decoded)
+    series = connection.execute(_on(DISTINCT_SERIES, table)).fetchall()
+    staged = Staged(table, accepted, bool(decoded), series)
+    return PreparedMessages(batch, limits, tuple(rejected), staged)
+
+
+def apply(
+    connection: duckdb.DuckDBPyConnection, prepared: PreparedMessages, with_events: bool
 ) -> MessagesResult:
-    """The whole of ``DuckDBStore.apply_messages`` inside the caller's transaction; the caller
-    commits if the result says so and rolls back otherwise."""
-    staged = _stage(connection, batch, limits)
-    skipped = [seq for seq, key in enumerate(staged.keys()) if key in dead] if dead else []
-    if skipped:
-        connection.execute(DROP_DEAD, [skipped])
-    not_plain = [seq for (seq,) in connection.execute(NOT_PLAIN).fetchall()]
-    decoded, rejected = _decode(staged, not_plain, limits, batch.tenant)
-    if rejected:
-        return MessagesResult(committed=False, rejected=tuple(rejected))
-    _add_decoded(connection, decoded)
-    accepted = staged.count - len(skipped) - len(not_plain) + len(decoded)
+    """Apply a prepared batch inside the caller's transaction."""
+    staged = prepared.state
+    assert isinstance(staged, Staged), "prepared by this store"
+    table, limits = staged.table, prepared.limits
     received = {"received": naive(limits.now)}
-    order = "ORDER BY seq" if decoded else ""
-    new = connection.execute(INSERT_EVENTS.format(order=order), received).fetchall()
+    order = "ORDER BY seq" if staged.reordered else ""
+    kinds = {kind for _, kind, _, _ in staged.series}
+    new = []
+    if "event" in kinds:
+        new = connection.execute(_on(INSERT_EVENTS, table).format(order=order), received).fetchall()
     new_events = len(new)
-    new += connection.execute(INSERT_POINTS.format(order=order), received).fetchall()
-    if len(new) == accepted:
-        connection.execute(ALL_NEW)
+    if "metric" in kinds:
+        new += connection.execute(
+            _on(INSERT_POINTS, table).format(order=order), received
+        ).fetchall()
+    series = staged.series
+    if len(new) == staged.accepted:
+        connection.execute(_on(ALL_NEW, table))
     else:
-        connection.execute(DEDUPLICATED)
-        kinds = ["event"] * new_events + ["metric"] * (len(new) - new_events)
-        connection.execute(FRESH, [kinds, [t for t, _ in new], [i for _, i in new]])
+        connection.execute(_on(DEDUPLICATED, table))
+        new_kinds = ["event"] * new_events + ["metric"] * (len(new) - new_events)
+        connection.execute(FRESH, [new_kinds, [t for t, _ in new], [i for _, i in new]])
         connection.execute(KEEP_FRESH)
         connection.execute(ONLY_NEW)
-    series = connection.execute(DISTINCT_SERIES).fetchall()
+        series = connection.execute(NEW_SERIES).fetchall()
     _roll_up(connection, series)
-    write_positions(connection, batch.positions)
+    write_positions(connection, prepared.batch.positions)
     return MessagesResult(
-        committed=True,
         applied=len(new),
-        duplicates=accepted - len(new),
+        duplicates=staged.accepted - len(new),
         changes=_changes(connection, series, limits, with_events),
     )
+
+
+def _on(statement: str, table: str) -> str:
+    return statement.replace("__STAGED__", table)
 
 
 SEPARATOR = b"\x1e"  # ASCII record separator: never in a JSON text, raw
@@ -392,10 +424,6 @@ class _Staged:
     starts: list[int]  # the seq of each partition's first message
     count: int
 
-    def keys(self) -> Iterator[MessageKey]:
-        for part in self.parts:
-            yield from ((part.topic, part.partition, offset) for offset in part.offsets)
-
     def locate(self, seq: int) -> tuple[MessageKey, int, bytes | None]:
         """The key, timestamp and value of a message."""
         part_at = bisect.bisect_right(self.starts, seq) - 1
@@ -407,14 +435,16 @@ class _Staged:
         )
 
 
-def _stage(connection: duckdb.DuckDBPyConnection, batch: MessageBatch, limits: Limits) -> _Staged:
+def _stage(
+    connection: duckdb.DuckDBPyConnection, batch: MessageBatch, limits: Limits, table: str
+) -> _Staged:
     parts = [part for part in batch.partitions if part.offsets]
     starts = list(itertools.accumulate((len(part.offsets) for part in parts[:-1]), initial=0))
     staged = _Staged(parts, starts, sum(len(part.offsets) for part in parts))
     dense = all(p.offsets[-1] - p.offsets[0] == len(p.offsets) - 1 for p in parts)
     earliest = None if limits.retention is None else naive(limits.now - limits.retention)
     connection.execute(
-        STAGE,
+        _on(STAGE, table),
         {
             "texts": _texts([value for part in parts for value in part.values]),
             "count": staged.count,
@@ -475,7 +505,7 @@ def _decode(
 
 
 def _add_decoded(
-    connection: duckdb.DuckDBPyConnection, decoded: Sequence[tuple[int, Record]]
+    connection: duckdb.DuckDBPyConnection, table: str, decoded: Sequence[tuple[int, Record]]
 ) -> None:
     if not decoded:
         return
@@ -515,7 +545,9 @@ def _add_decoded(
                     sketch.bin_of(record.value),
                 )
             )
-    connection.execute(ADD_DECODED, [list(column) for column in zip(*rows, strict=True)])
+    connection.execute(
+        _on(ADD_DECODED, table), [list(column) for column in zip(*rows, strict=True)]
+    )
 
 
 def _roll_up(
@@ -544,8 +576,11 @@ def _roll_up(
         ],
     )
     connection.execute(KEYED)
-    for statement in ROLLUP:
+    kinds = {kind for _, kind, _, _ in series}
+    for statement in [*ROLLUP["any"], *(s for kind in sorted(kinds) for s in ROLLUP[kind])]:
         connection.execute(statement)
+    if not TASK_EVENT_NAMES & {name for _, kind, name, _ in series if kind == "event"}:
+        return
     facts = [
         Event(id, name, tenant, aware_time, aware_time, user_id, None, json.loads(properties))
         for tenant, id, name, user_id, occurred_at, properties in connection.execute(

@@ -77,28 +77,34 @@ class StoreContract:
         assert await self.counts(store, "login", DAY, None) == {None: 3}
         assert await store.count_events(EventQuery("default")) == 3
 
-    async def test_raw_messages_apply_once_poison_is_set_aside(self, store: Store) -> None:
+    async def test_raw_messages_apply_once_and_poison_is_named_first(self, store: Store) -> None:
         at = int((T0 + timedelta(minutes=1)).timestamp() * 1000)
         values = [b'{"event": "login", "id": "a"}', b"not json", b'{"event": "login", "id": "a"}']
         batch = MessageBatch([PartitionMessages("t", 0, [5, 6, 7], [at] * 3, values)])
         limits = Limits(T0 + timedelta(minutes=2))
 
-        stopped = await store.apply_messages(batch, limits)
-        assert not stopped.committed
-        assert [(r.key, r.reason) for r in stopped.rejected] == [(("t", 0, 6), "NOT_JSON")]
+        prepared = await store.prepare_messages(batch, limits)
+        assert [(r.key, r.reason) for r in prepared.rejected] == [(("t", 0, 6), "NOT_JSON")]
         assert await store.count_events(EventQuery("default")) == 0
         assert await store.positions("t") == {}
 
-        applied = await store.apply_messages(batch, limits, dead=frozenset({("t", 0, 6)}))
-        assert (applied.committed, applied.applied, applied.duplicates) == (True, 1, 1)
+        applied = await store.apply_prepared(prepared)
+        assert (applied.applied, applied.duplicates) == (1, 1)
         assert [(c.tenant, c.event_names) for c in applied.changes] == [
             ("default", frozenset({"login"}))
         ]
         assert await store.positions("t") == {0: 8}
         assert await self.counts(store, "login", DAY, None) == {None: 1}
-        again = await store.apply_messages(batch, limits, dead=frozenset({("t", 0, 6)}))
+        again = await store.apply_prepared(await store.prepare_messages(batch, limits))
         assert (again.applied, again.duplicates) == (0, 2)
         assert await self.counts(store, "login", DAY, None) == {None: 1}
+
+    async def test_a_discarded_batch_leaves_nothing(self, store: Store) -> None:
+        at = int(T0.timestamp() * 1000)
+        batch = MessageBatch([PartitionMessages("t", 0, [1], [at], [b'{"event": "login"}'])])
+        await store.discard_prepared(await store.prepare_messages(batch, Limits(T0)))
+        assert await store.count_events(EventQuery("default")) == 0
+        assert await store.positions("t") == {}
 
     async def test_counts_are_kept_per_minute_and_hour(self, store: Store) -> None:
         await store.apply(

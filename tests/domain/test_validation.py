@@ -42,7 +42,9 @@ def test_tag_values_must_be_strings() -> None:
     assert raised.value.field == "tags.region"
 
 
-@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan"), True, "1", 10**400])
+@pytest.mark.parametrize(
+    "value", [float("inf"), float("-inf"), float("nan"), True, "1", 10**400, 1.5e15, -(10**16)]
+)
 def test_values_must_be_finite_numbers(value: object) -> None:
     with pytest.raises(InvalidRecord):
         validation.value(value)

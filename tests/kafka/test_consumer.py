@@ -9,11 +9,10 @@ from aiokafka import AIOKafkaConsumer
 
 from gql_analytics.domain.records import Batch, SourcePosition
 from gql_analytics.domain.timerange import Interval, TimeRange
-from gql_analytics.domain.validation import Limits
 from gql_analytics.errors import StoreUnavailable
 from gql_analytics.live import InProcessBus
 from gql_analytics.pipeline import IngestPipeline
-from gql_analytics.ports import EventQuery, MessageBatch, MessageKey, MessagesResult
+from gql_analytics.ports import EventQuery, MessagesResult, PreparedMessages
 from gql_analytics.service import AnalyticsService, utc_now
 from gql_analytics.settings import Settings
 from gql_analytics.store.duckdb import DuckDBStore
@@ -280,18 +279,13 @@ class FlakyStore(DuckDBStore):
         super().__init__()
         self.failures = 2
 
-    async def apply_messages(
-        self,
-        batch: MessageBatch,
-        limits: Limits,
-        *,
-        dead: frozenset[MessageKey] = frozenset(),
-        with_events: bool = False,
+    async def apply_prepared(
+        self, prepared: PreparedMessages, *, with_events: bool = False
     ) -> MessagesResult:
         if self.failures:
             self.failures -= 1
             raise StoreUnavailable("store: restarting")
-        return await super().apply_messages(batch, limits, dead=dead, with_events=with_events)
+        return await super().apply_prepared(prepared, with_events=with_events)
 
 
 async def test_a_store_outage_delays_the_batch_and_loses_nothing(
