@@ -44,6 +44,7 @@ schema: $(VENV)/.installed
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/metric_query.py
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python -m bench.kafka_ingest
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -287,44 +287,30 @@ SELECT k.series_id, k.series_kind, k.series_tags, f.tenant, f.kind, f.name, f.oc
 FROM firsts f JOIN series_keys k USING (tenant, kind, name, tags)
 """
 
-UPSERT_SERIES = """
-INSERT INTO series
-SELECT series_id, tenant, series_kind, name, series_tags::JSON, count(*), max(occurred_at)
-FROM keyed GROUP BY ALL
-ON CONFLICT DO UPDATE SET
-    count = series.count + excluded.count,
-    last_seen = greatest(series.last_seen, excluded.last_seen)
-"""
+UPSERT_SERIES = sql.upsert_series(
+    """SELECT series_id, tenant, series_kind, name, series_tags::JSON, count(*), max(occurred_at)
+    FROM keyed GROUP BY ALL"""
+)
 
 
 def _level_statements(level: timedelta) -> list[str]:
-    suffix = sql.LEVEL_NAMES[level]
-    bucket = f"date_trunc('{suffix}', occurred_at)"
-    rollups, bins = f"rollups_{suffix}", f"bins_{suffix}"
+    bucket = f"date_trunc('{sql.LEVEL_NAMES[level]}', occurred_at)"
     return [
-        f"""
-INSERT INTO {rollups}
-SELECT series_id, {bucket}, count(*), coalesce(fsum(value), 0), min(value), max(value),
-    coalesce(fsum(value * value), 0)
-FROM keyed GROUP BY ALL
-ON CONFLICT DO UPDATE SET
-    count = {rollups}.count + excluded.count,
-    total = {rollups}.total + excluded.total,
-    low = least({rollups}.low, excluded.low),
-    high = greatest({rollups}.high, excluded.high),
-    sum_squares = {rollups}.sum_squares + excluded.sum_squares
-""",
-        f"""
-INSERT INTO {bins}
-SELECT series_id, {bucket}, bin, count(*) FROM keyed WHERE kind = 'metric' GROUP BY ALL
-ON CONFLICT DO UPDATE SET n = {bins}.n + excluded.n
-""",
-        f"""
-INSERT INTO presence_{suffix}
-SELECT DISTINCT tenant, {bucket}, user_id FROM firsts
-WHERE kind = 'event' AND user_id IS NOT NULL
-ON CONFLICT DO NOTHING
-""",
+        sql.upsert_rollups(
+            level,
+            f"""SELECT series_id, {bucket}, count(*), coalesce(fsum(value), 0), min(value),
+                max(value), coalesce(fsum(value * value), 0) FROM keyed GROUP BY ALL""",
+        ),
+        sql.upsert_bins(
+            level,
+            f"""SELECT series_id, {bucket}, bin, count(*) FROM keyed WHERE kind = 'metric'
+                GROUP BY ALL""",
+        ),
+        sql.insert_presence(
+            level,
+            f"""SELECT DISTINCT tenant, {bucket}, user_id FROM firsts
+                WHERE kind = 'event' AND user_id IS NOT NULL""",
+        ),
     ]
 
 

@@ -112,22 +112,35 @@ ON CONFLICT DO NOTHING
 RETURNING tenant, id
 """
 
-UPSERT_SERIES = """
+# The upserts below add rows to what is stored; each takes its rows from a query, by default one
+# over list parameters (one list per column), as the Python write path passes them.
+SERIES_PARAMS = """SELECT * FROM (SELECT unnest(?::BIGINT[]), unnest(?::VARCHAR[]),
+    unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[])::JSON, unnest(?::BIGINT[]),
+    unnest(?::TIMESTAMP[]))"""
+
+
+def upsert_series(rows: str = SERIES_PARAMS) -> str:
+    return f"""
 INSERT INTO series
-SELECT * FROM (SELECT unnest(?::BIGINT[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]),
-    unnest(?::VARCHAR[]), unnest(?::VARCHAR[])::JSON, unnest(?::BIGINT[]), unnest(?::TIMESTAMP[]))
+{rows}
 ON CONFLICT DO UPDATE SET
     count = series.count + excluded.count,
     last_seen = greatest(series.last_seen, excluded.last_seen)
 """
 
 
-def upsert_rollups(level: timedelta) -> str:
+UPSERT_SERIES = upsert_series()
+
+ROLLUP_PARAMS = """SELECT * FROM (SELECT unnest(?::BIGINT[]), unnest(?::TIMESTAMP[]),
+    unnest(?::BIGINT[]), unnest(?::DOUBLE[]), unnest(?::DOUBLE[]), unnest(?::DOUBLE[]),
+    unnest(?::DOUBLE[]))"""
+
+
+def upsert_rollups(level: timedelta, rows: str = ROLLUP_PARAMS) -> str:
     table = f"rollups_{LEVEL_NAMES[level]}"
     return f"""
 INSERT INTO {table}
-SELECT * FROM (SELECT unnest(?::BIGINT[]), unnest(?::TIMESTAMP[]), unnest(?::BIGINT[]),
-    unnest(?::DOUBLE[]), unnest(?::DOUBLE[]), unnest(?::DOUBLE[]), unnest(?::DOUBLE[]))
+{rows}
 ON CONFLICT DO UPDATE SET
     count = {table}.count + excluded.count,
     total = {table}.total + excluded.total,
@@ -137,20 +150,27 @@ ON CONFLICT DO UPDATE SET
 """
 
 
-def upsert_bins(level: timedelta) -> str:
+BIN_PARAMS = """SELECT * FROM (SELECT unnest(?::BIGINT[]), unnest(?::TIMESTAMP[]),
+    unnest(?::INTEGER[]), unnest(?::BIGINT[]))"""
+
+
+def upsert_bins(level: timedelta, rows: str = BIN_PARAMS) -> str:
     table = f"bins_{LEVEL_NAMES[level]}"
     return f"""
 INSERT INTO {table}
-SELECT * FROM (SELECT unnest(?::BIGINT[]), unnest(?::TIMESTAMP[]), unnest(?::INTEGER[]),
-    unnest(?::BIGINT[]))
+{rows}
 ON CONFLICT DO UPDATE SET n = {table}.n + excluded.n
 """
 
 
-def insert_presence(level: timedelta) -> str:
+PRESENCE_PARAMS = """SELECT * FROM (SELECT unnest(?::VARCHAR[]), unnest(?::TIMESTAMP[]),
+    unnest(?::VARCHAR[]))"""
+
+
+def insert_presence(level: timedelta, rows: str = PRESENCE_PARAMS) -> str:
     return f"""
 INSERT INTO presence_{LEVEL_NAMES[level]}
-SELECT * FROM (SELECT unnest(?::VARCHAR[]), unnest(?::TIMESTAMP[]), unnest(?::VARCHAR[]))
+{rows}
 ON CONFLICT DO NOTHING
 """
 
