@@ -138,9 +138,6 @@ class MessageBatch:
     def positions(self) -> list[SourcePosition]:
         return [part.position for part in self.partitions if part.offsets]
 
-    def __len__(self) -> int:
-        return sum(len(part.offsets) for part in self.partitions)
-
 
 @dataclass(frozen=True, slots=True)
 class Rejection:

@@ -2,7 +2,8 @@
 
 DuckDB is synchronous; every call runs in a worker thread so the event loop never waits on it.
 One connection writes (serialized by a lock); reads use a connection per thread, which DuckDB's
-MVCC lets run beside the writer.
+MVCC lets run beside the writer; Kafka batches are prepared on a cursor of their own into an
+attached in-memory scratch database, beside the writer too.
 """
 
 from __future__ import annotations
@@ -99,24 +100,34 @@ class DuckDBStore:
             firsts.setdefault((kind, record.tenant, record.id), record)
         events = [r for r in firsts.values() if isinstance(r, Event)]
         points = [r for r in firsts.values() if isinstance(r, MetricPoint)]
+
+        def write(connection: duckdb.DuckDBPyConnection) -> tuple[Record, ...]:
+            new_events = insert_events(connection, events)
+            new_points = insert_points(connection, points)
+            applied = tuple(
+                r
+                for r in firsts.values()
+                if (r.tenant, r.id) in (new_events if isinstance(r, Event) else new_points)
+            )
+            write_rollup(connection, rollup(applied))
+            write_positions(connection, batch.positions)
+            return applied
+
+        applied = self._transaction(write)
+        return ApplyResult(applied=applied, duplicates=len(batch.records) - len(applied))
+
+    def _transaction(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """``work`` on the writer connection, committed if it returns, rolled back if it raises."""
         with self._write_lock:
             connection = self._connection
             connection.begin()
             try:
-                new_events = insert_events(connection, events)
-                new_points = insert_points(connection, points)
-                applied = tuple(
-                    r
-                    for r in firsts.values()
-                    if (r.tenant, r.id) in (new_events if isinstance(r, Event) else new_points)
-                )
-                write_rollup(connection, rollup(applied))
-                write_positions(connection, batch.positions)
+                result = work(connection)
                 connection.commit()
             except BaseException:
                 connection.rollback()
                 raise
-        return ApplyResult(applied=applied, duplicates=len(batch.records) - len(applied))
+        return result
 
     async def prepare_messages(self, batch: MessageBatch, limits: Limits) -> PreparedMessages:
         """Staged by SQL into the scratch database on the preparing cursor, beside the writer
@@ -134,15 +145,9 @@ class DuckDBStore:
         self, prepared: PreparedMessages, *, with_events: bool = False
     ) -> MessagesResult:
         def apply() -> MessagesResult:
-            with self._write_lock:
-                connection = self._connection
-                connection.begin()
-                try:
-                    result = duckdb_messages.apply(connection, prepared, with_events)
-                    connection.commit()
-                except BaseException:
-                    connection.rollback()
-                    raise
+            result = self._transaction(
+                lambda connection: duckdb_messages.apply(connection, prepared, with_events)
+            )
             self._drop_staged(prepared)
             return result
 
