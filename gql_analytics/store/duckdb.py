@@ -411,9 +411,10 @@ class DuckDBStore:
     async def close(self) -> None:
         if not self._closed:
             self._closed = True
-            with self._write_lock:
+            with self._write_lock, self._prepare_lock:
                 for reader in self._readers:
                     reader.close()
+                self._preparer.close()
                 self._connection.close()
 
 
