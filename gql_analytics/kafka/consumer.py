@@ -154,8 +154,8 @@ class KafkaIngest:
                     stopping.set()
         finally:
             fetching.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await fetching
+            with contextlib.suppress(asyncio.CancelledError, KafkaError):
+                await fetching  # a batch fetched but never applied is delivered again
             if preparing is not None:
                 # Not applied, so not committed: it is delivered again.
                 with contextlib.suppress(Exception):
