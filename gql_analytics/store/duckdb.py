@@ -12,7 +12,7 @@ import asyncio
 import json
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -37,7 +37,7 @@ from gql_analytics.ports import (
 from gql_analytics.store import duckdb_messages
 from gql_analytics.store import duckdb_schema as sql
 from gql_analytics.store.duckdb_buckets import Bucketing, Params
-from gql_analytics.store.duckdb_values import aware, naive, to_json
+from gql_analytics.store.duckdb_values import EVENT_COLUMNS, aware, event_of, naive, to_json
 from gql_analytics.store.duckdb_writes import (
     insert_events,
     insert_points,
@@ -332,11 +332,11 @@ class DuckDBStore:
             where += " AND (occurred_at < ? OR (occurred_at = ? AND id < ?))"
             params += [naive(after.occurred_at), naive(after.occurred_at), after.id]
         statement = f"""
-            SELECT id, name, tenant, occurred_at, received_at, user_id, source, properties
+            SELECT {EVENT_COLUMNS}
             FROM events WHERE {where} ORDER BY occurred_at DESC, id DESC LIMIT {first + 1}
         """
         rows = await self._run(lambda: self.rows(statement, params))
-        return [_event(row) for row in rows[:first]], len(rows) > first
+        return [event_of(row) for row in rows[:first]], len(rows) > first
 
     async def count_events(self, query: EventQuery) -> int:
         where, params = self._event_where(query)
@@ -348,12 +348,11 @@ class DuckDBStore:
     async def event(self, tenant: str, event_id: str) -> Event | None:
         rows = await self._run(
             lambda: self.rows(
-                "SELECT id, name, tenant, occurred_at, received_at, user_id, source, properties "
-                "FROM events WHERE tenant = ? AND id = ?",
+                f"SELECT {EVENT_COLUMNS} FROM events WHERE tenant = ? AND id = ?",
                 [tenant, event_id],
             )
         )
-        return _event(rows[0]) if rows else None
+        return event_of(rows[0]) if rows else None
 
     # -- read side: tasks -----------------------------------------------------------------------
 
@@ -416,17 +415,3 @@ class DuckDBStore:
                     reader.close()
                 self._preparer.close()
                 self._connection.close()
-
-
-def _event(row: tuple[Any, ...]) -> Event:
-    event_id, name, tenant, occurred_at, received_at, user_id, source, properties = row
-    return Event(
-        id=event_id,
-        name=name,
-        tenant=tenant,
-        occurred_at=occurred_at.replace(tzinfo=UTC),
-        received_at=received_at.replace(tzinfo=UTC),
-        user_id=user_id,
-        source=source,
-        properties=json.loads(properties),
-    )

@@ -29,7 +29,7 @@ import itertools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import duckdb
@@ -52,7 +52,7 @@ from gql_analytics.ports import (
     Rejection,
 )
 from gql_analytics.store import duckdb_schema as sql
-from gql_analytics.store.duckdb_values import aware, naive, to_json
+from gql_analytics.store.duckdb_values import EVENT_COLUMNS, event_of, naive, to_json
 from gql_analytics.store.duckdb_writes import write_positions, write_rollup
 
 # Messages longer than this go to Python: below it, properties are surely under the 32 KB limit
@@ -321,15 +321,13 @@ ROLLUP = {
     "event": [_level_statements(level)[2] for level in LEVELS],
 }
 
-TASK_FACTS = f"""
-SELECT tenant, id, name, user_id, occurred_at, properties FROM firsts
-WHERE kind = 'event' AND name IN {_TASK_NAMES} ORDER BY seq
+# New events as ``event_of`` reads them (received now, ``?``), in batch order.
+NEW_EVENTS = f"""
+SELECT {EVENT_COLUMNS} FROM (SELECT *, ?::TIMESTAMP AS received_at FROM firsts)
+WHERE kind = 'event' {{names}} ORDER BY seq
 """
-
-NEW_EVENTS = """
-SELECT tenant, id, name, user_id, occurred_at, source, properties FROM firsts
-WHERE kind = 'event' ORDER BY seq
-"""
+TASK_FACTS = NEW_EVENTS.format(names=f"AND name IN {_TASK_NAMES}")
+NEW_EVENTS = NEW_EVENTS.format(names="")
 
 
 @dataclass(frozen=True, slots=True)
@@ -365,7 +363,8 @@ def apply(
     staged = prepared.state
     assert isinstance(staged, Staged), "prepared by this store"
     table, limits = staged.table, prepared.limits
-    received = {"received": naive(limits.now)}
+    now = naive(limits.now)
+    received = {"received": now}
     order = "ORDER BY seq" if staged.reordered else ""
     kinds = {kind for _, kind, _, _ in staged.series}
     new = []
@@ -386,7 +385,7 @@ def apply(
         connection.execute(KEEP_FRESH)
         connection.execute(ONLY_NEW)
         series = connection.execute(NEW_SERIES).fetchall()
-    _roll_up(connection, series)
+    _roll_up(connection, series, now)
     write_positions(connection, prepared.batch.positions)
     return MessagesResult(
         applied=len(new),
@@ -403,8 +402,8 @@ SEPARATOR = b"\x1e"  # ASCII record separator: never in a JSON text, raw
 
 
 @dataclass(frozen=True, slots=True)
-class _Staged:
-    """A batch as STAGE took it: its messages in ``seq`` order, partition after partition."""
+class _Messages:
+    """A batch's messages as STAGE numbered them (``seq``), partition after partition."""
 
     parts: list[PartitionMessages]
     starts: list[int]  # the seq of each partition's first message
@@ -423,17 +422,17 @@ class _Staged:
 
 def _stage(
     connection: duckdb.DuckDBPyConnection, batch: MessageBatch, limits: Limits, table: str
-) -> _Staged:
+) -> _Messages:
     parts = [part for part in batch.partitions if part.offsets]
     starts = list(itertools.accumulate((len(part.offsets) for part in parts[:-1]), initial=0))
-    staged = _Staged(parts, starts, sum(len(part.offsets) for part in parts))
+    messages = _Messages(parts, starts, sum(len(part.offsets) for part in parts))
     dense = all(p.offsets[-1] - p.offsets[0] == len(p.offsets) - 1 for p in parts)
     earliest = None if limits.retention is None else naive(limits.now - limits.retention)
     connection.execute(
         _on(STAGE, table),
         {
             "texts": _texts([value for part in parts for value in part.values]),
-            "count": staged.count,
+            "count": messages.count,
             "timestamps": [ts for part in parts for ts in part.timestamps],
             "topics": [part.topic for part in parts],
             "partitions": [part.partition for part in parts],
@@ -450,7 +449,7 @@ def _stage(
             "max_key": sketch.MAX_KEY,
         },
     )
-    return staged
+    return messages
 
 
 def _texts(values: list[bytes | None]) -> str:
@@ -475,14 +474,14 @@ def _text(value: bytes | None) -> str:
 
 
 def _decode(
-    staged: _Staged, not_plain: list[int], limits: Limits, tenant: str
+    messages: _Messages, not_plain: list[int], limits: Limits, tenant: str
 ) -> tuple[list[tuple[int, Record]], list[Rejection]]:
     """The records of the messages SQL found not plain, decoded by Python, and the rejections
     among them."""
     decoded: list[tuple[int, Record]] = []
     rejected: list[Rejection] = []
     for seq in not_plain:
-        key, timestamp, value = staged.locate(seq)
+        key, timestamp, value = messages.locate(seq)
         try:
             decoded.append((seq, decode(value, key, timestamp, limits, tenant)))
         except InvalidRecord as error:
@@ -537,7 +536,9 @@ def _add_decoded(
 
 
 def _roll_up(
-    connection: duckdb.DuckDBPyConnection, series: list[tuple[str, str, str, str]]
+    connection: duckdb.DuckDBPyConnection,
+    series: list[tuple[str, str, str, str]],
+    received: datetime,
 ) -> None:
     keys: list[tuple[str, str, str, str, SeriesKey]] = []
     for tenant, kind, name, tags in series:
@@ -567,14 +568,8 @@ def _roll_up(
         connection.execute(statement)
     if not TASK_EVENT_NAMES & {name for _, kind, name, _ in series if kind == "event"}:
         return
-    facts = [
-        Event(id, name, tenant, aware_time, aware_time, user_id, None, json.loads(properties))
-        for tenant, id, name, user_id, occurred_at, properties in connection.execute(
-            TASK_FACTS
-        ).fetchall()
-        if (aware_time := aware(occurred_at)) is not None
-    ]
-    if facts:
+    rows = connection.execute(TASK_FACTS, [received]).fetchall()
+    if facts := [event_of(row) for row in rows]:
         write_rollup(connection, Rollup(tasks=fold_task_facts(facts)))
 
 
@@ -589,14 +584,9 @@ def _changes(
         names.setdefault(tenant, {"event": set(), "metric": set()})[kind].add(name)
     events: dict[str, list[Event]] = {}
     if with_events:
-        for tenant, id, name, user_id, occurred_at, source, properties in connection.execute(
-            NEW_EVENTS
-        ).fetchall():
-            moment = aware(occurred_at)
-            assert moment is not None, "events have a time"
-            events.setdefault(tenant, []).append(
-                Event(id, name, tenant, moment, limits.now, user_id, source, json.loads(properties))
-            )
+        for row in connection.execute(NEW_EVENTS, [naive(limits.now)]).fetchall():
+            event = event_of(row)
+            events.setdefault(event.tenant, []).append(event)
     return tuple(
         Change(
             tenant=tenant,

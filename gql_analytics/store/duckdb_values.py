@@ -7,6 +7,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from gql_analytics.domain.records import Event
+
 
 def naive(moment: datetime) -> datetime:
     if moment.tzinfo is not UTC:
@@ -30,6 +32,25 @@ def micros(width: timedelta) -> int:
 
 def to_json(value: Mapping[str, Any]) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+EVENT_COLUMNS = "id, name, tenant, occurred_at, received_at, user_id, source, properties"
+"""What ``event_of`` reads, in its order."""
+
+
+def event_of(row: Sequence[Any]) -> Event:
+    """An event from a row of ``EVENT_COLUMNS``."""
+    event_id, name, tenant, occurred_at, received_at, user_id, source, properties = row
+    return Event(
+        id=event_id,
+        name=name,
+        tenant=tenant,
+        occurred_at=occurred_at.replace(tzinfo=UTC),
+        received_at=received_at.replace(tzinfo=UTC),
+        user_id=user_id,
+        source=source,
+        properties=json.loads(properties),
+    )
 
 
 def columns(rows: Iterable[Sequence[Any]], width: int) -> list[list[Any]]:

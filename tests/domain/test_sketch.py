@@ -15,21 +15,21 @@ def true_quantile(values: list[float], q: float) -> float:
     return sorted(values)[max(math.ceil(q * len(values)) - 1, 0)]
 
 
+def estimate_of(values: list[float], q: float) -> float:
+    (estimate,) = sketch.quantiles(sketch.histogram(values), [q], low=min(values), high=max(values))
+    assert estimate is not None
+    return estimate
+
+
 @given(st.lists(latencies, min_size=1, max_size=400), st.floats(min_value=0, max_value=1))
 def test_quantiles_are_within_one_percent_of_the_true_value(values: list[float], q: float) -> None:
-    bins = sketch.histogram(values)
-    (estimate,) = sketch.quantiles(bins, [q], low=min(values), high=max(values))
-    expected = true_quantile(values, q)
-    assert estimate is not None
+    estimate, expected = estimate_of(values, q), true_quantile(values, q)
     assert abs(estimate - expected) <= sketch.ALPHA * abs(expected) + 1e-12
 
 
 @given(st.lists(finite, min_size=1, max_size=200), st.floats(min_value=0, max_value=1))
 def test_quantiles_hold_for_negative_and_zero_values(values: list[float], q: float) -> None:
-    bins = sketch.histogram(values)
-    (estimate,) = sketch.quantiles(bins, [q], low=min(values), high=max(values))
-    expected = true_quantile(values, q)
-    assert estimate is not None
+    estimate, expected = estimate_of(values, q), true_quantile(values, q)
     assert abs(estimate - expected) <= sketch.ALPHA * abs(expected) + sketch.MIN_MAGNITUDE
 
 
