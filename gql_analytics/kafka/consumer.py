@@ -52,9 +52,18 @@ RETRY_MAX = timedelta(seconds=5)
 
 
 @dataclass(frozen=True, slots=True)
-class _Prepared:
+class _Fetched:
+    """A batch, with what had happened when it arrived: the rebalances (``generation``) and the
+    seeks to the store's positions of each of its partitions (``seeks``)."""
+
     generation: int
+    seeks: dict[TopicPartition, int]
     batch: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    fetched: _Fetched
     prepared: PreparedMessages
 
 
@@ -117,6 +126,7 @@ class KafkaIngest:
         self._stop_at_end = stop_at_end
         self._in_flight = asyncio.Lock()
         self._generation = 0  # rebalances seen
+        self._seeks: dict[TopicPartition, int] = {}  # seeks to the store's positions, per partition
         self._consumer: AIOKafkaConsumer[bytes, bytes] | None = None
         self.totals = IngestTotals()
         self.started = asyncio.Event()
@@ -138,17 +148,17 @@ class KafkaIngest:
         preparing: asyncio.Task[_Prepared] | None = None
         try:
             while not stopping.is_set():
-                generation, batch = await fetching
+                fetched = await fetching
                 fetching = self._fetch(consumer)
                 ready = preparing
-                preparing = self._prepare(generation, batch, stopping) if batch else None
+                preparing = self._prepare(fetched, stopping) if fetched.batch else None
                 if ready is not None:
                     await self._process(consumer, producer, await ready, stopping)
                 elif preparing is None and self._stop_at_end and await _at_end(consumer):
-                    generation, batch = await fetching  # the fetch begun meanwhile
+                    fetched = await fetching  # the fetch begun meanwhile
                     fetching = self._fetch(consumer)
-                    if batch:
-                        preparing = self._prepare(generation, batch, stopping)
+                    if fetched.batch:
+                        preparing = self._prepare(fetched, stopping)
                         continue
                     log.info("kafka: every assigned partition is read to its end; stopping")
                     stopping.set()
@@ -164,34 +174,28 @@ class KafkaIngest:
             await consumer.stop()
             await producer.stop()
 
-    def _fetch(
-        self, consumer: AIOKafkaConsumer[bytes, bytes]
-    ) -> asyncio.Task[tuple[int, dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]]]:
-        """The next batch, with the rebalance generation it was fetched in: a batch fetched before
-        a rebalance is dropped, since positions restart from the committed (or stored) offsets
-        after one."""
-        generation = self._generation
+    def _fetch(self, consumer: AIOKafkaConsumer[bytes, bytes]) -> asyncio.Task[_Fetched]:
+        """The next batch. One that arrived before a rebalance is dropped (positions restart
+        from the committed or stored offsets after one), and so are its partitions that were
+        sought to the store's positions after it arrived (they are fetched again from there)."""
 
-        async def fetch() -> tuple[int, dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]]:
-            return generation, await consumer.getmany(timeout_ms=200, max_records=self._max_records)
+        async def fetch() -> _Fetched:
+            batch = await consumer.getmany(timeout_ms=200, max_records=self._max_records)
+            seeks = {tp: self._seeks.get(tp, 0) for tp in batch}
+            return _Fetched(self._generation, seeks, batch)
 
         return asyncio.create_task(fetch(), name="kafka-fetch")
 
-    def _prepare(
-        self,
-        generation: int,
-        batch: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]],
-        stopping: asyncio.Event,
-    ) -> asyncio.Task[_Prepared]:
+    def _prepare(self, fetched: _Fetched, stopping: asyncio.Event) -> asyncio.Task[_Prepared]:
         """The store's preparation of a batch (decoding, validation), begun now."""
-        messages = message_batch(batch)
+        messages = message_batch(fetched.batch)
         limits = Limits(self._clock(), self._settings.retention)
 
         async def prepare() -> _Prepared:
             prepared = await _retrying(
                 lambda: self._store.prepare_messages(messages, limits), "prepare a batch", stopping
             )
-            return _Prepared(generation, batch, prepared)
+            return _Prepared(fetched, prepared)
 
         return asyncio.create_task(prepare(), name="kafka-prepare")
 
@@ -233,14 +237,28 @@ class KafkaIngest:
         ready: _Prepared,
         stopping: asyncio.Event,
     ) -> None:
-        prepared = ready.prepared
+        prepared, batch = ready.prepared, ready.fetched.batch
         async with self._in_flight:
-            if ready.generation != self._generation:
-                # Fetched before a rebalance: positions restart from the offsets stored.
+            current = {
+                tp: messages
+                for tp, messages in batch.items()
+                if ready.fetched.generation == self._generation
+                and ready.fetched.seeks[tp] == self._seeks.get(tp, 0)
+            }
+            if len(current) < len(batch):
                 await self._store.discard_prepared(prepared)
-                return
+                if not current:
+                    return
+                batch = current
+                prepared = await _retrying(
+                    lambda: self._store.prepare_messages(
+                        message_batch(current), ready.prepared.limits
+                    ),
+                    "prepare a batch",
+                    stopping,
+                )
             # Poison is dead-lettered (and acknowledged by the broker) before the rest is applied.
-            dead = _dead_letters(ready.batch, prepared.rejected)
+            dead = _dead_letters(batch, prepared.rejected)
             if dead:
                 await _retrying(
                     lambda: self._dead_letter(producer, dead), "dead-letter the poison", stopping
@@ -318,6 +336,7 @@ class KafkaIngest:
                 if ahead is not None and (committed is None or ahead > committed):
                     log.info("kafka: %s resumes at the store's offset %d", tp, ahead)
                     consumer.seek(tp, ahead)
+                    self._seeks[tp] = self._seeks.get(tp, 0) + 1
 
     def assignment(self) -> set[tuple[str, int]]:
         """The (topic, partition) pairs this member owns now."""
@@ -358,7 +377,8 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka i
         await self._ingest._finish_in_flight()
 
     async def on_partitions_assigned(self, assigned: Sequence[TopicPartition]) -> None:
-        await self._ingest._resume_from_store(self._consumer, assigned)
+        async with self._ingest._in_flight:  # no batch is applied while positions move
+            await self._ingest._resume_from_store(self._consumer, assigned)
 
 
 async def _at_end(consumer: AIOKafkaConsumer[bytes, bytes]) -> bool:
