@@ -149,9 +149,10 @@ class KafkaIngest:
         try:
             while not stopping.is_set():
                 fetched = await fetching
-                fetching = self._fetch(consumer)
                 ready = preparing
+                # The preparation goes to its thread before the next fetch takes the event loop.
                 preparing = self._prepare(fetched, stopping) if fetched.batch else None
+                fetching = self._fetch(consumer)
                 if ready is not None:
                     await self._process(consumer, producer, await ready, stopping)
                 elif preparing is None and self._stop_at_end and await _at_end(consumer):

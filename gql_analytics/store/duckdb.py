@@ -61,6 +61,7 @@ class DuckDBStore:
         self._preparer.execute(duckdb_messages.MACROS)
         self._prepare_lock = threading.Lock()
         self._prepared = 0
+        self._done: list[str] = []  # staged tables applied or discarded, to drop
         self._write_lock = threading.Lock()
         self._local = threading.local()
         self._readers: list[duckdb.DuckDBPyConnection] = []
@@ -135,6 +136,7 @@ class DuckDBStore:
 
         def prepare() -> PreparedMessages:
             with self._prepare_lock:
+                self._drop_done()
                 self._prepared += 1
                 table = f"scratch.staged_{self._prepared}"
                 return duckdb_messages.prepare(self._preparer, table, batch, limits)
@@ -157,10 +159,15 @@ class DuckDBStore:
         await self._run(lambda: self._drop_staged(prepared))
 
     def _drop_staged(self, prepared: PreparedMessages) -> None:
+        """A staged table is dropped by the next preparation (or with the store), so that an
+        apply never waits for the preparation running beside it."""
         staged = prepared.state
         assert isinstance(staged, duckdb_messages.Staged), "prepared by this store"
-        with self._prepare_lock:
-            self._preparer.execute(f"DROP TABLE IF EXISTS {staged.table}")
+        self._done.append(staged.table)
+
+    def _drop_done(self) -> None:
+        while self._done:
+            self._preparer.execute(f"DROP TABLE IF EXISTS {self._done.pop()}")
 
     async def positions(self, source: str) -> dict[int, int]:
         rows = await self._run(

@@ -6,12 +6,13 @@ from pathlib import Path
 import pytest
 
 from gql_analytics.domain.records import Batch
+from gql_analytics.domain.validation import Limits
 from gql_analytics.errors import StoreUnavailable
-from gql_analytics.ports import EventQuery, Store
+from gql_analytics.ports import EventQuery, MessageBatch, PartitionMessages, Store
 from gql_analytics.store import duckdb as duckdb_store
 from gql_analytics.store import open_store
 from gql_analytics.store.duckdb import DuckDBStore
-from tests.contract.store_contract import StoreContract, event
+from tests.contract.store_contract import T0, StoreContract, event
 
 
 class TestDuckDBInMemory(StoreContract):
@@ -62,3 +63,20 @@ async def test_a_closed_store_is_unavailable() -> None:
     await store.close()
     with pytest.raises(StoreUnavailable):
         await store.ping()
+
+
+async def test_staged_batches_do_not_pile_up_in_memory() -> None:
+    store = DuckDBStore()
+    at = int(T0.timestamp() * 1000)
+    for offset in range(5):
+        value = f'{{"event": "login", "id": "{offset}"}}'.encode()
+        batch = MessageBatch([PartitionMessages("t", 0, [offset], [at], [value])])
+        prepared = await store.prepare_messages(batch, Limits(T0))
+        if offset % 2:
+            await store.discard_prepared(prepared)
+        else:
+            await store.apply_prepared(prepared)
+    staged = store.rows("SELECT count(*) FROM duckdb_tables() WHERE database_name = 'scratch'", [])
+    assert staged == [(1,)]  # the last batch's, dropped by the next preparation
+    assert await store.count_events(EventQuery("default")) == 3
+    await store.close()
