@@ -43,9 +43,13 @@ def mostly(good: st.SearchStrategy[Any], odd: st.SearchStrategy[Any]) -> st.Sear
 names = st.sampled_from(
     ["view", "click", "task_created", "task_updated", "task_completed", "api_latency"]
 )
-odd_names = st.sampled_from(["", "bad name", "x" * 121, "newline\n", "é"]) | st.integers()
+odd_names = (
+    st.sampled_from(["", "bad name", "x" * 121, "newline\n", "del\x7f", "é"]) | st.integers()
+)
 texts = st.sampled_from(["u1", "u2", "user-3", "ü", "x" * 200]) | st.integers(-5, 5)
-odd_texts = st.sampled_from(["", "x" * 201, "tab\there", True, 1.5, [1], {"a": 1}])
+odd_texts = st.sampled_from(
+    ["", "x" * 201, "tab\there", "bell\x07", "del\x7f", True, 1.5, [1], {"a": 1}]
+)
 moments = st.integers(-60 * 24 * 40, 10).map(lambda m: NOW + timedelta(minutes=m, seconds=m % 7))
 OFFSETS = {
     "Z": UTC,
