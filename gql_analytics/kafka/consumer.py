@@ -15,6 +15,8 @@ import asyncio
 import contextlib
 import logging
 import operator
+from asyncio import FIRST_COMPLETED
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -49,6 +51,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 RETRY_MIN = timedelta(milliseconds=100)
 RETRY_MAX = timedelta(seconds=5)
+PREPARING = 3  # batches prepared at once, ahead of the one applied
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,35 +145,40 @@ class KafkaIngest:
         consumer, producer = clients
         self._consumer = consumer
         self.started.set()
-        # Three batches in flight: one fetched (aiokafka decodes its records in Python), one
-        # prepared by the store (parsed and validated), one applied (written and committed).
+        # Batches in flight, in the order they were fetched: one being fetched (aiokafka
+        # decodes its records in Python on the event loop), up to ``PREPARING`` being prepared
+        # by the store (parsed and validated, beside one another), one being applied (written
+        # and committed). The oldest is applied as soon as it is prepared.
         fetching = self._fetch(consumer)
-        preparing: asyncio.Task[_Prepared] | None = None
+        preparing: deque[asyncio.Task[_Prepared]] = deque()
         try:
             while not stopping.is_set():
-                fetched = await fetching
-                ready = preparing
-                # The preparation goes to its thread before the next fetch takes the event loop.
-                preparing = self._prepare(fetched, stopping) if fetched.batch else None
-                fetching = self._fetch(consumer)
-                if ready is not None:
-                    await self._process(consumer, producer, await ready, stopping)
-                elif preparing is None and self._stop_at_end and await _at_end(consumer):
-                    fetched = await fetching  # the fetch begun meanwhile
-                    fetching = self._fetch(consumer)
+                if len(preparing) < PREPARING and (fetching.done() or not preparing):
+                    fetched = await fetching
                     if fetched.batch:
-                        preparing = self._prepare(fetched, stopping)
-                        continue
-                    log.info("kafka: every assigned partition is read to its end; stopping")
-                    stopping.set()
+                        # Its preparation goes to a thread before the next fetch takes the loop.
+                        preparing.append(self._prepare(fetched, stopping))
+                    fetching = self._fetch(consumer)
+                    if not preparing and self._stop_at_end and await _at_end(consumer):
+                        fetched = await fetching  # the fetch begun meanwhile
+                        fetching = self._fetch(consumer)
+                        if fetched.batch:
+                            preparing.append(self._prepare(fetched, stopping))
+                            continue
+                        log.info("kafka: every assigned partition is read to its end; stopping")
+                        stopping.set()
+                elif preparing[0].done() or len(preparing) >= PREPARING:
+                    await self._process(consumer, producer, await preparing.popleft(), stopping)
+                else:
+                    await asyncio.wait([fetching, preparing[0]], return_when=FIRST_COMPLETED)
         finally:
             fetching.cancel()
             with contextlib.suppress(asyncio.CancelledError, KafkaError):
                 await fetching  # a batch fetched but never applied is delivered again
-            if preparing is not None:
+            for pending in preparing:
                 # Not applied, so not committed: it is delivered again.
                 with contextlib.suppress(Exception):
-                    await self._store.discard_prepared((await preparing).prepared)
+                    await self._store.discard_prepared((await pending).prepared)
             self._consumer = None
             await consumer.stop()
             await producer.stop()

@@ -2,14 +2,17 @@
 
 DuckDB is synchronous; every call runs in a worker thread so the event loop never waits on it.
 One connection writes (serialized by a lock); reads use a connection per thread, which DuckDB's
-MVCC lets run beside the writer; Kafka batches are prepared on a cursor of their own into an
-attached in-memory scratch database, beside the writer too.
+MVCC lets run beside the writer; Kafka batches are prepared on cursors of their own (two, so
+that two batches can be prepared at once) into an attached in-memory scratch database, beside
+the writer too.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
+import queue
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
@@ -46,6 +49,7 @@ from gql_analytics.store.duckdb_writes import (
 )
 
 T = TypeVar("T")
+PREPARERS = 2
 
 
 class DuckDBStore:
@@ -55,12 +59,15 @@ class DuckDBStore:
         self._path = path
         self._connection = duckdb.connect(path)
         self._connection.execute(sql.SCHEMA)
-        # Kafka batches are staged in memory, on a cursor of their own (``prepare_messages``).
+        # Kafka batches are staged in memory (``prepare_messages``).
         self._connection.execute("ATTACH ':memory:' AS scratch")
-        self._preparer = self._connection.cursor()
-        self._preparer.execute(duckdb_messages.MACROS)
-        self._prepare_lock = threading.Lock()
-        self._prepared = 0
+        # Two batches may be prepared at once, each on a cursor of its own.
+        self._preparers: queue.SimpleQueue[duckdb.DuckDBPyConnection] = queue.SimpleQueue()
+        self._all_preparers = [self._connection.cursor() for _ in range(PREPARERS)]
+        for cursor in self._all_preparers:
+            cursor.execute(duckdb_messages.MACROS)
+            self._preparers.put(cursor)
+        self._prepared = itertools.count(1)
         self._done: list[str] = []  # staged tables applied or discarded, to drop
         self._write_lock = threading.Lock()
         self._local = threading.local()
@@ -135,11 +142,13 @@ class DuckDBStore:
         (``duckdb_messages``)."""
 
         def prepare() -> PreparedMessages:
-            with self._prepare_lock:
-                self._drop_done()
-                self._prepared += 1
-                table = f"scratch.staged_{self._prepared}"
-                return duckdb_messages.prepare(self._preparer, table, batch, limits)
+            cursor = self._preparers.get()
+            try:
+                self._drop_done(cursor)
+                table = f"scratch.staged_{next(self._prepared)}"
+                return duckdb_messages.prepare(cursor, table, batch, limits)
+            finally:
+                self._preparers.put(cursor)
 
         return await self._run(prepare)
 
@@ -165,9 +174,13 @@ class DuckDBStore:
         assert isinstance(staged, duckdb_messages.Staged), "prepared by this store"
         self._done.append(staged.table)
 
-    def _drop_done(self) -> None:
+    def _drop_done(self, cursor: duckdb.DuckDBPyConnection) -> None:
         while self._done:
-            self._preparer.execute(f"DROP TABLE IF EXISTS {self._done.pop()}")
+            try:
+                table = self._done.pop()
+            except IndexError:  # taken by the other preparation
+                return
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
 
     async def positions(self, source: str) -> dict[int, int]:
         rows = await self._run(
@@ -417,8 +430,10 @@ class DuckDBStore:
     async def close(self) -> None:
         if not self._closed:
             self._closed = True
-            with self._write_lock, self._prepare_lock:
+            preparers = [self._preparers.get() for _ in self._all_preparers]
+            with self._write_lock:
                 for reader in self._readers:
                     reader.close()
-                self._preparer.close()
+                for cursor in preparers:
+                    cursor.close()
                 self._connection.close()

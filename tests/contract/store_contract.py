@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 import random
 from datetime import UTC, datetime, timedelta
@@ -98,6 +99,24 @@ class StoreContract:
         again = await store.apply_prepared(await store.prepare_messages(batch, limits))
         assert (again.applied, again.duplicates) == (0, 2)
         assert await self.counts(store, "login", DAY, None) == {None: 1}
+
+    async def test_batches_prepared_side_by_side_apply_in_turn(self, store: Store) -> None:
+        at = int(T0.timestamp() * 1000)
+        batches = [
+            MessageBatch(
+                [
+                    PartitionMessages(
+                        "t", 0, [offset], [at], [b'{"event": "login", "id": "%d"}' % (offset % 2)]
+                    )
+                ]
+            )
+            for offset in range(3)
+        ]
+        prepared = await asyncio.gather(*(store.prepare_messages(b, Limits(T0)) for b in batches))
+        results = [await store.apply_prepared(p) for p in prepared]
+        assert [(r.applied, r.duplicates) for r in results] == [(1, 0), (1, 0), (0, 1)]
+        assert await store.count_events(EventQuery("default")) == 2
+        assert await store.positions("t") == {0: 3}
 
     async def test_a_discarded_batch_leaves_nothing(self, store: Store) -> None:
         at = int(T0.timestamp() * 1000)
