@@ -7,9 +7,16 @@ from gql_analytics.ports import Store
 
 
 def open_store(url: str) -> Store:
-    """``duckdb:///path/to/file.duckdb`` or ``duckdb:///:memory:``."""
+    """``duckdb:///path/to/file.duckdb``, ``duckdb:///:memory:``, or a MongoDB connection string
+    (``mongodb://host/database?replicaSet=rs0``, ``mongodb+srv://...``)."""
     if url.startswith("duckdb://"):
         from gql_analytics.store.duckdb import DuckDBStore
 
         return DuckDBStore(url.removeprefix("duckdb://").removeprefix("/") or ":memory:")
-    raise InvalidInput(f"store: unsupported store URL {url!r} (expected duckdb:///...)")
+    if url.startswith(("mongodb://", "mongodb+srv://")):
+        from gql_analytics.store.mongodb import open_mongodb
+
+        return open_mongodb(url)
+    raise InvalidInput(
+        f"store: unsupported store URL {url!r} (expected duckdb:///... or mongodb://...)"
+    )

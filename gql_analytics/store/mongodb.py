@@ -1,0 +1,556 @@
+"""The scale-out store: MongoDB through PyMongo's async API (``AsyncMongoClient``).
+
+Every batch is one multi-document transaction: its new raw records, its rollup deltas (bucket
+documents ``$inc``-ed), its tasks and the source positions it covers commit together or not at
+all, so any number of consumer processes count every record once, even across crashes. That
+needs a replica set (or a sharded cluster); a standalone server is refused at start with a
+message saying how to make it a one-node replica set. Range queries group their buckets on the
+server; collections and indexes are in ``docs/mongodb.md``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+from collections import defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
+from pymongo.errors import ConnectionFailure, PyMongoError
+from pymongo.uri_parser import parse_uri
+
+from gql_analytics.domain import sketch
+from gql_analytics.domain.records import ApplyResult, Batch, Event, Record
+from gql_analytics.domain.rollup import SeriesKey, rollup
+from gql_analytics.domain.stats import BucketSummary
+from gql_analytics.domain.timerange import (
+    EPOCH,
+    WEEK_ORIGIN,
+    Interval,
+    Segment,
+    TimeRange,
+    segments,
+)
+from gql_analytics.domain.validation import Limits
+from gql_analytics.errors import StoreUnavailable
+from gql_analytics.messages import apply_decoded, prepare_decoded
+from gql_analytics.ports import (
+    EventCursor,
+    EventQuery,
+    MessageBatch,
+    MessagesResult,
+    PreparedMessages,
+    SeriesInfo,
+    TaskSummary,
+    UserTaskCounts,
+)
+from gql_analytics.store import mongodb_documents as docs
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+DEFAULT_DATABASE = "gql_analytics"
+Filter = dict[str, Any]
+
+INDEXES: dict[str, list[list[tuple[str, int]]]] = {
+    "events": [
+        [("tenant", ASCENDING), ("occurred_at", DESCENDING), ("id", DESCENDING)],
+        [("tenant", ASCENDING), ("name", ASCENDING), ("occurred_at", DESCENDING)],
+        [("tenant", ASCENDING), ("user_id", ASCENDING), ("occurred_at", DESCENDING)],
+        [("occurred_at", ASCENDING)],
+    ],
+    "metric_points": [[("occurred_at", ASCENDING)]],
+    "series": [[("tenant", ASCENDING), ("kind", ASCENDING), ("name", ASCENDING)]],
+    "rollups": [[("series", ASCENDING), ("level", ASCENDING), ("bucket_start", ASCENDING)]],
+    "presence": [[("tenant", ASCENDING), ("level", ASCENDING), ("bucket_start", ASCENDING)]],
+    "tasks": [
+        [("tenant", ASCENDING), ("created_at", ASCENDING)],
+        [("tenant", ASCENDING), ("user_id", ASCENDING), ("created_at", ASCENDING)],
+    ],
+    "source_positions": [[("source", ASCENDING)]],
+}
+
+STANDALONE = (
+    "store: MongoDB at {where} is a standalone server, and each batch is a transaction, which "
+    "needs a replica set: start mongod with --replSet rs0 and run rs.initiate() once "
+    "(a one-node replica set will do), or use a sharded cluster or Atlas"
+)
+
+
+def open_mongodb(url: str) -> MongoStore:
+    database = parse_uri(url).get("database") or DEFAULT_DATABASE
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        url, tz_aware=True, serverSelectionTimeoutMS=5_000
+    )
+    return MongoStore(client, database)
+
+
+class MongoStore:
+    def __init__(self, client: Any, database: str = DEFAULT_DATABASE) -> None:
+        """``client``: an ``AsyncMongoClient`` (``tz_aware=True``), or in tests a stand-in with
+        the same async methods."""
+        self._client = client
+        self._db = client[database]
+        self._where = database
+        self._set_up = False
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def _guard(self) -> AsyncIterator[None]:
+        """Driver errors as the gateway's: the server unreachable is ``StoreUnavailable``
+        (retriable: the consumer backs off and commits nothing meanwhile)."""
+        try:
+            yield
+        except ConnectionFailure as error:
+            raise StoreUnavailable(f"store: MongoDB unreachable ({error})") from error
+        except PyMongoError as error:
+            if error.has_error_label("TransientTransactionError"):
+                raise StoreUnavailable(f"store: MongoDB transaction failed ({error})") from error
+            raise
+
+    async def _ready(self) -> None:
+        if self._set_up:
+            return
+        async with self._guard():
+            hello = await self._client.admin.command("hello")
+            if not hello.get("setName") and hello.get("msg") != "isdbgrid":
+                raise StoreUnavailable(STANDALONE.format(where=self._where))
+            for collection, indexes in INDEXES.items():
+                for keys in indexes:
+                    await self._db[collection].create_index(keys)
+        self._set_up = True
+
+    async def _read(self, work: Callable[[], Awaitable[T]]) -> T:
+        await self._ready()
+        async with self._guard():
+            return await work()
+
+    async def _transaction(self, work: Callable[[Any], Awaitable[T]]) -> T:
+        await self._ready()
+        async with self._guard(), self._client.start_session() as session:
+            result: T = await session.with_transaction(work)
+            return result
+
+    async def _all(self, collection: str, pipeline: list[Filter]) -> list[dict[str, Any]]:
+        cursor = await self._db[collection].aggregate(pipeline)
+        rows: list[dict[str, Any]] = await cursor.to_list()
+        return rows
+
+    # -- write side -----------------------------------------------------------------------------
+
+    async def apply(self, batch: Batch) -> ApplyResult:
+        async def write(session: Any) -> ApplyResult:
+            new = await self._insert_new(batch.records, session)
+            deltas = rollup(new)
+            writes: dict[str, list[Any]] = {
+                "series": docs.series_writes(deltas),
+                "rollups": docs.rollup_writes(deltas),
+                "presence": docs.presence_writes(deltas),
+                "source_positions": docs.position_writes(batch.positions),
+            }
+            if deltas.tasks:
+                ids = [docs.task_id(*key) for key in deltas.tasks]
+                found = self._db["tasks"].find({"_id": {"$in": ids}}, session=session)
+                stored = {
+                    (d["tenant"], d["task_id"]): docs.task_delta_of(d)
+                    for d in await found.to_list()
+                }
+                merged = [
+                    stored[key].merge(delta) if key in stored else delta
+                    for key, delta in deltas.tasks.items()
+                ]
+                writes["tasks"] = docs.task_writes(merged)
+            for collection, operations in writes.items():
+                if operations:
+                    await self._db[collection].bulk_write(
+                        operations, ordered=False, session=session
+                    )
+            return ApplyResult(applied=tuple(new), duplicates=len(batch.records) - len(new))
+
+        return await self._transaction(write)
+
+    async def _insert_new(self, records: Sequence[Record], session: Any) -> list[Record]:
+        """The records whose id is neither stored nor earlier in the batch, inserted."""
+        firsts: dict[tuple[bool, str], Record] = {}
+        for record in records:
+            firsts.setdefault(
+                (isinstance(record, Event), record.tenant + docs.SEP + record.id), record
+            )
+        new: set[tuple[bool, str]] = set()
+        for is_event, collection in ((True, "events"), (False, "metric_points")):
+            ids = [key for flag, key in firsts if flag is is_event]
+            if not ids:
+                continue
+            found = self._db[collection].find({"_id": {"$in": ids}}, {"_id": 1}, session=session)
+            stored = {d["_id"] for d in await found.to_list()}
+            fresh = [key for key in ids if key not in stored]
+            if fresh:
+                await self._db[collection].bulk_write(
+                    docs.inserts(docs.record_document(firsts[(is_event, k)]) for k in fresh),
+                    ordered=True,
+                    session=session,
+                )
+            new.update((is_event, key) for key in fresh)
+        return [r for key, r in firsts.items() if key in new]
+
+    async def prepare_messages(self, batch: MessageBatch, limits: Limits) -> PreparedMessages:
+        return prepare_decoded(batch, limits)
+
+    async def apply_prepared(
+        self, prepared: PreparedMessages, *, with_events: bool = False
+    ) -> MessagesResult:
+        return await apply_decoded(self, prepared, with_events=with_events)
+
+    async def discard_prepared(self, prepared: PreparedMessages) -> None:
+        return None  # nothing was written
+
+    async def positions(self, source: str) -> dict[int, int]:
+        async def read() -> dict[int, int]:
+            found = await self._db["source_positions"].find({"source": source}).to_list()
+            return {d["partition"]: d["next_offset"] for d in found}
+
+        return await self._read(read)
+
+    async def purge_raw(self, before: datetime) -> int:
+        async def purge() -> int:
+            deleted = 0
+            for collection in ("events", "metric_points"):
+                result = await self._db[collection].delete_many({"occurred_at": {"$lt": before}})
+                deleted += result.deleted_count
+            return deleted
+
+        return await self._read(purge)
+
+    # -- read side: rollups ---------------------------------------------------------------------
+
+    async def series(
+        self, tenant: str, kind: str, names: Sequence[str] | None = None
+    ) -> list[SeriesInfo]:
+        wanted: Filter = {"tenant": tenant, "kind": kind}
+        if names is not None:
+            wanted["name"] = {"$in": list(names)}
+
+        async def read() -> list[SeriesInfo]:
+            found = self._db["series"].find(wanted).sort([("name", 1), ("tags_json", 1)])
+            return [
+                SeriesInfo(
+                    key=SeriesKey(tenant, kind, d["name"], tuple(sorted(d["tags"].items()))),
+                    id=d["_id"],
+                    count=d["count"],
+                    last_seen=docs.utc(d.get("last_seen")),
+                )
+                for d in await found.to_list()
+            ]
+
+        return await self._read(read)
+
+    async def rollup_stats(
+        self,
+        groups: Mapping[int, str],
+        time_range: TimeRange,
+        interval: Interval | None,
+        *,
+        quantiles: Sequence[float] = (),
+    ) -> dict[tuple[str, datetime | None], BucketSummary]:
+        if not groups:
+            return {}
+        pieces = segments(time_range, interval or Interval.HOUR)
+        match = _in_pieces(pieces, {"series": {"$in": list(groups)}})
+        index = _index(interval)
+        stats_pipeline: list[Filter] = [
+            {"$match": match},
+            {
+                "$group": {
+                    "_id": {"s": "$series", "i": index},
+                    "count": {"$sum": "$count"},
+                    "total": {"$sum": "$total"},
+                    "low": {"$min": "$low"},
+                    "high": {"$max": "$high"},
+                    "squares": {"$sum": "$sum_squares"},
+                }
+            },
+        ]
+        bins_pipeline: list[Filter] = [
+            {"$match": match | {"bins": {"$exists": True}}},
+            {"$project": {"series": 1, "i": index, "b": {"$objectToArray": "$bins"}}},
+            {"$unwind": "$b"},
+            {"$group": {"_id": {"s": "$series", "i": "$i", "k": "$b.k"}, "n": {"$sum": "$b.v"}}},
+        ]
+
+        async def read() -> dict[tuple[str, datetime | None], BucketSummary]:
+            merged: dict[tuple[str, datetime | None], _Moments] = defaultdict(_Moments)
+            for row in await self._all("rollups", stats_pipeline):
+                for key in _keys(groups[row["_id"]["s"]], row["_id"]["i"], interval):
+                    merged[key].add(row)
+            bins: dict[tuple[str, datetime | None], dict[int, int]] = defaultdict(dict)
+            if quantiles:
+                for row in await self._all("rollups", bins_pipeline):
+                    bin_id = int(row["_id"]["k"])
+                    for key in _keys(groups[row["_id"]["s"]], row["_id"]["i"], interval):
+                        bins[key][bin_id] = bins[key].get(bin_id, 0) + int(row["n"])
+            return {
+                key: moments.summary(quantiles, bins.get(key, {}))
+                for key, moments in merged.items()
+            }
+
+        return await self._read(read)
+
+    async def active_users(
+        self, tenant: str, time_range: TimeRange, interval: Interval
+    ) -> tuple[int, dict[datetime, int]]:
+        per_bucket: list[Filter] = [
+            {"$match": _in_pieces(segments(time_range, interval), {"tenant": tenant})},
+            {"$group": {"_id": {"i": _index(interval), "u": "$user_id"}}},
+            {"$group": {"_id": "$_id.i", "n": {"$sum": 1}}},
+        ]
+        # The total spans the whole range, so hour rows serve it whatever the interval.
+        total: list[Filter] = [
+            {"$match": _in_pieces(segments(time_range, Interval.HOUR), {"tenant": tenant})},
+            {"$group": {"_id": "$user_id"}},
+            {"$count": "n"},
+        ]
+
+        async def read() -> tuple[int, dict[datetime, int]]:
+            buckets = {
+                _bucket(row["_id"], interval): int(row["n"])
+                for row in await self._all("presence", per_bucket)
+            }
+            counted = await self._all("presence", total)
+            return (int(counted[0]["n"]) if counted else 0), buckets
+
+        return await self._read(read)
+
+    # -- read side: raw events ------------------------------------------------------------------
+
+    @staticmethod
+    def _event_filter(query: EventQuery) -> Filter:
+        wanted: Filter = {"tenant": query.tenant}
+        if query.names is not None:
+            wanted["name"] = {"$in": list(query.names)}
+        if query.user_id is not None:
+            wanted["user_id"] = query.user_id
+        if query.time_range is not None:
+            wanted["occurred_at"] = {"$gte": query.time_range.start, "$lt": query.time_range.end}
+        matches = []
+        for key, value in query.properties.items():
+            if "." in key or key.startswith("$"):
+                field = {"$getField": {"field": {"$literal": key}, "input": "$properties"}}
+                matches.append({"$expr": {"$eq": [field, {"$literal": value}]}})
+            else:
+                wanted[f"properties.{key}"] = value
+        if matches:
+            wanted["$and"] = matches
+        return wanted
+
+    async def events(
+        self, query: EventQuery, first: int, after: EventCursor | None
+    ) -> tuple[list[Event], bool]:
+        wanted = self._event_filter(query)
+        if after is not None:
+            wanted["$or"] = [
+                {"occurred_at": {"$lt": after.occurred_at}},
+                {"occurred_at": after.occurred_at, "id": {"$lt": after.id}},
+            ]
+
+        async def read() -> tuple[list[Event], bool]:
+            found = (
+                self._db["events"]
+                .find(wanted)
+                .sort([("occurred_at", DESCENDING), ("id", DESCENDING)])
+                .limit(first + 1)
+            )
+            rows = await found.to_list()
+            return [docs.event_of(d) for d in rows[:first]], len(rows) > first
+
+        return await self._read(read)
+
+    async def count_events(self, query: EventQuery) -> int:
+        wanted = self._event_filter(query)
+
+        async def count() -> int:
+            counted: int = await self._db["events"].count_documents(wanted)
+            return counted
+
+        return await self._read(count)
+
+    async def event(self, tenant: str, event_id: str) -> Event | None:
+        async def read() -> Event | None:
+            found = await self._db["events"].find_one({"_id": docs.record_id(tenant, event_id)})
+            return None if found is None else docs.event_of(found)
+
+        return await self._read(read)
+
+    # -- read side: tasks -----------------------------------------------------------------------
+
+    async def tasks_per_user(
+        self, tenant: str, time_range: TimeRange, first: int, after_user: str | None
+    ) -> tuple[list[UserTaskCounts], bool, int]:
+        match = {
+            "tenant": tenant,
+            "user_id": {"$ne": None},
+            "created_at": {"$gte": time_range.start, "$lt": time_range.end},
+        }
+        page: list[Filter] = [
+            {"$match": match},
+            {
+                "$group": {
+                    "_id": "$user_id",
+                    "created": {"$sum": 1},
+                    "completed": {"$sum": {"$cond": [_OPEN, 0, 1]}},
+                    "seconds": {"$avg": _SECONDS},
+                }
+            },
+        ]
+        if after_user is not None:
+            page.append({"$match": {"_id": {"$gt": after_user}}})
+        page += [{"$sort": {"_id": 1}}, {"$limit": first + 1}]
+        users: list[Filter] = [{"$match": match}, {"$group": {"_id": "$user_id"}}, {"$count": "n"}]
+
+        async def read() -> tuple[list[UserTaskCounts], bool, int]:
+            rows = await self._all("tasks", page)
+            counted = await self._all("tasks", users)
+            result = [
+                UserTaskCounts(r["_id"], int(r["created"]), int(r["completed"]), r["seconds"])
+                for r in rows[:first]
+            ]
+            return result, len(rows) > first, int(counted[0]["n"]) if counted else 0
+
+        return await self._read(read)
+
+    async def task_summary(
+        self, tenant: str, time_range: TimeRange, user_id: str | None
+    ) -> TaskSummary:
+        match: Filter = {
+            "tenant": tenant,
+            "created_at": {"$gte": time_range.start, "$lt": time_range.end},
+        }
+        if user_id is not None:
+            match["user_id"] = user_id
+        pipeline: list[Filter] = [
+            {"$match": match},
+            {
+                "$group": {
+                    "_id": None,
+                    "created": {"$sum": 1},
+                    "seconds": {"$push": _SECONDS},
+                }
+            },
+        ]
+
+        async def read() -> TaskSummary:
+            rows = await self._all("tasks", pipeline)
+            if not rows:
+                return TaskSummary(0, 0, None, None, None)
+            seconds = sorted(float(s) for s in rows[0]["seconds"] if s is not None)
+            average = math.fsum(seconds) / len(seconds) if seconds else None
+            return TaskSummary(
+                int(rows[0]["created"]),
+                len(seconds),
+                average,
+                _quantile(seconds, 0.5),
+                _quantile(seconds, 0.95),
+            )
+
+        return await self._read(read)
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    async def ping(self) -> None:
+        async with self._guard():
+            await self._client.admin.command("ping")
+
+    async def close(self) -> None:
+        await self._client.close()
+
+
+# Whether a task is open, and its completion time in seconds (null while open), as expressions.
+_OPEN = {"$eq": [{"$ifNull": ["$completed_at", None]}, None]}
+_SECONDS = {
+    "$cond": [
+        _OPEN,
+        None,
+        {"$max": [{"$divide": [{"$subtract": ["$completed_at", "$created_at"]}, 1000]}, 0]},
+    ]
+}
+
+
+def _in_pieces(pieces: Iterable[Segment], where: Filter) -> Filter:
+    """Documents of the range: each segment from its level's buckets."""
+    return {
+        "$or": [
+            where
+            | {
+                "level": docs.minutes(piece.level),
+                "bucket_start": {"$gte": piece.start, "$lt": piece.end},
+            }
+            for piece in pieces
+        ]
+    }
+
+
+def _origin(interval: Interval | None) -> datetime:
+    return WEEK_ORIGIN if interval is Interval.WEEK else EPOCH
+
+
+def _index(interval: Interval | None) -> Any:
+    """The output bucket of a document, as an expression: its index from the origin."""
+    if interval is None:
+        return {"$literal": 0}
+    width_ms = int(interval.value.total_seconds() * 1000)
+    since = {"$subtract": ["$bucket_start", _origin(interval)]}
+    return {"$floor": {"$divide": [since, width_ms]}}
+
+
+def _bucket(index: float, interval: Interval) -> datetime:
+    return _origin(interval) + int(index) * interval.value
+
+
+def _keys(label: str, index: float, interval: Interval | None) -> list[tuple[str, datetime | None]]:
+    """A group's keys in ``rollup_stats``: its output bucket (with an interval) and the total."""
+    if interval is None:
+        return [(label, None)]
+    return [(label, _bucket(index, interval)), (label, None)]
+
+
+class _Moments:
+    """Grouped bucket rows merged per label and output bucket."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.total = 0.0
+        self.low = math.inf
+        self.high = -math.inf
+        self.squares = 0.0
+
+    def add(self, row: Mapping[str, Any]) -> None:
+        self.count += int(row["count"])
+        self.total += float(row["total"] or 0)
+        self.squares += float(row["squares"] or 0)
+        if row["low"] is not None:
+            self.low = min(self.low, float(row["low"]))
+        if row["high"] is not None:
+            self.high = max(self.high, float(row["high"]))
+
+    def summary(self, quantiles: Sequence[float], bins: Mapping[int, int]) -> BucketSummary:
+        chosen = sketch.rank_bins(bins, quantiles) if quantiles else []
+        return BucketSummary(
+            count=self.count,
+            total=self.total,
+            low=self.low,
+            high=self.high,
+            sum_squares=self.squares,
+            quantile_bins=dict(zip(quantiles, chosen, strict=True)),
+        )
+
+
+def _quantile(ordered: Sequence[float], q: float) -> float | None:
+    """Linear interpolation between the closest ranks (SQL's ``quantile_cont``)."""
+    if not ordered:
+        return None
+    position = q * (len(ordered) - 1)
+    below = math.floor(position)
+    above = min(below + 1, len(ordered) - 1)
+    return ordered[below] + (ordered[above] - ordered[below]) * (position - below)

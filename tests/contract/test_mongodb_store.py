@@ -1,0 +1,74 @@
+"""The Store contract against the MongoDB adapter: a real server when ``MONGODB_URL`` is set
+(``MONGODB_URL=mongodb://localhost:27017/?replicaSet=rs0 make test``), otherwise the in-process
+stand-in of ``tests/mongodb_standin.py``."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from pymongo import AsyncMongoClient
+
+from gql_analytics.app import create_app
+from gql_analytics.errors import StoreUnavailable
+from gql_analytics.ports import EventQuery, Store
+from gql_analytics.settings import Settings
+from gql_analytics.store.mongodb import MongoStore
+from tests.contract.store_contract import StoreContract
+from tests.mongodb_standin import NAME, StandInClient
+from tests.support import GraphQLClient, ServerThread
+
+REAL = os.environ.get("MONGODB_URL")
+
+
+async def mongodb_store() -> AsyncIterator[Store]:
+    if REAL is None:
+        store = MongoStore(StandInClient(), "analytics")
+        yield store
+        await store.close()
+        return
+    database = f"gql_analytics_test_{uuid.uuid4().hex[:12]}"
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(REAL, tz_aware=True)
+    store = MongoStore(client, database)
+    yield store
+    await client.drop_database(database)
+    await store.close()
+
+
+class TestMongoDB(StoreContract):
+    @pytest.fixture(ids=[f"mongodb {REAL or NAME}"], params=[None])
+    async def store(self) -> AsyncIterator[Store]:
+        async for store in mongodb_store():
+            yield store
+
+
+def test_nothing_imports_motor() -> None:
+    """Motor reached end of life on 2026-05-14; the adapter is on PyMongo's own async API."""
+    program = (
+        "import sys, gql_analytics.cli, gql_analytics.app, gql_analytics.store.mongodb, "
+        "gql_analytics.kafka.consumer; "
+        "sys.exit('motor' in sys.modules or any(m.startswith('motor.') for m in sys.modules))"
+    )
+    assert subprocess.run([sys.executable, "-c", program], check=False).returncode == 0
+
+
+async def test_an_unreachable_mongodb_is_not_ready_and_queries_fail_with_a_code() -> None:
+    client = StandInClient()
+    store = MongoStore(client, "analytics")
+    assert await store.count_events(EventQuery("default")) == 0
+    client.go_down()
+    with pytest.raises(StoreUnavailable):
+        await store.count_events(EventQuery("default"))
+    with ServerThread(create_app(Settings(), store=store)) as server:
+        async with httpx.AsyncClient(base_url=server.base_url) as http:
+            ready = await http.get("/ready")
+            error = await GraphQLClient(http).error("{ events { edges { node { id } } } }")
+    assert ready.status_code == 503
+    assert ready.json()["status"] == "unavailable"
+    assert error["extensions"]["code"] == "STORE_UNAVAILABLE"
+    assert "Traceback" not in str(error)

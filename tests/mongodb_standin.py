@@ -1,0 +1,144 @@
+"""A stand-in for MongoDB in tests where no server runs: mongomock-ng (an in-process fake of
+PyMongo's synchronous API) behind the few async methods ``MongoStore`` calls on PyMongo's
+``AsyncMongoClient``. It answers ``hello`` as a replica set; its transactions run one at a time
+(the isolation a real transaction gives) but are not rolled back on failure. ``go_down()``
+makes it fail as an unreachable server does. With
+``MONGODB_URL`` set, the tests run against that real server instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, Self, TypeVar
+
+import mongomock_ng
+from pymongo.errors import ServerSelectionTimeoutError
+
+T = TypeVar("T")
+NAME = "stand-in (mongomock-ng)"
+
+
+class _Link:
+    """Whether the stand-in server answers; when it does not, every call fails as the driver's
+    do when no server can be selected."""
+
+    def __init__(self) -> None:
+        self.up = True
+
+    def check(self) -> None:
+        if not self.up:
+            raise ServerSelectionTimeoutError("stand-in: no server answers (connection refused)")
+
+
+class StandInClient:
+    def __init__(self) -> None:
+        self._client: Any = mongomock_ng.MongoClient(tz_aware=True)
+        self._transactions = asyncio.Lock()
+        self._link = _Link()
+        self.admin = _Admin(self._link)
+        self.closed = False
+
+    def go_down(self) -> None:
+        self._link.up = False
+
+    def __getitem__(self, name: str) -> _Database:
+        return _Database(self._client[name], self._link)
+
+    def start_session(self) -> _Session:
+        return _Session(self._transactions)
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+class _Admin:
+    def __init__(self, link: _Link) -> None:
+        self._link = link
+
+    async def command(self, name: str) -> dict[str, Any]:
+        self._link.check()
+        if name == "hello":
+            return {"ok": 1, "isWritablePrimary": True, "setName": "stand-in"}
+        return {"ok": 1}
+
+
+class _Session:
+    def __init__(self, lock: asyncio.Lock) -> None:
+        self._lock = lock
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+    async def with_transaction(self, callback: Callable[[Self], Awaitable[T]]) -> T:
+        async with self._lock:
+            return await callback(self)
+
+
+class _Database:
+    def __init__(self, database: Any, link: _Link) -> None:
+        self._database = database
+        self._link = link
+
+    def __getitem__(self, name: str) -> _Collection:
+        return _Collection(self._database[name], self._link)
+
+
+class _Collection:
+    def __init__(self, collection: Any, link: _Link) -> None:
+        self._collection = collection
+        self._link = link
+
+    def find(
+        self, filter: dict[str, Any], projection: Any = None, *, session: object = None
+    ) -> _Cursor:
+        return _Cursor(self._collection.find(filter, projection), self._link)
+
+    async def find_one(self, filter: dict[str, Any], *, session: object = None) -> Any:
+        self._link.check()
+        return self._collection.find_one(filter)
+
+    async def aggregate(self, pipeline: list[Any], *, session: object = None) -> _Cursor:
+        self._link.check()
+        return _Cursor(self._collection.aggregate(pipeline), self._link)
+
+    async def bulk_write(
+        self, operations: list[Any], *, ordered: bool = True, session: object = None
+    ) -> Any:
+        self._link.check()
+        return self._collection.bulk_write(operations, ordered=ordered)
+
+    async def count_documents(self, filter: dict[str, Any], *, session: object = None) -> int:
+        self._link.check()
+        counted: int = self._collection.count_documents(filter)
+        return counted
+
+    async def delete_many(self, filter: dict[str, Any], *, session: object = None) -> Any:
+        self._link.check()
+        return self._collection.delete_many(filter)
+
+    async def create_index(self, keys: Any, **options: Any) -> str:
+        self._link.check()
+        created: str = self._collection.create_index(keys, **options)
+        return created
+
+
+class _Cursor:
+    def __init__(self, cursor: Iterable[Any], link: _Link) -> None:
+        self._cursor: Any = cursor
+        self._link = link
+
+    def sort(self, keys: Any) -> _Cursor:
+        self._cursor = self._cursor.sort(keys)
+        return self
+
+    def limit(self, count: int) -> _Cursor:
+        self._cursor = self._cursor.limit(count)
+        return self
+
+    async def to_list(self, length: int | None = None) -> list[Any]:
+        self._link.check()
+        return list(self._cursor)
