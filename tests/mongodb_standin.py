@@ -9,14 +9,22 @@ makes it fail as an unreachable server does. With
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable
+import copy
+import os
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any, Self, TypeVar
 
 import mongomock_ng
+from pymongo import AsyncMongoClient
 from pymongo.errors import ServerSelectionTimeoutError
+
+from gql_analytics.ports import Store
+from gql_analytics.store.mongodb import MongoStore
 
 T = TypeVar("T")
 NAME = "stand-in (mongomock-ng)"
+REAL = os.environ.get("MONGODB_URL")
 
 
 class _Link:
@@ -95,6 +103,15 @@ class _Collection:
     def find(
         self, filter: dict[str, Any], projection: Any = None, *, session: object = None
     ) -> _Cursor:
+        ids = filter.get("_id", {}).get("$in") if list(filter) == ["_id"] else None
+        if isinstance(ids, list):
+            # mongomock scans every document for every id of an $in (even for one id): look
+            # each up in its store, keyed by _id, as a server's _id index would.
+            stored = self._collection._store
+            found = [copy.deepcopy(stored[i]) for i in ids if i in stored]
+            if projection is not None:
+                found = [{k: d[k] for k in ("_id", *projection) if k in d} for d in found]
+            return _Cursor(found, self._link)
         return _Cursor(self._collection.find(filter, projection), self._link)
 
     async def find_one(self, filter: dict[str, Any], *, session: object = None) -> Any:
@@ -142,3 +159,18 @@ class _Cursor:
     async def to_list(self, length: int | None = None) -> list[Any]:
         self._link.check()
         return list(self._cursor)
+
+
+async def mongodb_store() -> AsyncIterator[Store]:
+    """A MongoDB store on a database of its own at ``MONGODB_URL``, else on the stand-in."""
+    if REAL is None:
+        store = MongoStore(StandInClient(), "analytics")
+        yield store
+        await store.close()
+        return
+    database = f"gql_analytics_test_{uuid.uuid4().hex[:12]}"
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(REAL, tz_aware=True)
+    store = MongoStore(client, database)
+    yield store
+    await client.drop_database(database)
+    await store.close()

@@ -4,15 +4,12 @@ stand-in of ``tests/mongodb_standin.py``."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-import uuid
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from pymongo import AsyncMongoClient
 
 from gql_analytics.app import create_app
 from gql_analytics.errors import StoreUnavailable
@@ -20,24 +17,8 @@ from gql_analytics.ports import EventQuery, Store
 from gql_analytics.settings import Settings
 from gql_analytics.store.mongodb import MongoStore
 from tests.contract.store_contract import StoreContract
-from tests.mongodb_standin import NAME, StandInClient
+from tests.mongodb_standin import NAME, REAL, StandInClient, mongodb_store
 from tests.support import GraphQLClient, ServerThread
-
-REAL = os.environ.get("MONGODB_URL")
-
-
-async def mongodb_store() -> AsyncIterator[Store]:
-    if REAL is None:
-        store = MongoStore(StandInClient(), "analytics")
-        yield store
-        await store.close()
-        return
-    database = f"gql_analytics_test_{uuid.uuid4().hex[:12]}"
-    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(REAL, tz_aware=True)
-    store = MongoStore(client, database)
-    yield store
-    await client.drop_database(database)
-    await store.close()
 
 
 class TestMongoDB(StoreContract):

@@ -8,10 +8,12 @@ import pytest
 
 from gql_analytics.kafka.consumer import KafkaIngest
 from gql_analytics.live import InProcessBus
+from gql_analytics.ports import Store
 from gql_analytics.service import utc_now
 from gql_analytics.settings import Settings
 from gql_analytics.store.duckdb import DuckDBStore
 from tests.kafka.broker import create_topics, tansu
+from tests.mongodb_standin import NAME, REAL, mongodb_store
 
 _names = itertools.count()
 
@@ -46,7 +48,7 @@ async def run_consumer(kafka_settings: Settings) -> AsyncIterator[RunConsumer]:
     stopping = asyncio.Event()
     tasks: list[asyncio.Task[None]] = []
 
-    async def start(store: DuckDBStore, bus: InProcessBus | None = None) -> KafkaIngest:
+    async def start(store: Store, bus: InProcessBus | None = None) -> KafkaIngest:
         ingest = KafkaIngest(store, bus or InProcessBus(), kafka_settings, clock=utc_now)
         tasks.append(asyncio.create_task(ingest.run(stopping)))
         return ingest
@@ -54,3 +56,15 @@ async def run_consumer(kafka_settings: Settings) -> AsyncIterator[RunConsumer]:
     yield start
     stopping.set()
     await asyncio.wait_for(asyncio.gather(*tasks), 30)
+
+
+@pytest.fixture(params=["duckdb", "mongodb"], ids=["duckdb", f"mongodb {REAL or NAME}"])
+async def store(request: pytest.FixtureRequest) -> AsyncIterator[Store]:
+    """Each store adapter in turn, for the tests of the exactly-once effect."""
+    if request.param == "mongodb":
+        async for mongodb in mongodb_store():
+            yield mongodb
+        return
+    duckdb = DuckDBStore()
+    yield duckdb
+    await duckdb.close()

@@ -12,7 +12,7 @@ from gql_analytics.domain.timerange import Interval, TimeRange
 from gql_analytics.errors import StoreUnavailable
 from gql_analytics.live import InProcessBus
 from gql_analytics.pipeline import IngestPipeline
-from gql_analytics.ports import EventQuery, MessagesResult, PreparedMessages
+from gql_analytics.ports import EventQuery, MessagesResult, PreparedMessages, Store
 from gql_analytics.service import AnalyticsService, utc_now
 from gql_analytics.settings import Settings
 from gql_analytics.store.duckdb import DuckDBStore
@@ -29,7 +29,7 @@ async def produce_views(settings: Settings, count: int) -> str:
     return topic
 
 
-def service_for(store: DuckDBStore) -> AnalyticsService:
+def service_for(store: Store) -> AnalyticsService:
     return AnalyticsService(store, IngestPipeline(store, InProcessBus()))
 
 
@@ -113,12 +113,11 @@ async def test_every_upstream_shape_is_applied_with_exact_aggregates(
 
 
 async def test_the_same_event_id_produced_twice_is_counted_once(
-    kafka_settings: Settings, run_consumer: RunConsumer
+    store: Store, kafka_settings: Settings, run_consumer: RunConsumer
 ) -> None:
     topic = kafka_settings.kafka_topics[0]
     message = {"event": "purchase", "id": "order-1", "user_id": "u1"}
     await produce(kafka_settings.kafka_bootstrap_servers or "", topic, [message, message])
-    store = DuckDBStore()
     ingest = await run_consumer(store)
 
     async def both_seen() -> bool:
@@ -188,11 +187,10 @@ async def test_a_poison_message_is_dead_lettered_and_the_rest_applied(
 
 
 async def test_two_consumers_in_one_group_split_partitions_and_apply_everything_once(
-    kafka_settings: Settings, run_consumer: RunConsumer
+    store: Store, kafka_settings: Settings, run_consumer: RunConsumer
 ) -> None:
     bootstrap = kafka_settings.kafka_bootstrap_servers or ""
     topics = kafka_settings.kafka_topics
-    store = DuckDBStore()
     first = await run_consumer(store)
     second = await run_consumer(store)
 
@@ -227,10 +225,9 @@ async def test_two_consumers_in_one_group_split_partitions_and_apply_everything_
 
 
 async def test_a_consumer_resumes_from_the_store_where_it_is_ahead_of_kafka(
-    kafka_settings: Settings, run_consumer: RunConsumer
+    store: Store, kafka_settings: Settings, run_consumer: RunConsumer
 ) -> None:
     topic = await produce_views(kafka_settings, 10)
-    store = DuckDBStore()
     # As after a crash between the store's commit and Kafka's: the store already covers 0..5.
     await store.apply(Batch([], [SourcePosition(topic, 0, 6)]))
     ingest = await run_consumer(store)
@@ -247,14 +244,13 @@ async def test_a_consumer_resumes_from_the_store_where_it_is_ahead_of_kafka(
 
 
 async def test_a_member_joining_mid_stream_loses_nothing_and_counts_nothing_twice(
-    kafka_settings: Settings, run_consumer: RunConsumer
+    store: Store, kafka_settings: Settings, run_consumer: RunConsumer
 ) -> None:
     bootstrap = kafka_settings.kafka_bootstrap_servers or ""
     topic = kafka_settings.kafka_topics[0]
     for partition in range(3):
         messages = [{"event": "view", "id": f"v{partition}-{i}"} for i in range(10_000)]
         await produce(bootstrap, topic, messages, partition=partition)
-    store = DuckDBStore()
     bus = InProcessBus()
     async with bus.subscribe("default") as changes:
         first = await run_consumer(store, bus)
