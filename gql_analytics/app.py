@@ -71,7 +71,9 @@ def create_app(
     bus: LiveBus | None = None,
     clock: Callable[[], datetime] = utc_now,
 ) -> Starlette:
-    store = store if store is not None else open_store(settings.store_url)
+    store = (
+        store if store is not None else open_store(settings.store_url, retention=settings.retention)
+    )
     bus = bus if bus is not None else InProcessBus()
     consumer: KafkaIngest | None = None
     kafka_sink: KafkaSink | None = None

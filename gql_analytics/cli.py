@@ -97,7 +97,7 @@ def _consume(settings: settings_module.Settings, *, exit_at_end: bool) -> int:
     from gql_analytics.store import open_store
 
     async def run() -> None:
-        store = open_store(settings.store_url)
+        store = open_store(settings.store_url, retention=settings.retention)
         ingest = KafkaIngest(
             store, InProcessBus(), settings, clock=utc_now, stop_at_end=exit_at_end
         )

@@ -137,6 +137,11 @@ class _Collection:
         self._link.check()
         return self._collection.delete_many(filter)
 
+    async def index_information(self) -> dict[str, Any]:
+        self._link.check()
+        information: dict[str, Any] = self._collection.index_information()
+        return information
+
     async def create_index(self, keys: Any, **options: Any) -> str:
         self._link.check()
         created: str = self._collection.create_index(keys, **options)

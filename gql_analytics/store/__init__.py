@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from gql_analytics.errors import InvalidInput
 from gql_analytics.ports import Store
 
 
-def open_store(url: str) -> Store:
+def open_store(url: str, *, retention: timedelta | None = None) -> Store:
     """``duckdb:///path/to/file.duckdb``, ``duckdb:///:memory:``, or a MongoDB connection string
-    (``mongodb://host/database?replicaSet=rs0``, ``mongodb+srv://...``)."""
+    (``mongodb://host/database?replicaSet=rs0``, ``mongodb+srv://...``). ``retention``: how long
+    raw records are kept, for stores that expire them themselves (MongoDB's TTL index)."""
     if url.startswith("duckdb://"):
         from gql_analytics.store.duckdb import DuckDBStore
 
@@ -16,7 +19,7 @@ def open_store(url: str) -> Store:
     if url.startswith(("mongodb://", "mongodb+srv://")):
         from gql_analytics.store.mongodb import open_mongodb
 
-        return open_mongodb(url)
+        return open_mongodb(url, retention=retention)
     raise InvalidInput(
         f"store: unsupported store URL {url!r} (expected duckdb:///... or mongodb://...)"
     )

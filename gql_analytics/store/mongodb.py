@@ -15,7 +15,7 @@ import logging
 import math
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
@@ -54,14 +54,15 @@ T = TypeVar("T")
 DEFAULT_DATABASE = "gql_analytics"
 Filter = dict[str, Any]
 
+EXPIRY = [("occurred_at", ASCENDING)]  # purges; a TTL index when a retention is set
 INDEXES: dict[str, list[list[tuple[str, int]]]] = {
     "events": [
         [("tenant", ASCENDING), ("occurred_at", DESCENDING), ("id", DESCENDING)],
         [("tenant", ASCENDING), ("name", ASCENDING), ("occurred_at", DESCENDING)],
         [("tenant", ASCENDING), ("user_id", ASCENDING), ("occurred_at", DESCENDING)],
-        [("occurred_at", ASCENDING)],
+        EXPIRY,
     ],
-    "metric_points": [[("occurred_at", ASCENDING)]],
+    "metric_points": [EXPIRY],
     "series": [[("tenant", ASCENDING), ("kind", ASCENDING), ("name", ASCENDING)]],
     "rollups": [[("series", ASCENDING), ("level", ASCENDING), ("bucket_start", ASCENDING)]],
     "presence": [[("tenant", ASCENDING), ("level", ASCENDING), ("bucket_start", ASCENDING)]],
@@ -79,19 +80,24 @@ STANDALONE = (
 )
 
 
-def open_mongodb(url: str) -> MongoStore:
+def open_mongodb(url: str, *, retention: timedelta | None = None) -> MongoStore:
     database = parse_uri(url).get("database") or DEFAULT_DATABASE
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
         url, tz_aware=True, serverSelectionTimeoutMS=5_000
     )
-    return MongoStore(client, database)
+    return MongoStore(client, database, retention=retention)
 
 
 class MongoStore:
-    def __init__(self, client: Any, database: str = DEFAULT_DATABASE) -> None:
+    def __init__(
+        self, client: Any, database: str = DEFAULT_DATABASE, *, retention: timedelta | None = None
+    ) -> None:
         """``client``: an ``AsyncMongoClient`` (``tz_aware=True``), or in tests a stand-in with
-        the same async methods."""
+        the same async methods. With ``retention``, raw records expire through a TTL index on
+        ``occurred_at`` (the server deletes them; ``purge_raw`` stays for the gateway's own
+        purge)."""
         self._client = client
+        self._retention = retention
         self._db = client[database]
         self._where = database
         self._set_up = False
@@ -120,7 +126,10 @@ class MongoStore:
                 raise StoreUnavailable(STANDALONE.format(where=self._where))
             for collection, indexes in INDEXES.items():
                 for keys in indexes:
-                    await self._db[collection].create_index(keys)
+                    options = {}
+                    if keys == EXPIRY and self._retention is not None:
+                        options["expireAfterSeconds"] = int(self._retention.total_seconds())
+                    await self._db[collection].create_index(keys, **options)
         self._set_up = True
 
     async def _read(self, work: Callable[[], Awaitable[T]]) -> T:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -26,6 +27,20 @@ class TestMongoDB(StoreContract):
     async def store(self) -> AsyncIterator[Store]:
         async for store in mongodb_store():
             yield store
+
+
+async def test_raw_records_expire_after_the_retention_through_a_ttl_index() -> None:
+    client = StandInClient()
+    store = MongoStore(client, "analytics", retention=timedelta(days=30))
+    await store.ping()
+    assert await store.count_events(EventQuery("default")) == 0  # collections set up
+    for collection in ("events", "metric_points"):
+        indexes = await client["analytics"][collection].index_information()
+        expiring = [i for i in indexes.values() if "expireAfterSeconds" in i]
+        assert [(i["key"], i["expireAfterSeconds"]) for i in expiring] == [
+            ([("occurred_at", 1)], 30 * 24 * 3600)
+        ]
+    await store.close()
 
 
 def test_nothing_imports_motor() -> None:
