@@ -1,4 +1,6 @@
-# The gateway on its embedded default store (DuckDB in /data). Build: docker build -t gql-analytics .
+# The gateway, on its embedded default store (DuckDB in /data) unless GQL_ANALYTICS_STORE_URL
+# names another (deploy/docker-compose.yml runs it on MongoDB and Kafka).
+# Build: docker build -t gql-analytics .
 FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
