@@ -45,6 +45,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/metric_query.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python -m bench.kafka_ingest
+	$(BIN)/python -m bench.mongodb_writes
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -12,6 +12,7 @@ import asyncio
 import copy
 import os
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any, Self, TypeVar
 
@@ -28,15 +29,21 @@ REAL = os.environ.get("MONGODB_URL")
 
 
 class _Link:
-    """Whether the stand-in server answers; when it does not, every call fails as the driver's
-    do when no server can be selected."""
+    """Whether the stand-in server answers (when it does not, every call fails as the driver's
+    do when no server can be selected), and what was asked of it: ``calls`` per (collection,
+    method), each a round trip to a real server, and ``written`` documents per collection."""
 
     def __init__(self) -> None:
         self.up = True
+        self.calls: Counter[tuple[str, str]] = Counter()
+        self.written: Counter[str] = Counter()
 
-    def check(self) -> None:
+    def check(self, collection: str | None = "admin", method: str = "command") -> None:
+        """A call reaching the server (counted, unless it continues a counted one)."""
         if not self.up:
             raise ServerSelectionTimeoutError("stand-in: no server answers (connection refused)")
+        if collection is not None:
+            self.calls[(collection, method)] += 1
 
 
 class StandInClient:
@@ -49,6 +56,14 @@ class StandInClient:
 
     def go_down(self) -> None:
         self._link.up = False
+
+    @property
+    def calls(self) -> Counter[tuple[str, str]]:
+        return self._link.calls
+
+    @property
+    def written(self) -> Counter[str]:
+        return self._link.written
 
     def __getitem__(self, name: str) -> _Database:
         return _Database(self._client[name], self._link)
@@ -100,6 +115,9 @@ class _Collection:
         self._collection = collection
         self._link = link
 
+    def _check(self, method: str) -> None:
+        self._link.check(self._collection.name, method)
+
     def find(
         self, filter: dict[str, Any], projection: Any = None, *, session: object = None
     ) -> _Cursor:
@@ -111,47 +129,49 @@ class _Collection:
             found = [copy.deepcopy(stored[i]) for i in ids if i in stored]
             if projection is not None:
                 found = [{k: d[k] for k in ("_id", *projection) if k in d} for d in found]
-            return _Cursor(found, self._link)
-        return _Cursor(self._collection.find(filter, projection), self._link)
+            return _Cursor(found, self._link, self._collection.name)
+        return _Cursor(self._collection.find(filter, projection), self._link, self._collection.name)
 
     async def find_one(self, filter: dict[str, Any], *, session: object = None) -> Any:
-        self._link.check()
+        self._check("find_one")
         return self._collection.find_one(filter)
 
     async def aggregate(self, pipeline: list[Any], *, session: object = None) -> _Cursor:
-        self._link.check()
-        return _Cursor(self._collection.aggregate(pipeline), self._link)
+        self._check("aggregate")
+        return _Cursor(self._collection.aggregate(pipeline), self._link, None)
 
     async def bulk_write(
         self, operations: list[Any], *, ordered: bool = True, session: object = None
     ) -> Any:
-        self._link.check()
+        self._check("bulk_write")
+        self._link.written[self._collection.name] += len(operations)
         return self._collection.bulk_write(operations, ordered=ordered)
 
     async def count_documents(self, filter: dict[str, Any], *, session: object = None) -> int:
-        self._link.check()
+        self._check("count_documents")
         counted: int = self._collection.count_documents(filter)
         return counted
 
     async def delete_many(self, filter: dict[str, Any], *, session: object = None) -> Any:
-        self._link.check()
+        self._check("delete_many")
         return self._collection.delete_many(filter)
 
     async def index_information(self) -> dict[str, Any]:
-        self._link.check()
+        self._check("index_information")
         information: dict[str, Any] = self._collection.index_information()
         return information
 
     async def create_index(self, keys: Any, **options: Any) -> str:
-        self._link.check()
+        self._check("create_index")
         created: str = self._collection.create_index(keys, **options)
         return created
 
 
 class _Cursor:
-    def __init__(self, cursor: Iterable[Any], link: _Link) -> None:
+    def __init__(self, cursor: Iterable[Any], link: _Link, found_in: str | None) -> None:
         self._cursor: Any = cursor
         self._link = link
+        self._found_in = found_in  # a find's collection: its round trip is the first read
 
     def sort(self, keys: Any) -> _Cursor:
         self._cursor = self._cursor.sort(keys)
@@ -162,7 +182,7 @@ class _Cursor:
         return self
 
     async def to_list(self, length: int | None = None) -> list[Any]:
-        self._link.check()
+        self._link.check(self._found_in, "find")  # an aggregate's round trip was counted
         return list(self._cursor)
 
 
