@@ -7,20 +7,27 @@ import random
 import re
 import signal
 import sys
+import uuid
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
+import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from pymongo import AsyncMongoClient
 
 from gql_analytics.domain.timerange import Interval, TimeRange
-from gql_analytics.ports import EventQuery
+from gql_analytics.ports import EventQuery, Store
 from gql_analytics.service import utc_now
 from gql_analytics.settings import Settings
 from gql_analytics.store.duckdb import DuckDBStore
+from gql_analytics.store.mongodb import MongoStore
 from tests.kafka.broker import produce
 from tests.kafka.test_consumer import service_for
+from tests.mongodb_standin import REAL
 
 RECORDS = 50_000
 TOTALS = re.compile(r"totals applied=(\d+)")
@@ -91,8 +98,34 @@ async def consume(settings: Settings, store_url: str, *extra: str) -> asyncio.su
     )
 
 
+def crash_store(kind: str, tmp_path: Path) -> tuple[str, Callable[[], Store]]:
+    """A store URL for the consumer processes, and how the test opens that store to read it."""
+    if kind == "duckdb":
+        path = tmp_path / "recovery.duckdb"
+        return f"duckdb:///{path}", lambda: DuckDBStore(str(path))
+    assert REAL is not None
+    parts = urlsplit(REAL)
+    database = f"gql_analytics_crash_{uuid.uuid4().hex[:12]}"
+    url = urlunsplit(parts._replace(path="/" + database))
+    return url, lambda: MongoStore(AsyncMongoClient(REAL, tz_aware=True), database)
+
+
+STORES = [
+    "duckdb",
+    pytest.param(
+        "mongodb",
+        marks=pytest.mark.skipif(
+            REAL is None,
+            reason="MONGODB_URL unset: the in-process MongoDB stand-in cannot outlive a killed "
+            "consumer process",
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize("kind", STORES)
 async def test_a_consumer_killed_mid_stream_and_restarted_counts_everything_exactly_once(
-    kafka_settings: Settings, tmp_path: Path
+    kind: str, kafka_settings: Settings, tmp_path: Path
 ) -> None:
     messages, unique = workload()
     bootstrap = kafka_settings.kafka_bootstrap_servers or ""
@@ -100,7 +133,7 @@ async def test_a_consumer_killed_mid_stream_and_restarted_counts_everything_exac
         await produce(
             bootstrap, kafka_settings.kafka_topics[0], messages[partition::3], partition=partition
         )
-    store_url = f"duckdb:///{tmp_path}/recovery.duckdb"
+    store_url, open_store = crash_store(kind, tmp_path)
 
     first = await consume(kafka_settings, store_url)
     assert first.stderr is not None
@@ -118,7 +151,7 @@ async def test_a_consumer_killed_mid_stream_and_restarted_counts_everything_exac
     _, errors = await asyncio.wait_for(second.communicate(), 120)
     assert second.returncode == 0, errors.decode()[-2000:]
 
-    store = DuckDBStore(str(tmp_path / "recovery.duckdb"))
+    store = open_store()
     service = service_for(store)
     now = utc_now()
     window = TimeRange(now - timedelta(days=3), now + timedelta(minutes=1))
