@@ -2,7 +2,7 @@
 PyMongo's synchronous API) behind the few async methods ``MongoStore`` calls on PyMongo's
 ``AsyncMongoClient``. It answers ``hello`` as a replica set; its transactions run one at a time
 (the isolation a real transaction gives) but are not rolled back on failure. ``go_down()``
-makes it fail as an unreachable server does. With
+(and ``come_back()``) makes it fail as an unreachable server does. With
 ``MONGODB_URL`` set, the tests run against that real server instead.
 """
 
@@ -54,8 +54,14 @@ class StandInClient:
         self.admin = _Admin(self._link)
         self.closed = False
 
-    def go_down(self) -> None:
-        self._link.up = False
+    async def go_down(self) -> None:
+        """Unreachable from now on (between transactions, as the stand-in cannot roll back)."""
+        async with self._transactions:
+            self._link.up = False
+
+    async def come_back(self) -> None:
+        async with self._transactions:
+            self._link.up = True
 
     @property
     def calls(self) -> Counter[tuple[str, str]]:

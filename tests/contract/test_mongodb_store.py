@@ -57,7 +57,7 @@ async def test_an_unreachable_mongodb_is_not_ready_and_queries_fail_with_a_code(
     client = StandInClient()
     store = MongoStore(client, "analytics")
     assert await store.count_events(EventQuery("default")) == 0
-    client.go_down()
+    await client.go_down()
     with pytest.raises(StoreUnavailable):
         await store.count_events(EventQuery("default"))
     with ServerThread(create_app(Settings(), store=store)) as server:

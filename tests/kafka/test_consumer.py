@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from datetime import timedelta
 
+import pytest
 from aiokafka import AIOKafkaConsumer
 
 from gql_analytics.domain.records import Batch, SourcePosition
@@ -16,8 +17,10 @@ from gql_analytics.ports import EventQuery, MessagesResult, PreparedMessages, St
 from gql_analytics.service import AnalyticsService, utc_now
 from gql_analytics.settings import Settings
 from gql_analytics.store.duckdb import DuckDBStore
+from gql_analytics.store.mongodb import MongoStore
 from tests.kafka.broker import KAFKA_DEADLINE, produce
 from tests.kafka.conftest import RunConsumer
+from tests.mongodb_standin import StandInClient
 from tests.support import eventually
 
 
@@ -297,3 +300,29 @@ async def test_a_store_outage_delays_the_batch_and_loses_nothing(
     await eventually(applied, "the batch was lost or never retried", deadline=KAFKA_DEADLINE)
     assert store.failures == 0
     assert (await store.positions(topic)) == {0: 100}
+
+
+async def test_a_mongodb_outage_holds_the_batch_and_its_offsets_until_the_server_is_back(
+    kafka_settings: Settings, run_consumer: RunConsumer, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = StandInClient()
+    store = MongoStore(client, "analytics")
+    await client.go_down()
+    topic = await produce_views(kafka_settings, 100)
+    ingest = await run_consumer(store)
+
+    async def retrying() -> bool:
+        return "could not apply the batch" in caplog.text
+
+    await eventually(retrying, "the consumer did not retry the batch", deadline=KAFKA_DEADLINE)
+    assert ingest.totals.applied == 0
+    assert [s.committed for s in await ingest.status() if s.topic == topic] == [None] * 3
+    await client.come_back()
+
+    async def applied() -> bool:
+        return ingest.totals.applied == 100
+
+    await eventually(applied, "the batch was lost or never retried", deadline=KAFKA_DEADLINE)
+    assert (ingest.totals.applied, ingest.totals.duplicates) == (100, 0)
+    assert await store.positions(topic) == {0: 100}
+    assert await store.count_events(EventQuery("default")) == 100
