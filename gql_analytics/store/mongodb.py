@@ -186,7 +186,7 @@ class MongoStore:
         firsts: dict[tuple[bool, str], Record] = {}
         for record in records:
             firsts.setdefault(
-                (isinstance(record, Event), record.tenant + docs.SEP + record.id), record
+                (isinstance(record, Event), docs.record_id(record.tenant, record.id)), record
             )
         new: set[tuple[bool, str]] = set()
         for is_event, collection in ((True, "events"), (False, "metric_points")):
