@@ -15,6 +15,7 @@ import logging
 import math
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -22,10 +23,9 @@ from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
 from pymongo.errors import ConnectionFailure, PyMongoError
 from pymongo.uri_parser import parse_uri
 
-from gql_analytics.domain import sketch
 from gql_analytics.domain.records import ApplyResult, Batch, Event, Record
 from gql_analytics.domain.rollup import SeriesKey, rollup
-from gql_analytics.domain.stats import BucketSummary
+from gql_analytics.domain.stats import BucketStats, BucketSummary
 from gql_analytics.domain.timerange import (
     EPOCH,
     WEEK_ORIGIN,
@@ -290,10 +290,10 @@ class MongoStore:
         ]
 
         async def read() -> dict[tuple[str, datetime | None], BucketSummary]:
-            merged: dict[tuple[str, datetime | None], _Moments] = defaultdict(_Moments)
+            merged: dict[tuple[str, datetime | None], BucketStats] = defaultdict(BucketStats)
             for row in await self._all("rollups", stats_pipeline):
                 for key in _keys(groups[row["_id"]["s"]], row["_id"]["i"], interval):
-                    merged[key].add(row)
+                    merged[key] = merged[key].merge(_stats_of(row))
             bins: dict[tuple[str, datetime | None], dict[int, int]] = defaultdict(dict)
             if quantiles:
                 for row in await self._all("rollups", bins_pipeline):
@@ -301,8 +301,8 @@ class MongoStore:
                     for key in _keys(groups[row["_id"]["s"]], row["_id"]["i"], interval):
                         bins[key][bin_id] = bins[key].get(bin_id, 0) + int(row["n"])
             return {
-                key: moments.summary(quantiles, bins.get(key, {}))
-                for key, moments in merged.items()
+                key: replace(stats, bins=bins.get(key, {})).summary(quantiles)
+                for key, stats in merged.items()
             }
 
         return await self._read(read)
@@ -524,35 +524,15 @@ def _keys(label: str, index: float, interval: Interval | None) -> list[tuple[str
     return [(label, _bucket(index, interval)), (label, None)]
 
 
-class _Moments:
-    """Grouped bucket rows merged per label and output bucket."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.total = 0.0
-        self.low = math.inf
-        self.high = -math.inf
-        self.squares = 0.0
-
-    def add(self, row: Mapping[str, Any]) -> None:
-        self.count += int(row["count"])
-        self.total += float(row["total"] or 0)
-        self.squares += float(row["squares"] or 0)
-        if row["low"] is not None:
-            self.low = min(self.low, float(row["low"]))
-        if row["high"] is not None:
-            self.high = max(self.high, float(row["high"]))
-
-    def summary(self, quantiles: Sequence[float], bins: Mapping[int, int]) -> BucketSummary:
-        chosen = sketch.rank_bins(bins, quantiles) if quantiles else []
-        return BucketSummary(
-            count=self.count,
-            total=self.total,
-            low=self.low,
-            high=self.high,
-            sum_squares=self.squares,
-            quantile_bins=dict(zip(quantiles, chosen, strict=True)),
-        )
+def _stats_of(row: Mapping[str, Any]) -> BucketStats:
+    """A grouped row of bucket documents (extremes absent from event buckets)."""
+    return BucketStats(
+        count=int(row["count"]),
+        total=float(row["total"] or 0),
+        low=math.inf if row["low"] is None else float(row["low"]),
+        high=-math.inf if row["high"] is None else float(row["high"]),
+        sum_squares=float(row["squares"] or 0),
+    )
 
 
 def _quantile(ordered: Sequence[float], q: float) -> float | None:
