@@ -4,7 +4,8 @@
     ├── InvalidInput                code BAD_USER_INPUT: the request can be fixed by the caller
     │   ├── InvalidRecord           one record failed validation; carries the field it names
     │   ├── InvalidRange            a time range or interval that cannot be answered
-    │   └── InvalidCursor           a pagination cursor that this server did not issue
+    │   ├── InvalidCursor           a pagination cursor that this server did not issue
+    │   └── InvalidAnalysis         an analysis its dataset or parameters cannot answer
     ├── StoreUnavailable            code STORE_UNAVAILABLE: retriable, the store did not answer
     ├── BrokerUnavailable           code BROKER_UNAVAILABLE: retriable, Kafka did not acknowledge
     └── NotYetApplied               code INGEST_TIMEOUT: retriable, produced but not applied in time
@@ -43,6 +44,10 @@ class InvalidRange(InvalidInput):
 
 
 class InvalidCursor(InvalidInput):
+    pass
+
+
+class InvalidAnalysis(InvalidInput):
     pass
 
 

@@ -1,0 +1,261 @@
+"""Analysis operations over a dataset (a pandas DataFrame, one row per item), each returning the
+JSON result the API promises. Pure and synchronous: jobs run them in a worker process.
+
+Each operation reads the columns it needs (``Parameters.columns``, or every numeric column), and
+refuses with ``InvalidAnalysis`` what it cannot answer: no rows, no numeric column, a column that
+does not exist, fewer rows than the operation needs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from sklearn.cluster import KMeans
+from sklearn.metrics import silhouette_score
+
+from gql_analytics.errors import InvalidAnalysis
+
+JSON = dict[str, Any]
+TOP_VALUES = 5
+MAX_K = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Parameters:
+    """The knobs of ``AnalysisInput`` (each operation reads the ones it needs)."""
+
+    columns: tuple[str, ...] | None = None
+    target: str | None = None
+    k: int | None = None
+    group_column: str | None = None
+    groups: tuple[str, ...] | None = None
+    popmean: float | None = None
+    method: str | None = None
+    horizon: int | None = None
+    seed: int | None = None
+
+
+def number(value: Any) -> float | None:
+    """A float for JSON: NaN (an undefined statistic, such as the deviation of one value) is null."""
+    result = float(value)
+    return result if math.isfinite(result) else None
+
+
+def _existing(frame: pd.DataFrame, names: Sequence[str]) -> None:
+    missing = [name for name in names if name not in frame.columns]
+    if missing:
+        known = ", ".join(map(str, frame.columns)) or "none"
+        raise InvalidAnalysis(f"no column {', '.join(missing)} in the dataset (columns: {known})")
+
+
+def numeric_columns(frame: pd.DataFrame, parameters: Parameters, *, least: int = 1) -> pd.DataFrame:
+    """The numeric columns asked for (or all of them), rows with a missing value dropped."""
+    if frame.empty:
+        raise InvalidAnalysis("the dataset is empty")
+    if parameters.columns:
+        _existing(frame, parameters.columns)
+        chosen = frame[list(parameters.columns)]
+        text = [c for c in chosen.columns if not pd.api.types.is_numeric_dtype(chosen[c])]
+        if text:
+            raise InvalidAnalysis(f"column {', '.join(text)} is not numeric")
+    else:
+        chosen = frame.select_dtypes(include="number").select_dtypes(exclude="bool")
+    if chosen.shape[1] < least:
+        raise InvalidAnalysis(f"the dataset needs at least {least} numeric column(s)")
+    chosen = chosen.astype(float).dropna()
+    if chosen.empty:
+        raise InvalidAnalysis("no row has a value in every column analysed")
+    return chosen
+
+
+def summary(frame: pd.DataFrame, parameters: Parameters) -> JSON:
+    if frame.empty:
+        raise InvalidAnalysis("the dataset is empty")
+    wanted = list(parameters.columns) if parameters.columns else list(frame.columns)
+    _existing(frame, wanted)
+    columns: JSON = {}
+    text: JSON = {}
+    for name in wanted:
+        series = frame[name]
+        if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+            described = series.astype(float).describe()
+            columns[str(name)] = {
+                "count": int(described["count"]),
+                "mean": number(described["mean"]),
+                "std": number(described["std"]),
+                "min": number(described["min"]),
+                "q25": number(described["25%"]),
+                "q50": number(described["50%"]),
+                "q75": number(described["75%"]),
+                "max": number(described["max"]),
+            }
+        else:
+            counts = series.dropna().astype(str).value_counts()
+            text[str(name)] = {
+                "count": int(series.notna().sum()),
+                "unique": int(counts.size),
+                "top": [{"value": v, "count": int(n)} for v, n in counts.head(TOP_VALUES).items()],
+            }
+    return {"columns": columns, "text": text}
+
+
+CORRELATIONS: dict[str, Literal["pearson", "spearman"]] = {
+    "pearson": "pearson",
+    "spearman": "spearman",
+}
+
+
+def correlation(frame: pd.DataFrame, parameters: Parameters) -> JSON:
+    asked = (parameters.method or "pearson").lower()
+    method = CORRELATIONS.get(asked)
+    if method is None:
+        raise InvalidAnalysis(f"method: {asked!r} is not pearson or spearman")
+    values = numeric_columns(frame, parameters, least=2)
+    matrix = values.corr(method=method)
+    return {
+        "method": method,
+        "columns": [str(c) for c in values.columns],
+        "matrix": [[number(v) for v in row] for row in matrix.to_numpy()],
+    }
+
+
+def clustering(frame: pd.DataFrame, parameters: Parameters) -> JSON:
+    """k-means on the numeric columns as they are (scale them first if their units differ);
+    without ``k``, the k of 2..10 with the best silhouette."""
+    values = numeric_columns(frame, parameters)
+    data = values.to_numpy()
+    rows = len(data)
+    seed = 0 if parameters.seed is None else parameters.seed
+    if parameters.k is not None:
+        if parameters.k < 2:
+            raise InvalidAnalysis("k: at least 2 clusters")
+        if rows <= parameters.k:
+            raise InvalidAnalysis(f"k: {parameters.k} clusters need more than {rows} rows")
+        candidates = [parameters.k]
+    else:
+        if rows < 3:
+            raise InvalidAnalysis(f"clustering needs at least 3 rows, got {rows}")
+        candidates = list(range(2, min(MAX_K, rows - 1) + 1))
+    best: tuple[float, KMeans] | None = None
+    for k in candidates:
+        model = KMeans(n_clusters=k, random_state=seed, n_init=10).fit(data)
+        score = _silhouette(data, model.labels_)
+        if best is None or score > best[0]:
+            best = (score, model)
+    assert best is not None
+    score, model = best
+    labels = [int(label) for label in model.labels_]
+    return {
+        "k": int(model.n_clusters),
+        "inertia": float(model.inertia_),
+        "silhouette": number(score),
+        "columns": [str(c) for c in values.columns],
+        "centroids": [[float(v) for v in centre] for centre in model.cluster_centers_],
+        "sizes": [labels.count(i) for i in range(int(model.n_clusters))],
+        "labels": labels,
+        "keys": [_key(k) for k in values.index],
+    }
+
+
+def _silhouette(data: np.ndarray[Any, Any], labels: np.ndarray[Any, Any]) -> float:
+    if len(set(labels.tolist())) < 2:
+        return float("nan")  # every row in one cluster: no separation to score
+    return float(silhouette_score(data, labels))
+
+
+def _key(index: Any) -> Any:
+    return index.item() if isinstance(index, np.generic) else index
+
+
+def regression(frame: pd.DataFrame, parameters: Parameters) -> JSON:
+    """Ordinary least squares of ``target`` on the other columns, with an intercept."""
+    target = parameters.target
+    if not target:
+        raise InvalidAnalysis("target: name the column to explain")
+    _existing(frame, [target])
+    features = (
+        [c for c in parameters.columns if c != target]
+        if parameters.columns
+        else [c for c in numeric_columns(frame, Parameters()).columns if c != target]
+    )
+    if not features:
+        raise InvalidAnalysis("regression needs at least one numeric column besides the target")
+    values = numeric_columns(frame, Parameters(columns=(*features, target)))
+    y = values[target].to_numpy()
+    x = np.column_stack([np.ones(len(values)), values[features].to_numpy()])
+    rows, width = x.shape
+    if rows <= width:
+        raise InvalidAnalysis(f"regression on {width - 1} column(s) needs more than {width} rows")
+    solution, _, rank, _ = np.linalg.lstsq(x, y, rcond=None)
+    if rank < width:
+        raise InvalidAnalysis("the columns are collinear: some is a combination of the others")
+    residuals = y - x @ solution
+    freedom = rows - width
+    variance = float(residuals @ residuals) / freedom
+    errors = np.sqrt(np.diag(variance * np.linalg.inv(x.T @ x)))
+    t_values = solution / errors
+    p_values = 2 * stats.t.sf(np.abs(t_values), freedom)
+    total = float(((y - y.mean()) ** 2).sum())
+    names = ["intercept", *map(str, features)]
+    return {
+        "target": target,
+        "coefficients": {n: float(v) for n, v in zip(names[1:], solution[1:], strict=True)},
+        "intercept": float(solution[0]),
+        "r2": number(1 - float(residuals @ residuals) / total) if total else None,
+        "stderr": {n: float(v) for n, v in zip(names, errors, strict=True)},
+        "pvalues": {n: float(v) for n, v in zip(names, p_values, strict=True)},
+        "rows": rows,
+    }
+
+
+def t_test(frame: pd.DataFrame, parameters: Parameters) -> JSON:
+    """One-sample against ``popmean``, or Welch's two-sample between the two ``groups`` of
+    ``groupColumn``, on the one column named by ``target`` (or ``columns``)."""
+    column = parameters.target or (parameters.columns[0] if parameters.columns else None)
+    if not column:
+        raise InvalidAnalysis("target: name the column to test")
+    _existing(frame, [column])
+    values = numeric_columns(frame, Parameters(columns=(column,)))[column]
+    if parameters.popmean is not None:
+        if len(values) < 2:
+            raise InvalidAnalysis("a t-test needs at least 2 values")
+        one = stats.ttest_1samp(values.to_numpy(), parameters.popmean)
+        return {
+            "kind": "one-sample",
+            "statistic": float(one.statistic),
+            "pvalue": float(one.pvalue),
+            "df": float(len(values) - 1),
+        }
+    group_column, groups = parameters.group_column, parameters.groups
+    if not group_column or not groups or len(groups) != 2:
+        raise InvalidAnalysis("give popmean, or groupColumn and two groups")
+    _existing(frame, [group_column])
+    labels = frame.loc[values.index, group_column].astype(str)
+    samples = [values[labels == group].to_numpy() for group in groups]
+    for group, sample in zip(groups, samples, strict=True):
+        if len(sample) < 2:
+            raise InvalidAnalysis(f"groups: {group!r} has fewer than 2 values")
+    result = stats.ttest_ind(samples[0], samples[1], equal_var=False)
+    return {
+        "kind": "welch",
+        "statistic": float(result.statistic),
+        "pvalue": float(result.pvalue),
+        "df": float(result.df),
+    }
+
+
+Operation = Callable[[pd.DataFrame, Parameters], JSON]
+
+OPERATIONS: dict[str, Operation] = {
+    "SUMMARY": summary,
+    "CORRELATION": correlation,
+    "CLUSTERING": clustering,
+    "REGRESSION": regression,
+    "T_TEST": t_test,
+}

@@ -1,0 +1,191 @@
+"""Each operation against a direct call of the library on the same data."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from sklearn.cluster import KMeans
+from sklearn.datasets import load_diabetes, load_iris
+from sklearn.metrics import adjusted_rand_score, silhouette_score
+
+from gql_analytics.analysis.operations import (
+    Parameters,
+    clustering,
+    correlation,
+    regression,
+    summary,
+    t_test,
+)
+from gql_analytics.analysis.rows import frame_of_rows
+from gql_analytics.errors import InvalidAnalysis
+
+
+@pytest.fixture(scope="module")
+def iris() -> pd.DataFrame:
+    frame: pd.DataFrame = load_iris(as_frame=True).frame
+    return frame.rename(columns=lambda c: c.replace(" (cm)", "").replace(" ", "_"))
+
+
+@pytest.fixture(scope="module")
+def diabetes() -> pd.DataFrame:
+    frame: pd.DataFrame = load_diabetes(as_frame=True).frame
+    return frame
+
+
+def close(a: float | None, b: float, rel: float = 1e-9) -> bool:
+    return a is not None and a == pytest.approx(b, rel=rel, abs=1e-12)
+
+
+def test_summary_equals_pandas_describe(iris: pd.DataFrame) -> None:
+    result = summary(iris, Parameters())
+    described = iris.describe()
+    for column in described.columns:
+        ours = result["columns"][column]
+        theirs = described[column]
+        assert ours["count"] == theirs["count"]
+        for key, name in [
+            ("mean", "mean"),
+            ("std", "std"),
+            ("min", "min"),
+            ("q25", "25%"),
+            ("q50", "50%"),
+            ("q75", "75%"),
+            ("max", "max"),
+        ]:
+            assert close(ours[key], theirs[name]), (column, key)
+
+
+def test_summary_gives_top_values_for_text_columns() -> None:
+    frame = frame_of_rows([{"plan": "pro"}, {"plan": "free"}, {"plan": "pro"}, {"plan": None}])
+    assert summary(frame, Parameters())["text"]["plan"] == {
+        "count": 3,
+        "unique": 2,
+        "top": [{"value": "pro", "count": 2}, {"value": "free", "count": 1}],
+    }
+
+
+@pytest.mark.parametrize("method", ["pearson", "spearman"])
+def test_correlation_equals_pandas(
+    iris: pd.DataFrame, method: Literal["pearson", "spearman"]
+) -> None:
+    result = correlation(iris, Parameters(method=method))
+    numeric = iris.select_dtypes("number")
+    expected = numeric.corr(method=method).to_numpy()
+    assert result["columns"] == list(numeric.columns)
+    assert np.allclose(np.array(result["matrix"], dtype=float), expected, rtol=1e-12)
+
+
+def test_kmeans_equals_scikit_learn_on_iris(iris: pd.DataFrame) -> None:
+    features = ("sepal_length", "sepal_width", "petal_length", "petal_width")
+    result = clustering(iris, Parameters(columns=features, k=3, seed=42))
+    direct = KMeans(n_clusters=3, random_state=42, n_init=10).fit(iris[list(features)].to_numpy())
+    assert close(result["inertia"], direct.inertia_)
+    assert adjusted_rand_score(result["labels"], direct.labels_) == 1.0
+    assert sorted(result["sizes"]) == sorted(np.bincount(direct.labels_).tolist())
+    assert close(result["silhouette"], silhouette_score(iris[list(features)], direct.labels_))
+
+
+def test_kmeans_without_k_takes_the_best_silhouette(iris: pd.DataFrame) -> None:
+    features = ["petal_length", "petal_width"]
+    result = clustering(iris, Parameters(columns=tuple(features), seed=0))
+    data = iris[features].to_numpy()
+    scores = {
+        k: silhouette_score(data, KMeans(n_clusters=k, random_state=0, n_init=10).fit(data).labels_)
+        for k in range(2, 11)
+    }
+    assert result["k"] == max(scores, key=lambda k: scores[k])
+    assert close(result["silhouette"], scores[result["k"]])
+
+
+def test_ols_equals_least_squares_on_diabetes(diabetes: pd.DataFrame) -> None:
+    result = regression(diabetes, Parameters(target="target"))
+    features = [c for c in diabetes.columns if c != "target"]
+    x = np.column_stack([np.ones(len(diabetes)), diabetes[features].to_numpy()])
+    y = diabetes["target"].to_numpy()
+    solution, residual, _, _ = np.linalg.lstsq(x, y, rcond=None)
+    assert close(result["intercept"], solution[0])
+    for name, value in zip(features, solution[1:], strict=True):
+        assert close(result["coefficients"][name], value), name
+    r2 = 1 - residual[0] / ((y - y.mean()) ** 2).sum()
+    assert close(result["r2"], r2)
+
+
+def test_ols_standard_errors_and_p_values_equal_scipy_linregress(diabetes: pd.DataFrame) -> None:
+    result = regression(diabetes, Parameters(target="target", columns=("bmi",)))
+    direct = stats.linregress(diabetes["bmi"], diabetes["target"])
+    assert close(result["coefficients"]["bmi"], direct.slope)
+    assert close(result["intercept"], direct.intercept)
+    assert close(result["stderr"]["bmi"], direct.stderr)
+    assert close(result["stderr"]["intercept"], direct.intercept_stderr)
+    assert close(result["pvalues"]["bmi"], direct.pvalue, rel=1e-6)
+    assert close(result["r2"], direct.rvalue**2)
+
+
+def test_one_sample_t_test_equals_scipy(iris: pd.DataFrame) -> None:
+    result = t_test(iris, Parameters(target="sepal_length", popmean=5.8))
+    direct = stats.ttest_1samp(iris["sepal_length"], 5.8)
+    assert close(result["statistic"], float(direct.statistic))
+    assert close(result["pvalue"], float(direct.pvalue))
+    assert result["df"] == len(iris) - 1
+
+
+def test_welch_t_test_equals_scipy(iris: pd.DataFrame) -> None:
+    result = t_test(
+        iris, Parameters(target="petal_width", group_column="target", groups=("1", "2"))
+    )
+    a = iris.loc[iris["target"] == 1, "petal_width"]
+    b = iris.loc[iris["target"] == 2, "petal_width"]
+    direct = stats.ttest_ind(a, b, equal_var=False)
+    assert close(result["statistic"], float(direct.statistic))
+    assert close(result["pvalue"], float(direct.pvalue))
+    assert close(result["df"], float(direct.df))
+
+
+ROWS = [{"a": 1.0, "b": 2.0, "name": "x"}, {"a": 2.0, "b": 4.5, "name": "y"}]
+
+
+@pytest.mark.parametrize(
+    ("run", "frame", "complaint"),
+    [
+        (summary, pd.DataFrame(), "empty"),
+        (clustering, frame_of_rows(ROWS), "more than 2 rows"),
+        (correlation, frame_of_rows([{"name": "x"}, {"name": "y"}]), "numeric column"),
+        (correlation, frame_of_rows(ROWS), "no column nope"),
+        (regression, frame_of_rows(ROWS), "target"),
+    ],
+    ids=[
+        "empty dataset",
+        "fewer rows than clusters",
+        "no numeric column",
+        "unknown column",
+        "no target",
+    ],
+)
+def test_what_an_operation_cannot_answer_is_refused_with_the_reason(
+    run: Any, frame: pd.DataFrame, complaint: str
+) -> None:
+    parameters = Parameters(k=3) if run is clustering else Parameters()
+    if complaint.startswith("no column"):
+        parameters = Parameters(columns=("a", "nope"))
+    with pytest.raises(InvalidAnalysis, match=complaint):
+        run(frame, parameters)
+
+
+@pytest.mark.parametrize(
+    ("rows", "complaint"),
+    [
+        ([], "non-empty"),
+        ([{"a": float("nan")}], "finite"),
+        ([{"a": float("inf")}], "finite"),
+        ([{"a": {"nested": 1}}], "flat"),
+        ([{"a": 1}] * 10_001, "at most 10,000"),
+    ],
+    ids=["no rows", "NaN", "infinity", "nested value", "too many rows"],
+)
+def test_unusable_inline_rows_are_refused(rows: list[Any], complaint: str) -> None:
+    with pytest.raises(InvalidAnalysis, match=complaint):
+        frame_of_rows(rows)
