@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from gql_analytics.analysis.jobs import AnalysisJob
 from gql_analytics.domain.records import (
     DEFAULT_TENANT,
     ApplyResult,
@@ -50,6 +51,14 @@ class EventCursor:
     """Position in the newest-first order of events: (occurred_at, id) descending."""
 
     occurred_at: datetime
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class JobCursor:
+    """Position in the newest-first order of analysis jobs: (created_at, id) descending."""
+
+    created_at: datetime
     id: str
 
 
@@ -249,6 +258,16 @@ class Store(Protocol):
     async def purge_raw(self, before: datetime) -> int:
         """Delete raw records that occurred before ``before``; rollups stay."""
         ...
+
+    async def save_job(self, job: AnalysisJob) -> None:
+        """Store an analysis job, replacing the one of the same tenant and id."""
+
+    async def job(self, tenant: str, job_id: str) -> AnalysisJob | None: ...
+
+    async def jobs(
+        self, tenant: str, first: int, after: JobCursor | None
+    ) -> tuple[list[AnalysisJob], bool]:
+        """Up to ``first`` jobs newest first, after the cursor; and whether more follow."""
 
     async def ping(self) -> None:
         """Return when the store answers; raise ``StoreUnavailable`` otherwise."""

@@ -15,12 +15,13 @@ import json
 import queue
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import duckdb
 
+from gql_analytics.analysis.jobs import AnalysisJob
 from gql_analytics.domain.records import ApplyResult, Batch, Event, MetricPoint, Record
 from gql_analytics.domain.rollup import SeriesKey, rollup
 from gql_analytics.domain.stats import BucketSummary
@@ -30,6 +31,7 @@ from gql_analytics.errors import StoreUnavailable
 from gql_analytics.ports import (
     EventCursor,
     EventQuery,
+    JobCursor,
     MessageBatch,
     MessagesResult,
     PreparedMessages,
@@ -422,6 +424,47 @@ class DuckDBStore:
         created, completed, avg, p50, p95 = rows[0]
         return TaskSummary(int(created), int(completed), avg, p50, p95)
 
+    # -- analysis jobs --------------------------------------------------------------------------
+
+    async def save_job(self, job: AnalysisJob) -> None:
+        row = [
+            job.id,
+            job.tenant,
+            job.operation,
+            job.state,
+            naive(job.created_at),
+            to_json(job.request),
+            job.progress,
+            job.finished_at and naive(job.finished_at),
+            job.error,
+            None if job.result is None else to_json(job.result),
+        ]
+
+        def save() -> None:
+            with self._write_lock:
+                self._connection.execute(sql.SAVE_JOB, row)
+
+        await self._run(save)
+
+    async def job(self, tenant: str, job_id: str) -> AnalysisJob | None:
+        statement = f"SELECT {sql.JOB_COLUMNS} FROM analysis_jobs WHERE tenant = ? AND id = ?"
+        rows = await self._run(lambda: self.rows(statement, [tenant, job_id]))
+        return _job_of(rows[0]) if rows else None
+
+    async def jobs(
+        self, tenant: str, first: int, after: JobCursor | None
+    ) -> tuple[list[AnalysisJob], bool]:
+        where, params = "tenant = ?", list[Any]([tenant])
+        if after is not None:
+            where += " AND (created_at < ? OR (created_at = ? AND id < ?))"
+            params += [naive(after.created_at), naive(after.created_at), after.id]
+        statement = f"""
+            SELECT {sql.JOB_COLUMNS} FROM analysis_jobs WHERE {where}
+            ORDER BY created_at DESC, id DESC LIMIT {first + 1}
+        """
+        rows = await self._run(lambda: self.rows(statement, params))
+        return [_job_of(row) for row in rows[:first]], len(rows) > first
+
     # -- lifecycle ------------------------------------------------------------------------------
 
     async def ping(self) -> None:
@@ -437,3 +480,19 @@ class DuckDBStore:
                 for cursor in preparers:
                     cursor.close()
                 self._connection.close()
+
+
+def _job_of(row: tuple[Any, ...]) -> AnalysisJob:
+    id, tenant, operation, state, created_at, request, progress, finished_at, error, result = row
+    return AnalysisJob(
+        id=id,
+        tenant=tenant,
+        operation=operation,
+        state=state,
+        created_at=created_at.replace(tzinfo=UTC),
+        request=json.loads(request),
+        progress=progress,
+        finished_at=aware(finished_at),
+        error=error,
+        result=None if result is None else json.loads(result),
+    )

@@ -91,8 +91,28 @@ CREATE TABLE IF NOT EXISTS source_positions (
     next_offset BIGINT NOT NULL,
     PRIMARY KEY (source, partition)
 );
+CREATE TABLE IF NOT EXISTS analysis_jobs (
+    tenant VARCHAR NOT NULL,
+    id VARCHAR NOT NULL,
+    operation VARCHAR NOT NULL,
+    state VARCHAR NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    request JSON NOT NULL,
+    progress DOUBLE NOT NULL,
+    finished_at TIMESTAMP,
+    error VARCHAR,
+    result JSON,
+    PRIMARY KEY (tenant, id)
+);
 """
 )
+
+JOB_COLUMNS = (
+    "id, tenant, operation, state, created_at, request, progress, finished_at, error, result"
+)
+SAVE_JOB = f"""
+INSERT OR REPLACE INTO analysis_jobs ({JOB_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+"""
 
 INSERT_EVENTS = """
 INSERT INTO events

@@ -19,10 +19,11 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReplaceOne
 from pymongo.errors import ConnectionFailure, PyMongoError
 from pymongo.uri_parser import parse_uri
 
+from gql_analytics.analysis.jobs import AnalysisJob
 from gql_analytics.domain.records import ApplyResult, Batch, Event, Record
 from gql_analytics.domain.rollup import SeriesKey, rollup
 from gql_analytics.domain.stats import BucketStats, BucketSummary
@@ -40,6 +41,7 @@ from gql_analytics.messages import apply_decoded, prepare_decoded
 from gql_analytics.ports import (
     EventCursor,
     EventQuery,
+    JobCursor,
     MessageBatch,
     MessagesResult,
     PreparedMessages,
@@ -71,6 +73,7 @@ INDEXES: dict[str, list[list[tuple[str, int]]]] = {
         [("tenant", ASCENDING), ("user_id", ASCENDING), ("created_at", ASCENDING)],
     ],
     "source_positions": [[("source", ASCENDING)]],
+    "analysis_jobs": [[("tenant", ASCENDING), ("created_at", DESCENDING), ("id", DESCENDING)]],
 }
 
 STANDALONE = (
@@ -462,6 +465,49 @@ class MongoStore:
                 _quantile(seconds, 0.5),
                 _quantile(seconds, 0.95),
             )
+
+        return await self._read(read)
+
+    # -- analysis jobs --------------------------------------------------------------------------
+
+    async def save_job(self, job: AnalysisJob) -> None:
+        document = docs.job_document(job)
+
+        async def save() -> None:
+            await self._db["analysis_jobs"].bulk_write(
+                [ReplaceOne({"_id": document["_id"]}, document, upsert=True)]
+            )
+
+        await self._read(save)
+
+    async def job(self, tenant: str, job_id: str) -> AnalysisJob | None:
+        async def read() -> AnalysisJob | None:
+            found = await self._db["analysis_jobs"].find_one(
+                {"_id": docs.record_id(tenant, job_id)}
+            )
+            return None if found is None else docs.job_of(found)
+
+        return await self._read(read)
+
+    async def jobs(
+        self, tenant: str, first: int, after: JobCursor | None
+    ) -> tuple[list[AnalysisJob], bool]:
+        wanted: Filter = {"tenant": tenant}
+        if after is not None:
+            wanted["$or"] = [
+                {"created_at": {"$lt": after.created_at}},
+                {"created_at": after.created_at, "id": {"$lt": after.id}},
+            ]
+
+        async def read() -> tuple[list[AnalysisJob], bool]:
+            found = (
+                self._db["analysis_jobs"]
+                .find(wanted)
+                .sort([("created_at", DESCENDING), ("id", DESCENDING)])
+                .limit(first + 1)
+            )
+            rows = await found.to_list()
+            return [docs.job_of(d) for d in rows[:first]], len(rows) > first
 
         return await self._read(read)
 

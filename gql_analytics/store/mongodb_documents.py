@@ -13,6 +13,7 @@ from typing import Any
 
 from pymongo import InsertOne, ReplaceOne, UpdateOne
 
+from gql_analytics.analysis.jobs import AnalysisJob
 from gql_analytics.domain.records import Event, MetricPoint, Record, SourcePosition
 from gql_analytics.domain.rollup import Rollup
 from gql_analytics.domain.tasks import TaskDelta
@@ -194,3 +195,34 @@ def position_writes(positions: Iterable[SourcePosition]) -> list[UpdateOne]:
 
 def inserts(documents: Iterable[Document]) -> list[InsertOne[Document]]:
     return [InsertOne(document) for document in documents]
+
+
+def job_document(job: AnalysisJob) -> Document:
+    return {
+        "_id": record_id(job.tenant, job.id),
+        "id": job.id,
+        "tenant": job.tenant,
+        "operation": job.operation,
+        "state": job.state,
+        "created_at": job.created_at,
+        "request": job.request,
+        "progress": job.progress,
+        "finished_at": job.finished_at,
+        "error": job.error,
+        "result": job.result,
+    }
+
+
+def job_of(document: Mapping[str, Any]) -> AnalysisJob:
+    return AnalysisJob(
+        id=document["id"],
+        tenant=document["tenant"],
+        operation=document["operation"],
+        state=document["state"],
+        created_at=utc(document["created_at"]),
+        request=document["request"],
+        progress=document["progress"],
+        finished_at=utc(document["finished_at"]),
+        error=document["error"],
+        result=document["result"],
+    )

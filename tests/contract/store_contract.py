@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import math
 import random
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from gql_analytics.analysis.jobs import QUEUED, SUCCEEDED, AnalysisJob
 from gql_analytics.domain.records import Batch, Event, MetricPoint, SourcePosition
 from gql_analytics.domain.rollup import EVENT, METRIC
 from gql_analytics.domain.stats import PERCENTILES, BucketStats
@@ -17,6 +19,7 @@ from gql_analytics.domain.validation import Limits
 from gql_analytics.ports import (
     EventCursor,
     EventQuery,
+    JobCursor,
     MessageBatch,
     PartitionMessages,
     Store,
@@ -117,6 +120,41 @@ class StoreContract:
         assert [(r.applied, r.duplicates) for r in results] == [(1, 0), (1, 0), (0, 1)]
         assert await store.count_events(EventQuery("default")) == 2
         assert await store.positions("t") == {0: 3}
+
+    async def test_an_analysis_job_is_stored_updated_and_read_back(self, store: Store) -> None:
+        queued = AnalysisJob(
+            "j1", "default", "SUMMARY", QUEUED, T0, {"dataset": {"rows": [{"a": 1.5}]}}
+        )
+        await store.save_job(queued)
+        assert await store.job("default", "j1") == queued
+        done = replace(
+            queued,
+            state=SUCCEEDED,
+            progress=1.0,
+            finished_at=T0 + timedelta(seconds=2),
+            result={"columns": {"a": {"count": 1, "mean": 1.5, "std": None}}},
+        )
+        await store.save_job(done)
+        assert await store.job("default", "j1") == done
+        assert await store.job("other", "j1") is None
+        assert await store.job("default", "nope") is None
+
+    async def test_analysis_jobs_list_newest_first_by_page_within_a_tenant(
+        self, store: Store
+    ) -> None:
+        for i in range(5):
+            job = AnalysisJob(
+                f"j{i}", "default", "SUMMARY", QUEUED, T0 + timedelta(minutes=i % 3), {}
+            )
+            await store.save_job(job)
+        await store.save_job(AnalysisJob("x", "other", "SUMMARY", QUEUED, T0, {}))
+        page, more = await store.jobs("default", 3, None)
+        assert [j.id for j in page] == ["j2", "j4", "j1"]
+        assert more
+        last = page[-1]
+        rest, more = await store.jobs("default", 3, JobCursor(last.created_at, last.id))
+        assert [j.id for j in rest] == ["j3", "j0"]
+        assert not more
 
     async def test_a_discarded_batch_leaves_nothing(self, store: Store) -> None:
         at = int(T0.timestamp() * 1000)

@@ -1,0 +1,32 @@
+"""An analysis job as it is stored: what was asked, where it is, and what it found."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+QUEUED = "QUEUED"
+RUNNING = "RUNNING"
+SUCCEEDED = "SUCCEEDED"
+FAILED = "FAILED"
+CANCELLED = "CANCELLED"
+ENDED = frozenset({SUCCEEDED, FAILED, CANCELLED})
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisJob:
+    id: str
+    tenant: str
+    operation: str
+    state: str
+    created_at: datetime
+    request: dict[str, Any]  # the AnalysisInput, as JSON
+    progress: float = 0.0
+    finished_at: datetime | None = None
+    error: str | None = None
+    result: dict[str, Any] | None = None
+
+    @property
+    def ended(self) -> bool:
+        return self.state in ENDED
