@@ -1,0 +1,135 @@
+"""Analysis work in worker processes, never on the event loop.
+
+A fixed number of worker processes (the concurrency limit) wait for work; a job takes an idle one
+(or waits its turn), sends it the operation and its dataset, and awaits the answer for at most
+the time limit. A job past its limit, or cancelled, has its worker killed and replaced, so a
+runaway computation never holds a worker or the process it serves. Workers are started with
+``spawn``: the gateway's threads (DuckDB, the event loop) are never forked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import multiprocessing
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.context import SpawnProcess
+from typing import Any
+
+import pandas as pd
+
+from gql_analytics.analysis.operations import JSON, Operation, Parameters
+from gql_analytics.errors import GatewayError, InvalidAnalysis
+
+log = logging.getLogger(__name__)
+
+
+class AnalysisFailed(GatewayError):
+    """An analysis that could not finish: past its time limit, or broken in its worker. The job
+    ends FAILED with this message."""
+
+    code = "ANALYSIS_FAILED"
+
+
+@dataclass(eq=False, slots=True)  # each worker is itself: hashed by identity
+class _Worker:
+    process: SpawnProcess
+    connection: Connection
+
+
+def _serve(connection: Connection) -> None:
+    """A worker's loop: run each (operation, frame, parameters) sent, answer with its result.
+    It says when it is ready, so that its start-up (importing pandas and the rest) is not counted
+    in the time limit of its first job."""
+    connection.send(("ready", None))
+    while True:
+        try:
+            work = connection.recv()
+        except EOFError:
+            return
+        operation, frame, parameters = work
+        try:
+            connection.send(("ok", operation(frame, parameters)))
+        except InvalidAnalysis as error:
+            connection.send(("invalid", error.message))
+        except Exception as error:  # reported to the job, which ends FAILED
+            connection.send(("error", f"{type(error).__name__}: {error}"))
+
+
+class AnalysisRunner:
+    def __init__(self, *, workers: int = 2, seconds: float = 60.0) -> None:
+        self._size = workers
+        self._seconds = seconds
+        self._context = multiprocessing.get_context("spawn")
+        self._idle: asyncio.Queue[_Worker] | None = None
+        self._all: set[_Worker] = set()
+
+    def _spawn(self) -> _Worker:
+        ours, theirs = self._context.Pipe()
+        process = self._context.Process(
+            target=_serve, args=(theirs,), name="gql-analytics-analysis", daemon=True
+        )
+        process.start()
+        theirs.close()
+        ours.recv()  # ready
+        worker = _Worker(process, ours)
+        self._all.add(worker)
+        return worker
+
+    def _retire(self, worker: _Worker) -> None:
+        self._all.discard(worker)
+        worker.process.kill()
+        worker.process.join()
+        worker.connection.close()
+
+    async def start(self) -> None:
+        """Start the workers (each imports pandas and the rest once, here, not in a job)."""
+        workers = await asyncio.gather(*(asyncio.to_thread(self._spawn) for _ in range(self._size)))
+        self._idle = asyncio.Queue()
+        for worker in workers:
+            self._idle.put_nowait(worker)
+
+    async def run(self, operation: Operation, frame: pd.DataFrame, parameters: Parameters) -> JSON:
+        """The operation's result, computed in a worker process; ``InvalidAnalysis`` for what the
+        operation refuses, ``AnalysisFailed`` past the time limit or if it broke. Cancelling the
+        caller kills the computation."""
+        idle = self._idle
+        if idle is None:
+            raise RuntimeError("the analysis runner is not started")
+        worker = await idle.get()
+        healthy = False
+        try:
+            await asyncio.to_thread(worker.connection.send, (operation, frame, parameters))
+            try:
+                answer: tuple[str, Any] = await asyncio.wait_for(
+                    asyncio.to_thread(worker.connection.recv), self._seconds
+                )
+            except TimeoutError:
+                raise AnalysisFailed(
+                    f"the analysis ran past its limit of {self._seconds:g} seconds"
+                ) from None
+            except EOFError:
+                raise AnalysisFailed("the analysis worker died") from None
+            healthy = True
+        finally:
+            if not healthy:  # timed out, cancelled or dead: the computation is killed
+                self._retire(worker)
+                worker = await asyncio.to_thread(self._spawn)
+            idle.put_nowait(worker)
+        outcome, value = answer
+        if outcome == "invalid":
+            raise InvalidAnalysis(value)
+        if outcome == "error":
+            log.error("analysis: %s", value)
+            raise AnalysisFailed(f"the analysis failed: {value}")
+        result: JSON = value
+        return result
+
+    async def close(self) -> None:
+        for worker in list(self._all):
+            with contextlib.suppress(OSError):
+                worker.connection.close()
+            await asyncio.to_thread(self._retire, worker)
+        self._idle = None

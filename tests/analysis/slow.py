@@ -1,0 +1,25 @@
+"""Operations for the runner's tests: importable by a spawned worker, as operations must be."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pandas as pd
+
+from gql_analytics.analysis.operations import JSON, Parameters
+
+
+def forever(frame: pd.DataFrame, parameters: Parameters) -> JSON:
+    """Never returns on its own: only a kill ends it."""
+    while True:
+        time.sleep(0.05)
+
+
+def whose(frame: pd.DataFrame, parameters: Parameters) -> JSON:
+    """Which process ran it."""
+    return {"pid": os.getpid()}
+
+
+def broken(frame: pd.DataFrame, parameters: Parameters) -> JSON:
+    raise ZeroDivisionError("division by zero")

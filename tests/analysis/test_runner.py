@@ -1,0 +1,103 @@
+"""The runner: operations in worker processes, with a time limit, cancellation and a fixed
+number of workers."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+
+import pandas as pd
+import pytest
+
+from gql_analytics.analysis.operations import Parameters, summary
+from gql_analytics.analysis.runner import AnalysisFailed, AnalysisRunner
+from gql_analytics.errors import InvalidAnalysis
+from tests.analysis.slow import broken, forever, whose
+from tests.support import eventually
+
+FRAME = pd.DataFrame({"a": [1.0, 2.0, 4.0], "b": [3.0, 1.0, 2.0]})
+
+
+@pytest.fixture
+async def runner() -> AsyncIterator[AnalysisRunner]:
+    runner = AnalysisRunner(workers=1, seconds=20)
+    await runner.start()
+    yield runner
+    await runner.close()
+
+
+async def test_an_operation_runs_in_a_worker_process_with_the_same_result(
+    runner: AnalysisRunner,
+) -> None:
+    assert await runner.run(summary, FRAME, Parameters()) == summary(FRAME, Parameters())
+    assert (await runner.run(whose, FRAME, Parameters()))["pid"] != os.getpid()
+
+
+async def test_what_the_operation_refuses_comes_back_as_bad_input(runner: AnalysisRunner) -> None:
+    with pytest.raises(InvalidAnalysis, match="no column nope"):
+        await runner.run(summary, FRAME, Parameters(columns=("nope",)))
+
+
+async def test_a_broken_operation_fails_the_job_and_the_worker_serves_on(
+    runner: AnalysisRunner,
+) -> None:
+    with pytest.raises(AnalysisFailed, match="ZeroDivisionError"):
+        await runner.run(broken, FRAME, Parameters())
+    assert await runner.run(summary, FRAME, Parameters()) == summary(FRAME, Parameters())
+
+
+async def test_a_job_past_its_time_limit_fails_and_its_worker_is_replaced() -> None:
+    runner = AnalysisRunner(workers=1, seconds=0.5)
+    await runner.start()
+    first = (await runner.run(whose, FRAME, Parameters()))["pid"]
+    with pytest.raises(AnalysisFailed, match=r"limit of 0\.5 seconds"):
+        await runner.run(forever, FRAME, Parameters())
+    second = (await runner.run(whose, FRAME, Parameters()))["pid"]
+    assert second != first
+    assert not _alive(first)
+    await runner.close()
+
+
+async def test_a_cancelled_job_kills_its_computation(runner: AnalysisRunner) -> None:
+    first = (await runner.run(whose, FRAME, Parameters()))["pid"]
+    job = asyncio.create_task(runner.run(forever, FRAME, Parameters()))
+
+    async def started() -> bool:
+        return _busy(runner)
+
+    await eventually(started, "the job did not reach its worker")
+    job.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await job
+    assert not _alive(first)
+    assert (await runner.run(whose, FRAME, Parameters()))["pid"] != first
+
+
+async def test_jobs_beyond_the_worker_count_wait_their_turn(runner: AnalysisRunner) -> None:
+    blocking = asyncio.create_task(runner.run(forever, FRAME, Parameters()))
+
+    async def started() -> bool:
+        return _busy(runner)
+
+    await eventually(started, "the first job did not reach its worker")
+    waiting = asyncio.create_task(runner.run(whose, FRAME, Parameters()))
+    await asyncio.sleep(0)  # let it queue
+    assert not waiting.done()
+    blocking.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await blocking
+    assert (await waiting)["pid"] > 0
+
+
+def _busy(runner: AnalysisRunner) -> bool:
+    idle = runner._idle
+    return idle is not None and idle.empty()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
