@@ -360,24 +360,12 @@ class MongoStore:
     async def events(
         self, query: EventQuery, first: int, after: EventCursor | None
     ) -> tuple[list[Event], bool]:
-        wanted = self._event_filter(query)
-        if after is not None:
-            wanted["$or"] = [
-                {"occurred_at": {"$lt": after.occurred_at}},
-                {"occurred_at": after.occurred_at, "id": {"$lt": after.id}},
-            ]
-
-        async def read() -> tuple[list[Event], bool]:
-            found = (
-                self._db["events"]
-                .find(wanted)
-                .sort([("occurred_at", DESCENDING), ("id", DESCENDING)])
-                .limit(first + 1)
+        cursor = None if after is None else (after.occurred_at, after.id)
+        return await self._read(
+            lambda: self._newest_first(
+                "events", self._event_filter(query), "occurred_at", cursor, first, docs.event_of
             )
-            rows = await found.to_list()
-            return [docs.event_of(d) for d in rows[:first]], len(rows) > first
-
-        return await self._read(read)
+        )
 
     async def count_events(self, query: EventQuery) -> int:
         wanted = self._event_filter(query)
@@ -492,24 +480,35 @@ class MongoStore:
     async def jobs(
         self, tenant: str, first: int, after: JobCursor | None
     ) -> tuple[list[AnalysisJob], bool]:
-        wanted: Filter = {"tenant": tenant}
-        if after is not None:
-            wanted["$or"] = [
-                {"created_at": {"$lt": after.created_at}},
-                {"created_at": after.created_at, "id": {"$lt": after.id}},
-            ]
-
-        async def read() -> tuple[list[AnalysisJob], bool]:
-            found = (
-                self._db["analysis_jobs"]
-                .find(wanted)
-                .sort([("created_at", DESCENDING), ("id", DESCENDING)])
-                .limit(first + 1)
+        cursor = None if after is None else (after.created_at, after.id)
+        return await self._read(
+            lambda: self._newest_first(
+                "analysis_jobs", {"tenant": tenant}, "created_at", cursor, first, docs.job_of
             )
-            rows = await found.to_list()
-            return [docs.job_of(d) for d in rows[:first]], len(rows) > first
+        )
 
-        return await self._read(read)
+    async def _newest_first(
+        self,
+        collection: str,
+        wanted: Filter,
+        time: str,
+        after: tuple[datetime, str] | None,
+        first: int,
+        convert: Callable[[Mapping[str, Any]], T],
+    ) -> tuple[list[T], bool]:
+        """A page of documents in (time, id) descending order after a cursor, converted; and
+        whether more follow."""
+        if after is not None:
+            moment, id = after
+            wanted = wanted | {"$or": [{time: {"$lt": moment}}, {time: moment, "id": {"$lt": id}}]}
+        found = (
+            self._db[collection]
+            .find(wanted)
+            .sort([(time, DESCENDING), ("id", DESCENDING)])
+            .limit(first + 1)
+        )
+        rows = await found.to_list()
+        return [convert(d) for d in rows[:first]], len(rows) > first
 
     # -- lifecycle ------------------------------------------------------------------------------
 
