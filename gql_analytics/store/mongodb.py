@@ -77,9 +77,9 @@ INDEXES: dict[str, list[list[tuple[str, int]]]] = {
 }
 
 STANDALONE = (
-    "store: MongoDB at {where} is a standalone server, and each batch is a transaction, which "
-    "needs a replica set: start mongod with --replSet rs0 and run rs.initiate() once "
-    "(a one-node replica set will do), or use a sharded cluster or Atlas"
+    "store: the MongoDB server of database {database!r} is a standalone server, and each batch "
+    "is a transaction, which needs a replica set: start mongod with --replSet rs0 and run "
+    "rs.initiate() once (a one-node replica set will do), or use a sharded cluster or Atlas"
 )
 
 
@@ -102,7 +102,7 @@ class MongoStore:
         self._client = client
         self._retention = retention
         self._db = client[database]
-        self._where = database
+        self._database = database
         self._set_up = False
 
     # -- plumbing -------------------------------------------------------------------------------
@@ -126,7 +126,7 @@ class MongoStore:
         async with self._guard():
             hello = await self._client.admin.command("hello")
             if not hello.get("setName") and hello.get("msg") != "isdbgrid":
-                raise StoreUnavailable(STANDALONE.format(where=self._where))
+                raise StoreUnavailable(STANDALONE.format(database=self._database))
             for collection, indexes in INDEXES.items():
                 for keys in indexes:
                     options = {}
@@ -135,7 +135,8 @@ class MongoStore:
                     await self._db[collection].create_index(keys, **options)
         self._set_up = True
 
-    async def _read(self, work: Callable[[], Awaitable[T]]) -> T:
+    async def _run(self, work: Callable[[], Awaitable[T]]) -> T:
+        """``work`` (reads, or a write that needs no transaction) once the store is set up."""
         await self._ready()
         async with self._guard():
             return await work()
@@ -224,7 +225,7 @@ class MongoStore:
             found = await self._db["source_positions"].find({"source": source}).to_list()
             return {d["partition"]: d["next_offset"] for d in found}
 
-        return await self._read(read)
+        return await self._run(read)
 
     async def purge_raw(self, before: datetime) -> int:
         async def purge() -> int:
@@ -234,7 +235,7 @@ class MongoStore:
                 deleted += result.deleted_count
             return deleted
 
-        return await self._read(purge)
+        return await self._run(purge)
 
     # -- read side: rollups ---------------------------------------------------------------------
 
@@ -257,7 +258,7 @@ class MongoStore:
                 for d in await found.to_list()
             ]
 
-        return await self._read(read)
+        return await self._run(read)
 
     async def rollup_stats(
         self,
@@ -308,7 +309,7 @@ class MongoStore:
                 for key, stats in merged.items()
             }
 
-        return await self._read(read)
+        return await self._run(read)
 
     async def active_users(
         self, tenant: str, time_range: TimeRange, interval: Interval
@@ -333,7 +334,7 @@ class MongoStore:
             counted = await self._all("presence", total)
             return (int(counted[0]["n"]) if counted else 0), buckets
 
-        return await self._read(read)
+        return await self._run(read)
 
     # -- read side: raw events ------------------------------------------------------------------
 
@@ -361,7 +362,7 @@ class MongoStore:
         self, query: EventQuery, first: int, after: EventCursor | None
     ) -> tuple[list[Event], bool]:
         cursor = None if after is None else (after.occurred_at, after.id)
-        return await self._read(
+        return await self._run(
             lambda: self._newest_first(
                 "events", self._event_filter(query), "occurred_at", cursor, first, docs.event_of
             )
@@ -374,14 +375,14 @@ class MongoStore:
             counted: int = await self._db["events"].count_documents(wanted)
             return counted
 
-        return await self._read(count)
+        return await self._run(count)
 
     async def event(self, tenant: str, event_id: str) -> Event | None:
         async def read() -> Event | None:
             found = await self._db["events"].find_one({"_id": docs.record_id(tenant, event_id)})
             return None if found is None else docs.event_of(found)
 
-        return await self._read(read)
+        return await self._run(read)
 
     # -- read side: tasks -----------------------------------------------------------------------
 
@@ -418,7 +419,7 @@ class MongoStore:
             ]
             return result, len(rows) > first, int(counted[0]["n"]) if counted else 0
 
-        return await self._read(read)
+        return await self._run(read)
 
     async def task_summary(
         self, tenant: str, time_range: TimeRange, user_id: str | None
@@ -454,7 +455,7 @@ class MongoStore:
                 _quantile(seconds, 0.95),
             )
 
-        return await self._read(read)
+        return await self._run(read)
 
     # -- analysis jobs --------------------------------------------------------------------------
 
@@ -466,7 +467,7 @@ class MongoStore:
                 [ReplaceOne({"_id": document["_id"]}, document, upsert=True)]
             )
 
-        await self._read(save)
+        await self._run(save)
 
     async def job(self, tenant: str, job_id: str) -> AnalysisJob | None:
         async def read() -> AnalysisJob | None:
@@ -475,13 +476,13 @@ class MongoStore:
             )
             return None if found is None else docs.job_of(found)
 
-        return await self._read(read)
+        return await self._run(read)
 
     async def jobs(
         self, tenant: str, first: int, after: JobCursor | None
     ) -> tuple[list[AnalysisJob], bool]:
         cursor = None if after is None else (after.created_at, after.id)
-        return await self._read(
+        return await self._run(
             lambda: self._newest_first(
                 "analysis_jobs", {"tenant": tenant}, "created_at", cursor, first, docs.job_of
             )
