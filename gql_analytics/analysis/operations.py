@@ -8,9 +8,7 @@ does not exist, fewer rows than the operation needs.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any, Literal
 
 import numpy as np
@@ -19,66 +17,28 @@ from scipy import stats
 from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 
+from gql_analytics.analysis import timeseries
+from gql_analytics.analysis.parameters import (
+    JSON,
+    Parameters,
+    Progress,
+    existing,
+    ignore,
+    number,
+    numeric_columns,
+)
 from gql_analytics.errors import InvalidAnalysis
 
-JSON = dict[str, Any]
 TOP_VALUES = 5
 MAX_K = 10
+SILHOUETTE_SAMPLE = 5_000
 
 
-@dataclass(frozen=True, slots=True)
-class Parameters:
-    """The knobs of ``AnalysisInput`` (each operation reads the ones it needs)."""
-
-    columns: tuple[str, ...] | None = None
-    target: str | None = None
-    k: int | None = None
-    group_column: str | None = None
-    groups: tuple[str, ...] | None = None
-    popmean: float | None = None
-    method: str | None = None
-    horizon: int | None = None
-    seed: int | None = None
-
-
-def number(value: Any) -> float | None:
-    """A float for JSON: NaN (an undefined statistic, such as the deviation of one value) is null."""
-    result = float(value)
-    return result if math.isfinite(result) else None
-
-
-def _existing(frame: pd.DataFrame, names: Sequence[str]) -> None:
-    missing = [name for name in names if name not in frame.columns]
-    if missing:
-        known = ", ".join(map(str, frame.columns)) or "none"
-        raise InvalidAnalysis(f"no column {', '.join(missing)} in the dataset (columns: {known})")
-
-
-def numeric_columns(frame: pd.DataFrame, parameters: Parameters, *, least: int = 1) -> pd.DataFrame:
-    """The numeric columns asked for (or all of them), rows with a missing value dropped."""
-    if frame.empty:
-        raise InvalidAnalysis("the dataset is empty")
-    if parameters.columns:
-        _existing(frame, parameters.columns)
-        chosen = frame[list(parameters.columns)]
-        text = [c for c in chosen.columns if not pd.api.types.is_numeric_dtype(chosen[c])]
-        if text:
-            raise InvalidAnalysis(f"column {', '.join(text)} is not numeric")
-    else:
-        chosen = frame.select_dtypes(include="number").select_dtypes(exclude="bool")
-    if chosen.shape[1] < least:
-        raise InvalidAnalysis(f"the dataset needs at least {least} numeric column(s)")
-    chosen = chosen.astype(float).dropna()
-    if chosen.empty:
-        raise InvalidAnalysis("no row has a value in every column analysed")
-    return chosen
-
-
-def summary(frame: pd.DataFrame, parameters: Parameters) -> JSON:
+def summary(frame: pd.DataFrame, parameters: Parameters, progress: Progress = ignore) -> JSON:
     if frame.empty:
         raise InvalidAnalysis("the dataset is empty")
     wanted = list(parameters.columns) if parameters.columns else list(frame.columns)
-    _existing(frame, wanted)
+    existing(frame, wanted)
     columns: JSON = {}
     text: JSON = {}
     for name in wanted:
@@ -111,7 +71,7 @@ CORRELATIONS: dict[str, Literal["pearson", "spearman"]] = {
 }
 
 
-def correlation(frame: pd.DataFrame, parameters: Parameters) -> JSON:
+def correlation(frame: pd.DataFrame, parameters: Parameters, progress: Progress = ignore) -> JSON:
     asked = (parameters.method or "pearson").lower()
     method = CORRELATIONS.get(asked)
     if method is None:
@@ -125,9 +85,9 @@ def correlation(frame: pd.DataFrame, parameters: Parameters) -> JSON:
     }
 
 
-def clustering(frame: pd.DataFrame, parameters: Parameters) -> JSON:
-    """k-means on the numeric columns as they are (scale them first if their units differ);
-    without ``k``, the k of 2..10 with the best silhouette."""
+def clustering(frame: pd.DataFrame, parameters: Parameters, progress: Progress = ignore) -> JSON:
+    """k-means (scikit-learn's defaults, seeded) on the numeric columns as they are (scale them
+    first if their units differ); without ``k``, the k of 2..10 with the best silhouette."""
     values = numeric_columns(frame, parameters)
     data = values.to_numpy()
     rows = len(data)
@@ -143,11 +103,12 @@ def clustering(frame: pd.DataFrame, parameters: Parameters) -> JSON:
             raise InvalidAnalysis(f"clustering needs at least 3 rows, got {rows}")
         candidates = list(range(2, min(MAX_K, rows - 1) + 1))
     best: tuple[float, KMeans] | None = None
-    for k in candidates:
-        model = KMeans(n_clusters=k, random_state=seed, n_init=10).fit(data)
-        score = _silhouette(data, model.labels_)
+    for done, k in enumerate(candidates, start=1):
+        model = KMeans(n_clusters=k, random_state=seed).fit(data)
+        score = _silhouette(data, model.labels_, seed)
         if best is None or score > best[0]:
             best = (score, model)
+        progress(done / len(candidates))
     assert best is not None
     score, model = best
     labels = [int(label) for label in model.labels_]
@@ -163,22 +124,25 @@ def clustering(frame: pd.DataFrame, parameters: Parameters) -> JSON:
     }
 
 
-def _silhouette(data: np.ndarray[Any, Any], labels: np.ndarray[Any, Any]) -> float:
+def _silhouette(data: np.ndarray[Any, Any], labels: np.ndarray[Any, Any], seed: int) -> float:
+    """The mean silhouette, over a fixed sample of rows when there are many: it compares every
+    pair of rows, which would cost more than k-means itself past a few thousand rows."""
     if len(set(labels.tolist())) < 2:
         return float("nan")  # every row in one cluster: no separation to score
-    return float(silhouette_score(data, labels))
+    sample = SILHOUETTE_SAMPLE if len(data) > SILHOUETTE_SAMPLE else None
+    return float(silhouette_score(data, labels, sample_size=sample, random_state=seed))
 
 
 def _key(index: Any) -> Any:
     return index.item() if isinstance(index, np.generic) else index
 
 
-def regression(frame: pd.DataFrame, parameters: Parameters) -> JSON:
+def regression(frame: pd.DataFrame, parameters: Parameters, progress: Progress = ignore) -> JSON:
     """Ordinary least squares of ``target`` on the other columns, with an intercept."""
     target = parameters.target
     if not target:
         raise InvalidAnalysis("target: name the column to explain")
-    _existing(frame, [target])
+    existing(frame, [target])
     features = (
         [c for c in parameters.columns if c != target]
         if parameters.columns
@@ -214,13 +178,13 @@ def regression(frame: pd.DataFrame, parameters: Parameters) -> JSON:
     }
 
 
-def t_test(frame: pd.DataFrame, parameters: Parameters) -> JSON:
+def t_test(frame: pd.DataFrame, parameters: Parameters, progress: Progress = ignore) -> JSON:
     """One-sample against ``popmean``, or Welch's two-sample between the two ``groups`` of
     ``groupColumn``, on the one column named by ``target`` (or ``columns``)."""
     column = parameters.target or (parameters.columns[0] if parameters.columns else None)
     if not column:
         raise InvalidAnalysis("target: name the column to test")
-    _existing(frame, [column])
+    existing(frame, [column])
     values = numeric_columns(frame, Parameters(columns=(column,)))[column]
     if parameters.popmean is not None:
         if len(values) < 2:
@@ -235,7 +199,7 @@ def t_test(frame: pd.DataFrame, parameters: Parameters) -> JSON:
     group_column, groups = parameters.group_column, parameters.groups
     if not group_column or not groups or len(groups) != 2:
         raise InvalidAnalysis("give popmean, or groupColumn and two groups")
-    _existing(frame, [group_column])
+    existing(frame, [group_column])
     labels = frame.loc[values.index, group_column].astype(str)
     samples = [values[labels == group].to_numpy() for group in groups]
     for group, sample in zip(groups, samples, strict=True):
@@ -250,12 +214,14 @@ def t_test(frame: pd.DataFrame, parameters: Parameters) -> JSON:
     }
 
 
-Operation = Callable[[pd.DataFrame, Parameters], JSON]
+Operation = Callable[[pd.DataFrame, Parameters, Progress], JSON]
 
 OPERATIONS: dict[str, Operation] = {
     "SUMMARY": summary,
     "CORRELATION": correlation,
     "CLUSTERING": clustering,
     "REGRESSION": regression,
+    "ANOMALIES": timeseries.anomalies,
     "T_TEST": t_test,
+    "FORECAST": timeseries.forecast,
 }

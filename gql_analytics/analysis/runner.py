@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import multiprocessing
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.context import SpawnProcess
@@ -20,7 +21,8 @@ from typing import Any
 
 import pandas as pd
 
-from gql_analytics.analysis.operations import JSON, Operation, Parameters
+from gql_analytics.analysis.operations import Operation
+from gql_analytics.analysis.parameters import JSON, Parameters, Progress, ignore
 from gql_analytics.errors import GatewayError, InvalidAnalysis
 
 log = logging.getLogger(__name__)
@@ -31,6 +33,10 @@ class AnalysisFailed(GatewayError):
     ends FAILED with this message."""
 
     code = "ANALYSIS_FAILED"
+
+
+def _nothing() -> None:
+    pass
 
 
 @dataclass(eq=False, slots=True)  # each worker is itself: hashed by identity
@@ -44,6 +50,10 @@ def _serve(connection: Connection) -> None:
     It says when it is ready, so that its start-up (importing pandas and the rest) is not counted
     in the time limit of its first job."""
     connection.send(("ready", None))
+
+    def report(fraction: float) -> None:
+        connection.send(("progress", fraction))
+
     while True:
         try:
             work = connection.recv()
@@ -51,7 +61,7 @@ def _serve(connection: Connection) -> None:
             return
         operation, frame, parameters = work
         try:
-            connection.send(("ok", operation(frame, parameters)))
+            connection.send(("ok", operation(frame, parameters, report)))
         except InvalidAnalysis as error:
             connection.send(("invalid", error.message))
         except Exception as error:  # reported to the job, which ends FAILED
@@ -91,21 +101,34 @@ class AnalysisRunner:
         for worker in workers:
             self._idle.put_nowait(worker)
 
-    async def run(self, operation: Operation, frame: pd.DataFrame, parameters: Parameters) -> JSON:
+    async def run(
+        self,
+        operation: Operation,
+        frame: pd.DataFrame,
+        parameters: Parameters,
+        *,
+        started: Callable[[], None] = _nothing,
+        progress: Progress = ignore,
+    ) -> JSON:
         """The operation's result, computed in a worker process; ``InvalidAnalysis`` for what the
         operation refuses, ``AnalysisFailed`` past the time limit or if it broke. Cancelling the
-        caller kills the computation."""
+        caller kills the computation. ``started`` is called when a worker takes the job (the
+        time limit counts from then), ``progress`` with what the operation reports."""
         idle = self._idle
         if idle is None:
             raise RuntimeError("the analysis runner is not started")
         worker = await idle.get()
         healthy = False
         try:
-            await asyncio.to_thread(worker.connection.send, (operation, frame, parameters))
+            started()
             try:
-                answer: tuple[str, Any] = await asyncio.wait_for(
-                    asyncio.to_thread(worker.connection.recv), self._seconds
-                )
+                async with asyncio.timeout(self._seconds):
+                    await asyncio.to_thread(worker.connection.send, (operation, frame, parameters))
+                    while True:
+                        answer: tuple[str, Any] = await asyncio.to_thread(worker.connection.recv)
+                        if answer[0] != "progress":
+                            break
+                        progress(answer[1])
             except TimeoutError:
                 raise AnalysisFailed(
                     f"the analysis ran past its limit of {self._seconds:g} seconds"

@@ -7,19 +7,19 @@ import time
 
 import pandas as pd
 
-from gql_analytics.analysis.operations import JSON, Parameters
+from gql_analytics.analysis.parameters import JSON, Parameters, Progress, ignore
 
 
-def forever(frame: pd.DataFrame, parameters: Parameters) -> JSON:
+def forever(frame: pd.DataFrame, parameters: Parameters, progress: Progress = ignore) -> JSON:
     """Never returns on its own: only a kill ends it."""
     while True:
         time.sleep(0.05)
 
 
-def whose(frame: pd.DataFrame, parameters: Parameters) -> JSON:
+def whose(frame: pd.DataFrame, parameters: Parameters, progress: Progress = ignore) -> JSON:
     """Which process ran it."""
     return {"pid": os.getpid()}
 
 
-def broken(frame: pd.DataFrame, parameters: Parameters) -> JSON:
+def broken(frame: pd.DataFrame, parameters: Parameters, progress: Progress = ignore) -> JSON:
     raise ZeroDivisionError("division by zero")

@@ -10,7 +10,8 @@ from collections.abc import AsyncIterator
 import pandas as pd
 import pytest
 
-from gql_analytics.analysis.operations import Parameters, summary
+from gql_analytics.analysis.operations import clustering, summary
+from gql_analytics.analysis.parameters import Parameters
 from gql_analytics.analysis.runner import AnalysisFailed, AnalysisRunner
 from gql_analytics.errors import InvalidAnalysis
 from tests.analysis.slow import broken, forever, whose
@@ -32,6 +33,23 @@ async def test_an_operation_runs_in_a_worker_process_with_the_same_result(
 ) -> None:
     assert await runner.run(summary, FRAME, Parameters()) == summary(FRAME, Parameters())
     assert (await runner.run(whose, FRAME, Parameters()))["pid"] != os.getpid()
+
+
+async def test_the_worker_reports_the_start_and_the_progress_of_the_job(
+    runner: AnalysisRunner,
+) -> None:
+    heard: list[object] = []
+    frame = pd.DataFrame({"a": [1.0, 2.0, 8.0, 9.0, 15.0, 16.0], "b": [0.0, 1.0] * 3})
+    result = await runner.run(
+        clustering,
+        frame,
+        Parameters(),
+        started=lambda: heard.append("started"),
+        progress=heard.append,
+    )
+    steps = len(range(2, 6))  # k from 2 to rows - 1
+    assert heard == ["started", *(done / steps for done in range(1, steps + 1))]
+    assert result == clustering(frame, Parameters())
 
 
 async def test_what_the_operation_refuses_comes_back_as_bad_input(runner: AnalysisRunner) -> None:
