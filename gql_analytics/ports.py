@@ -23,6 +23,7 @@ from gql_analytics.domain.records import (
 )
 from gql_analytics.domain.rollup import SeriesKey
 from gql_analytics.domain.stats import BucketSummary
+from gql_analytics.domain.tasks import TaskDelta
 from gql_analytics.domain.timerange import Interval, TimeRange
 from gql_analytics.domain.validation import Limits
 
@@ -72,6 +73,17 @@ class UserTaskCounts:
     @property
     def open(self) -> int:
         return self.created - self.completed
+
+
+@dataclass(frozen=True, slots=True)
+class UserActivity:
+    """The users with events in a range, in user id order: the distinct UTC days each was
+    active (aligned with ``users``), their events per name, and whether more users follow."""
+
+    users: list[str]
+    active_days: list[int]
+    counts: list[tuple[str, str, int]]  # (user id, event name, events)
+    more: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,6 +266,17 @@ class Store(Protocol):
     async def task_summary(
         self, tenant: str, time_range: TimeRange, user_id: str | None
     ) -> TaskSummary: ...
+
+    async def user_activity(self, tenant: str, time_range: TimeRange, most: int) -> UserActivity:
+        """The first ``most`` users (by id) with events in the range, for analysis."""
+        ...
+
+    async def tasks(
+        self, tenant: str, time_range: TimeRange, most: int
+    ) -> tuple[list[TaskDelta], bool]:
+        """Up to ``most`` tasks created in the range, oldest first (then by task id), as their
+        folded state; and whether more follow."""
+        ...
 
     async def purge_raw(self, before: datetime) -> int:
         """Delete raw records that occurred before ``before``; rollups stay."""

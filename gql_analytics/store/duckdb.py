@@ -25,6 +25,7 @@ from gql_analytics.analysis.jobs import AnalysisJob
 from gql_analytics.domain.records import ApplyResult, Batch, Event, MetricPoint, Record
 from gql_analytics.domain.rollup import SeriesKey, rollup
 from gql_analytics.domain.stats import BucketSummary
+from gql_analytics.domain.tasks import TaskDelta
 from gql_analytics.domain.timerange import Interval, TimeRange
 from gql_analytics.domain.validation import Limits
 from gql_analytics.errors import StoreUnavailable
@@ -37,6 +38,7 @@ from gql_analytics.ports import (
     PreparedMessages,
     SeriesInfo,
     TaskSummary,
+    UserActivity,
     UserTaskCounts,
 )
 from gql_analytics.store import duckdb_messages
@@ -423,6 +425,51 @@ class DuckDBStore:
         rows = await self._run(lambda: self.rows(statement, params))
         created, completed, avg, p50, p95 = rows[0]
         return TaskSummary(int(created), int(completed), avg, p50, p95)
+
+    # -- analysis datasets ----------------------------------------------------------------------
+
+    async def user_activity(self, tenant: str, time_range: TimeRange, most: int) -> UserActivity:
+        where = "tenant = ? AND user_id IS NOT NULL AND occurred_at >= ? AND occurred_at < ?"
+        params: Params = [tenant, naive(time_range.start), naive(time_range.end)]
+        users = f"""
+            SELECT user_id, count(DISTINCT CAST(occurred_at AS DATE)) FROM events
+            WHERE {where} GROUP BY user_id ORDER BY user_id LIMIT {most + 1}
+        """
+        counts = f"""
+            SELECT user_id, name, count(*) FROM events
+            WHERE {where} AND user_id <= ? GROUP BY user_id, name
+        """
+
+        def read() -> UserActivity:
+            found = self.rows(users, params)
+            chosen, more = found[:most], len(found) > most
+            if not chosen:
+                return UserActivity([], [], [], more)
+            per_name = self.rows(counts, [*params, chosen[-1][0]])
+            return UserActivity(
+                users=[user for user, _ in chosen],
+                active_days=[int(days) for _, days in chosen],
+                counts=[(user, name, int(n)) for user, name, n in per_name],
+                more=more,
+            )
+
+        return await self._run(read)
+
+    async def tasks(
+        self, tenant: str, time_range: TimeRange, most: int
+    ) -> tuple[list[TaskDelta], bool]:
+        statement = f"""
+            SELECT task_id, user_id, created_at, completed_at, status, status_at FROM tasks
+            WHERE tenant = ? AND created_at >= ? AND created_at < ?
+            ORDER BY created_at, task_id LIMIT {most + 1}
+        """
+        params: Params = [tenant, naive(time_range.start), naive(time_range.end)]
+        rows = await self._run(lambda: self.rows(statement, params))
+        tasks = [
+            TaskDelta(tenant, task, user, aware(created), aware(completed), status, aware(at))
+            for task, user, created, completed, status, at in rows[:most]
+        ]
+        return tasks, len(rows) > most
 
     # -- analysis jobs --------------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ from gql_analytics.analysis.jobs import AnalysisJob
 from gql_analytics.domain.records import ApplyResult, Batch, Event, Record
 from gql_analytics.domain.rollup import SeriesKey, rollup
 from gql_analytics.domain.stats import BucketStats, BucketSummary
+from gql_analytics.domain.tasks import TaskDelta
 from gql_analytics.domain.timerange import (
     EPOCH,
     WEEK_ORIGIN,
@@ -47,6 +48,7 @@ from gql_analytics.ports import (
     PreparedMessages,
     SeriesInfo,
     TaskSummary,
+    UserActivity,
     UserTaskCounts,
 )
 from gql_analytics.store import mongodb_documents as docs
@@ -69,7 +71,7 @@ INDEXES: dict[str, list[list[tuple[str, int]]]] = {
     "rollups": [[("series", ASCENDING), ("level", ASCENDING), ("bucket_start", ASCENDING)]],
     "presence": [[("tenant", ASCENDING), ("level", ASCENDING), ("bucket_start", ASCENDING)]],
     "tasks": [
-        [("tenant", ASCENDING), ("created_at", ASCENDING)],
+        [("tenant", ASCENDING), ("created_at", ASCENDING), ("task_id", ASCENDING)],
         [("tenant", ASCENDING), ("user_id", ASCENDING), ("created_at", ASCENDING)],
     ],
     "source_positions": [[("source", ASCENDING)]],
@@ -454,6 +456,62 @@ class MongoStore:
                 _quantile(seconds, 0.5),
                 _quantile(seconds, 0.95),
             )
+
+        return await self._run(read)
+
+    # -- analysis datasets ----------------------------------------------------------------------
+
+    async def user_activity(self, tenant: str, time_range: TimeRange, most: int) -> UserActivity:
+        match: Filter = {
+            "tenant": tenant,
+            "user_id": {"$ne": None},
+            "occurred_at": {"$gte": time_range.start, "$lt": time_range.end},
+        }
+        day = {"$dateToString": {"format": "%Y-%m-%d", "date": "$occurred_at"}}
+        users: list[Filter] = [
+            {"$match": match},
+            {"$group": {"_id": {"user": "$user_id", "day": day}}},
+            {"$group": {"_id": "$_id.user", "days": {"$sum": 1}}},
+            {"$sort": {"_id": 1}},
+            {"$limit": most + 1},
+        ]
+
+        async def read() -> UserActivity:
+            found = await self._all("events", users)
+            chosen, more = found[:most], len(found) > most
+            if not chosen:
+                return UserActivity([], [], [], more)
+            last = chosen[-1]["_id"]
+            counts: list[Filter] = [
+                {"$match": {**match, "user_id": {"$ne": None, "$lte": last}}},
+                {"$group": {"_id": {"user": "$user_id", "name": "$name"}, "n": {"$sum": 1}}},
+            ]
+            per_name = await self._all("events", counts)
+            return UserActivity(
+                users=[row["_id"] for row in chosen],
+                active_days=[int(row["days"]) for row in chosen],
+                counts=[(r["_id"]["user"], r["_id"]["name"], int(r["n"])) for r in per_name],
+                more=more,
+            )
+
+        return await self._run(read)
+
+    async def tasks(
+        self, tenant: str, time_range: TimeRange, most: int
+    ) -> tuple[list[TaskDelta], bool]:
+        wanted = {"tenant": tenant, "created_at": {"$gte": time_range.start, "$lt": time_range.end}}
+
+        pipeline: list[Filter] = [
+            {"$match": wanted},
+            {"$sort": {"created_at": 1, "task_id": 1}},
+            {"$limit": most + 1},
+        ]
+
+        async def read() -> tuple[list[TaskDelta], bool]:
+            found = [
+                docs.task_delta_of(document) for document in await self._all("tasks", pipeline)
+            ]
+            return found[:most], len(found) > most
 
         return await self._run(read)
 

@@ -360,6 +360,64 @@ class StoreContract:
         assert summary.p50_completion_seconds == 5400.0
         assert (await store.task_summary("default", DAY, "u2")).completed == 0
 
+    async def test_user_activity_counts_events_per_name_and_active_days(self, store: Store) -> None:
+        day = 24 * 60
+        await store.apply(
+            Batch(
+                [
+                    event("a", 1, "login", "u2"),
+                    event("b", 2, "login", "u2"),
+                    event("c", 3, "search", "u2"),
+                    event("d", 4 + day, "login", "u2"),  # another day, outside DAY
+                    event("e", -60, "login", "u1"),
+                    event("f", 60, "search", "u1"),
+                    event("g", 5, "login", None),  # anonymous: no user to describe
+                    event("h", 6, "login", "u3", tenant="other"),
+                ]
+            )
+        )
+        week = TimeRange(T0 - timedelta(days=1), T0 + timedelta(days=2))
+        activity = await store.user_activity("default", week, 10)
+        assert activity.users == ["u1", "u2"]
+        assert activity.active_days == [1, 2]
+        assert sorted(activity.counts) == [
+            ("u1", "login", 1),
+            ("u1", "search", 1),
+            ("u2", "login", 3),
+            ("u2", "search", 1),
+        ]
+        assert activity.more is False
+        first = await store.user_activity("default", DAY, 1)
+        assert (first.users, first.active_days, first.more) == (["u1"], [1], True)
+        assert sorted(first.counts) == [("u1", "login", 1), ("u1", "search", 1)]
+
+    async def test_tasks_created_in_a_range_are_listed_oldest_first(self, store: Store) -> None:
+        def task(id: str, name: str, minutes: float, task: str, user: str = "u1") -> Event:
+            return event(id, minutes, name, user, task_id=task)
+
+        await store.apply(
+            Batch(
+                [
+                    task("a", "task_created", 10, "t2", "u2"),
+                    task("b", "task_created", 5, "t1"),
+                    task("c", "task_completed", 65, "t1"),
+                    task("d", "task_created", 60 * 24, "t3"),  # created outside DAY
+                ]
+            )
+        )
+        tasks, more = await store.tasks("default", DAY, 10)
+        assert [(t.task_id, t.user_id, t.status) for t in tasks] == [
+            ("t1", "u1", "completed"),
+            ("t2", "u2", "open"),
+        ]
+        assert tasks[0].created_at == T0 + timedelta(minutes=5)
+        assert tasks[0].completed_at == T0 + timedelta(minutes=65)
+        assert tasks[1].completed_at is None
+        assert more is False
+        tasks, more = await store.tasks("default", DAY, 1)
+        assert ([t.task_id for t in tasks], more) == (["t1"], True)
+        assert await store.tasks("other", DAY, 10) == ([], False)
+
     async def test_positions_are_committed_with_the_batch_and_only_move_forward(
         self, store: Store
     ) -> None:
