@@ -8,7 +8,9 @@
     │   └── InvalidAnalysis         an analysis its dataset or parameters cannot answer
     ├── StoreUnavailable            code STORE_UNAVAILABLE: retriable, the store did not answer
     ├── BrokerUnavailable           code BROKER_UNAVAILABLE: retriable, Kafka did not acknowledge
-    └── NotYetApplied               code INGEST_TIMEOUT: retriable, produced but not applied in time
+    ├── NotYetApplied               code INGEST_TIMEOUT: retriable, produced but not applied in time
+    └── AnalysisFailed              code ANALYSIS_FAILED: an analysis job past a limit or broken;
+                                    the job ends FAILED with the message
 
 The GraphQL layer maps an error to ``extensions.code`` through ``code``; ``retriable`` tells a
 caller (or the ingest pipeline) whether trying again can succeed.
@@ -64,3 +66,7 @@ class BrokerUnavailable(GatewayError):
 class NotYetApplied(GatewayError):
     code = "INGEST_TIMEOUT"
     retriable = True
+
+
+class AnalysisFailed(GatewayError):
+    code = "ANALYSIS_FAILED"

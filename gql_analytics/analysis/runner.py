@@ -23,16 +23,9 @@ import pandas as pd
 
 from gql_analytics.analysis.operations import Operation
 from gql_analytics.analysis.parameters import JSON, Parameters, Progress, ignore
-from gql_analytics.errors import GatewayError, InvalidAnalysis
+from gql_analytics.errors import AnalysisFailed, InvalidAnalysis
 
 log = logging.getLogger(__name__)
-
-
-class AnalysisFailed(GatewayError):
-    """An analysis that could not finish: past its time limit, or broken in its worker. The job
-    ends FAILED with this message."""
-
-    code = "ANALYSIS_FAILED"
 
 
 def _nothing() -> None:

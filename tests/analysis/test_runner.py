@@ -12,8 +12,8 @@ import pytest
 
 from gql_analytics.analysis.operations import clustering, summary
 from gql_analytics.analysis.parameters import Parameters
-from gql_analytics.analysis.runner import AnalysisFailed, AnalysisRunner
-from gql_analytics.errors import InvalidAnalysis
+from gql_analytics.analysis.runner import AnalysisRunner
+from gql_analytics.errors import AnalysisFailed, InvalidAnalysis
 from tests.analysis.slow import broken, forever, whose
 from tests.support import eventually
 
