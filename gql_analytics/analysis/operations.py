@@ -26,6 +26,7 @@ from gql_analytics.analysis.parameters import (
     ignore,
     number,
     numeric_columns,
+    numeric_names,
 )
 from gql_analytics.errors import InvalidAnalysis
 
@@ -71,11 +72,16 @@ CORRELATIONS: dict[str, Literal["pearson", "spearman"]] = {
 }
 
 
-def correlation(frame: pd.DataFrame, parameters: Parameters, progress: Progress = ignore) -> JSON:
+def _correlation_method(parameters: Parameters) -> Literal["pearson", "spearman"]:
     asked = (parameters.method or "pearson").lower()
     method = CORRELATIONS.get(asked)
     if method is None:
         raise InvalidAnalysis(f"method: {asked!r} is not pearson or spearman")
+    return method
+
+
+def correlation(frame: pd.DataFrame, parameters: Parameters, progress: Progress = ignore) -> JSON:
+    method = _correlation_method(parameters)
     values = numeric_columns(frame, parameters, least=2)
     matrix = values.corr(method=method)
     return {
@@ -90,18 +96,8 @@ def clustering(frame: pd.DataFrame, parameters: Parameters, progress: Progress =
     first if their units differ); without ``k``, the k of 2..10 with the best silhouette."""
     values = numeric_columns(frame, parameters)
     data = values.to_numpy()
-    rows = len(data)
     seed = 0 if parameters.seed is None else parameters.seed
-    if parameters.k is not None:
-        if parameters.k < 2:
-            raise InvalidAnalysis("k: at least 2 clusters")
-        if rows <= parameters.k:
-            raise InvalidAnalysis(f"k: {parameters.k} clusters need more than {rows} rows")
-        candidates = [parameters.k]
-    else:
-        if rows < 3:
-            raise InvalidAnalysis(f"clustering needs at least 3 rows, got {rows}")
-        candidates = list(range(2, min(MAX_K, rows - 1) + 1))
+    candidates = _cluster_counts(len(data), parameters.k)
     best: tuple[float, KMeans] | None = None
     for done, k in enumerate(candidates, start=1):
         model = KMeans(n_clusters=k, random_state=seed).fit(data)
@@ -118,10 +114,23 @@ def clustering(frame: pd.DataFrame, parameters: Parameters, progress: Progress =
         "silhouette": number(score),
         "columns": [str(c) for c in values.columns],
         "centroids": [[float(v) for v in centre] for centre in model.cluster_centers_],
-        "sizes": [labels.count(i) for i in range(int(model.n_clusters))],
+        "sizes": np.bincount(model.labels_, minlength=int(model.n_clusters)).tolist(),
         "labels": labels,
         "keys": [_key(k) for k in values.index],
     }
+
+
+def _cluster_counts(rows: int, k: int | None) -> list[int]:
+    """The k to try: the one given, or 2..10 (at most one fewer than the rows)."""
+    if k is not None:
+        if k < 2:
+            raise InvalidAnalysis("k: at least 2 clusters")
+        if rows <= k:
+            raise InvalidAnalysis(f"k: {k} clusters need more than {rows} rows")
+        return [k]
+    if rows < 3:
+        raise InvalidAnalysis(f"clustering needs at least 3 rows, got {rows}")
+    return list(range(2, min(MAX_K, rows - 1) + 1))
 
 
 def _silhouette(data: np.ndarray[Any, Any], labels: np.ndarray[Any, Any], seed: int) -> float:
@@ -137,12 +146,16 @@ def _key(index: Any) -> Any:
     return index.item() if isinstance(index, np.generic) else index
 
 
+def _regression_target(frame: pd.DataFrame, parameters: Parameters) -> str:
+    if not parameters.target:
+        raise InvalidAnalysis("target: name the column to explain")
+    existing(frame, [parameters.target])
+    return parameters.target
+
+
 def regression(frame: pd.DataFrame, parameters: Parameters, progress: Progress = ignore) -> JSON:
     """Ordinary least squares of ``target`` on the other columns, with an intercept."""
-    target = parameters.target
-    if not target:
-        raise InvalidAnalysis("target: name the column to explain")
-    existing(frame, [target])
+    target = _regression_target(frame, parameters)
     features = (
         [c for c in parameters.columns if c != target]
         if parameters.columns
@@ -178,13 +191,26 @@ def regression(frame: pd.DataFrame, parameters: Parameters, progress: Progress =
     }
 
 
-def t_test(frame: pd.DataFrame, parameters: Parameters, progress: Progress = ignore) -> JSON:
-    """One-sample against ``popmean``, or Welch's two-sample between the two ``groups`` of
-    ``groupColumn``, on the one column named by ``target`` (or ``columns``)."""
+def _tested_column(frame: pd.DataFrame, parameters: Parameters) -> str:
     column = parameters.target or (parameters.columns[0] if parameters.columns else None)
     if not column:
         raise InvalidAnalysis("target: name the column to test")
     existing(frame, [column])
+    return column
+
+
+def _compared_groups(frame: pd.DataFrame, parameters: Parameters) -> tuple[str, tuple[str, str]]:
+    group_column, groups = parameters.group_column, parameters.groups
+    if not group_column or not groups or len(groups) != 2:
+        raise InvalidAnalysis("give popmean, or groupColumn and two groups")
+    existing(frame, [group_column])
+    return group_column, (groups[0], groups[1])
+
+
+def t_test(frame: pd.DataFrame, parameters: Parameters, progress: Progress = ignore) -> JSON:
+    """One-sample against ``popmean``, or Welch's two-sample between the two ``groups`` of
+    ``groupColumn``, on the one column named by ``target`` (or ``columns``)."""
+    column = _tested_column(frame, parameters)
     values = numeric_columns(frame, Parameters(columns=(column,)))[column]
     if parameters.popmean is not None:
         if len(values) < 2:
@@ -196,10 +222,7 @@ def t_test(frame: pd.DataFrame, parameters: Parameters, progress: Progress = ign
             "pvalue": float(one.pvalue),
             "df": float(len(values) - 1),
         }
-    group_column, groups = parameters.group_column, parameters.groups
-    if not group_column or not groups or len(groups) != 2:
-        raise InvalidAnalysis("give popmean, or groupColumn and two groups")
-    existing(frame, [group_column])
+    group_column, groups = _compared_groups(frame, parameters)
     labels = frame.loc[values.index, group_column].astype(str)
     samples = [values[labels == group].to_numpy() for group in groups]
     for group, sample in zip(groups, samples, strict=True):
@@ -225,3 +248,32 @@ OPERATIONS: dict[str, Operation] = {
     "T_TEST": t_test,
     "FORECAST": timeseries.forecast,
 }
+
+
+def preflight(operation: str, frame: pd.DataFrame, parameters: Parameters) -> None:
+    """Raise ``InvalidAnalysis`` for what the operation is sure to refuse, judged from the
+    dataset's shape (columns, their types, the number of rows): cheap enough to check before a
+    job is stored, so that bad input never becomes a job. What only the values can show (rows
+    lost to missing values, collinear columns) fails the job instead."""
+    if frame.empty:
+        raise InvalidAnalysis("the dataset is empty")
+    named = [*(parameters.columns or ()), parameters.target, parameters.group_column]
+    existing(frame, [name for name in named if name])
+    match operation:
+        case "SUMMARY":
+            pass
+        case "CORRELATION":
+            _correlation_method(parameters)
+            numeric_names(frame, parameters, least=2)
+        case "CLUSTERING":
+            numeric_names(frame, parameters)
+            _cluster_counts(len(frame), parameters.k)
+        case "REGRESSION":
+            target = _regression_target(frame, parameters)
+            numeric_names(frame, Parameters(columns=(target,)))
+        case "T_TEST":
+            numeric_names(frame, Parameters(columns=(_tested_column(frame, parameters),)))
+            if parameters.popmean is None:
+                _compared_groups(frame, parameters)
+        case "ANOMALIES" | "FORECAST":
+            timeseries.series_of(frame, parameters)

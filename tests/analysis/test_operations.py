@@ -13,13 +13,15 @@ from sklearn.datasets import load_diabetes, load_iris
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 
 from gql_analytics.analysis.operations import (
+    OPERATIONS,
     clustering,
     correlation,
+    preflight,
     regression,
     summary,
     t_test,
 )
-from gql_analytics.analysis.parameters import Parameters
+from gql_analytics.analysis.parameters import Parameters, ignore
 from gql_analytics.analysis.rows import frame_of_rows
 from gql_analytics.errors import InvalidAnalysis
 
@@ -173,6 +175,27 @@ def test_what_an_operation_cannot_answer_is_refused_with_the_reason(
         parameters = Parameters(columns=("a", "nope"))
     with pytest.raises(InvalidAnalysis, match=complaint):
         run(frame, parameters)
+    name = next(name for name, operation in OPERATIONS.items() if operation is run)
+    with pytest.raises(InvalidAnalysis, match=complaint):
+        preflight(name, frame, parameters)  # found before any job is stored
+
+
+@pytest.mark.parametrize(
+    ("operation", "parameters"),
+    [
+        ("SUMMARY", Parameters()),
+        ("CORRELATION", Parameters(method="spearman")),
+        ("CLUSTERING", Parameters(k=3)),
+        ("REGRESSION", Parameters(target="petal_width")),
+        ("T_TEST", Parameters(target="petal_width", popmean=1.0)),
+        ("T_TEST", Parameters(target="petal_width", group_column="target", groups=("1", "2"))),
+    ],
+)
+def test_preflight_passes_what_the_operation_answers(
+    iris: pd.DataFrame, operation: str, parameters: Parameters
+) -> None:
+    preflight(operation, iris, parameters)
+    OPERATIONS[operation](iris, parameters, ignore)
 
 
 @pytest.mark.parametrize(
