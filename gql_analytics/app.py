@@ -15,6 +15,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
+from gql_analytics.analysis.service import AnalysisService
 from gql_analytics.api.context import Context
 from gql_analytics.api.schema import build_schema
 from gql_analytics.domain.records import DEFAULT_TENANT
@@ -33,12 +34,19 @@ PURGE_EVERY = timedelta(hours=1)
 
 
 class GraphQLApp(GraphQL[Context, None]):
-    def __init__(self, service: AnalyticsService, bus: LiveBus, settings: Settings) -> None:
+    def __init__(
+        self,
+        service: AnalyticsService,
+        analysis: AnalysisService,
+        bus: LiveBus,
+        settings: Settings,
+    ) -> None:
         # Keep-alives stop idle dashboard sockets from being cut by proxies between updates.
         super().__init__(
             build_schema(), graphql_ide="graphiql", keep_alive=True, keep_alive_interval=15
         )
         self._service = service
+        self._analysis = analysis
         self._bus = bus
         self._settings = settings
 
@@ -47,6 +55,7 @@ class GraphQLApp(GraphQL[Context, None]):
     ) -> Context:
         return Context(
             service=self._service,
+            analysis=self._analysis,
             bus=self._bus,
             tenant=DEFAULT_TENANT,
             live_throttle=self._settings.live_throttle,
@@ -86,7 +95,8 @@ def create_app(
     service = AnalyticsService(
         store, sink, monitor=consumer, retention=settings.retention, clock=clock
     )
-    graphql = GraphQLApp(service, bus, settings)
+    analysis = AnalysisService(service, limits=settings.analysis_limits)
+    graphql = GraphQLApp(service, analysis, bus, settings)
 
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -110,6 +120,7 @@ def create_app(
             stack.push_async_callback(store.close)
             await sink.start()
             stack.push_async_callback(sink.stop)
+            stack.push_async_callback(analysis.close)
             if consumer is not None:
                 stopping = asyncio.Event()
                 running = asyncio.create_task(consumer.run(stopping), name="kafka-consumer")

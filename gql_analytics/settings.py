@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
+from gql_analytics.analysis.jobs import AnalysisLimits
+
 ENV_PREFIX = "GQL_ANALYTICS_"
 DEFAULT_STORE_URL = "duckdb:///./data/analytics.duckdb"
 DEFAULT_TOPICS = ("analytics.events", "analytics.metrics", "analytics.tasks")
@@ -26,6 +28,9 @@ class Settings:
     kafka_group_id: str = "gql-analytics"
     kafka_dlq_suffix: str = ".dlq"
     kafka_idempotence: bool = False
+    analysis_rows: int = 1_000_000
+    analysis_seconds: float = 60.0
+    analysis_workers: int = 2
 
     @property
     def kafka_ingest_topic(self) -> str:
@@ -35,6 +40,10 @@ class Settings:
     @property
     def retention(self) -> timedelta | None:
         return timedelta(days=self.retention_days) if self.retention_days > 0 else None
+
+    @property
+    def analysis_limits(self) -> AnalysisLimits:
+        return AnalysisLimits(self.analysis_rows, self.analysis_seconds, self.analysis_workers)
 
     @property
     def live_throttle(self) -> timedelta:
@@ -93,6 +102,24 @@ def add_arguments(parser: argparse.ArgumentParser, env: Mapping[str, str] | None
         default=default("KAFKA_IDEMPOTENCE", "false").lower() in {"1", "true", "yes"},
         help="idempotent producer (needs InitProducerId; event ids already make retries safe)",
     )
+    parser.add_argument(
+        "--analysis-rows",
+        type=int,
+        default=int(default("ANALYSIS_ROWS", defaults.analysis_rows)),
+        help="most rows an analysis dataset may have; a larger one fails its job",
+    )
+    parser.add_argument(
+        "--analysis-seconds",
+        type=float,
+        default=float(default("ANALYSIS_SECONDS", defaults.analysis_seconds)),
+        help="longest an analysis may compute before its job fails",
+    )
+    parser.add_argument(
+        "--analysis-workers",
+        type=int,
+        default=int(default("ANALYSIS_WORKERS", defaults.analysis_workers)),
+        help="analysis worker processes: jobs that run at once (the rest wait, QUEUED)",
+    )
 
 
 def from_arguments(arguments: argparse.Namespace) -> Settings:
@@ -108,4 +135,7 @@ def from_arguments(arguments: argparse.Namespace) -> Settings:
         kafka_group_id=arguments.kafka_group_id,
         kafka_dlq_suffix=arguments.kafka_dlq_suffix,
         kafka_idempotence=arguments.kafka_idempotence,
+        analysis_rows=arguments.analysis_rows,
+        analysis_seconds=arguments.analysis_seconds,
+        analysis_workers=arguments.analysis_workers,
     )

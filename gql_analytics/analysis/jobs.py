@@ -1,4 +1,5 @@
-"""An analysis job as it is stored: what was asked, where it is, and what it found."""
+"""An analysis job as it is stored (what was asked, where it is, what it found), and the limits
+every job runs within."""
 
 from __future__ import annotations
 
@@ -30,3 +31,12 @@ class AnalysisJob:
     @property
     def ended(self) -> bool:
         return self.state in ENDED
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisLimits:
+    """Past ``rows`` or ``seconds`` a job ends FAILED; ``concurrent`` jobs run at once."""
+
+    rows: int = 1_000_000
+    seconds: float = 60.0
+    concurrent: int = 2

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.websockets import WebSocket
 from strawberry import Info as _Info
 
+from gql_analytics.analysis.service import AnalysisService
 from gql_analytics.ports import LiveBus
 from gql_analytics.service import AnalyticsService
 
@@ -16,6 +17,7 @@ from gql_analytics.service import AnalyticsService
 @dataclass
 class Context:
     service: AnalyticsService
+    analysis: AnalysisService
     bus: LiveBus
     tenant: str
     live_throttle: timedelta

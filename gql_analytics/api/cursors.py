@@ -8,10 +8,11 @@ import json
 from datetime import datetime
 
 from gql_analytics.errors import InvalidCursor
-from gql_analytics.ports import EventCursor
+from gql_analytics.ports import EventCursor, JobCursor
 
 _PREFIX_EVENT = "ev"
 _PREFIX_USER = "us"
+_PREFIX_JOB = "jb"
 
 
 def _encode(*parts: str) -> str:
@@ -39,8 +40,21 @@ def event_cursor(occurred_at: datetime, event_id: str) -> str:
 
 def parse_event_cursor(cursor: str) -> EventCursor:
     _, occurred_at, event_id = _decode(cursor, _PREFIX_EVENT, 3)
+    return EventCursor(_moment(occurred_at), event_id)
+
+
+def job_cursor(created_at: datetime, job_id: str) -> str:
+    return _encode(_PREFIX_JOB, created_at.isoformat(), job_id)
+
+
+def parse_job_cursor(cursor: str) -> JobCursor:
+    _, created_at, job_id = _decode(cursor, _PREFIX_JOB, 3)
+    return JobCursor(_moment(created_at), job_id)
+
+
+def _moment(text: str) -> datetime:
     try:
-        return EventCursor(datetime.fromisoformat(occurred_at), event_id)
+        return datetime.fromisoformat(text)
     except ValueError as error:
         raise InvalidCursor("after: not a cursor issued by this server", field="after") from error
 

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import strawberry
 
+from gql_analytics.api.analysis import AnalysisInput, AnalysisJob
 from gql_analytics.api.context import Info
 from gql_analytics.api.inputs import EventInput, MetricInput
 from gql_analytics.api.types import ItemError, TrackResult
@@ -62,3 +63,31 @@ class Mutation:
         self, info: Info, inputs: list[MetricInput], wait: Annotated[bool | None, WAIT] = False
     ) -> TrackResult:
         return await _track_many(info, inputs, wait)
+
+    @strawberry.mutation(
+        description="Start an analysis over stored data or inline rows. Bad input is a "
+        "BAD_USER_INPUT error and starts nothing; otherwise the job is returned QUEUED (with "
+        "wait: true, once it ended). It runs in a worker process, within the server's limits."
+    )
+    async def run_analysis(
+        self,
+        info: Info,
+        input: AnalysisInput,
+        wait: Annotated[
+            bool | None, strawberry.argument(description="Return once the job ended.")
+        ] = False,
+    ) -> AnalysisJob:
+        ctx = info.context
+        request = input.to_request(ctx.service)
+        return AnalysisJob.from_domain(
+            await ctx.analysis.submit(ctx.tenant, request, wait=bool(wait))
+        )
+
+    @strawberry.mutation(
+        description="Stop an analysis: a queued or running job ends CANCELLED (its computation "
+        "is killed); one that already ended is returned as it is."
+    )
+    async def cancel_analysis(self, info: Info, id: strawberry.ID) -> AnalysisJob:
+        return AnalysisJob.from_domain(
+            await info.context.analysis.cancel(info.context.tenant, str(id))
+        )

@@ -6,6 +6,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from gql_analytics.api import cursors
+from gql_analytics.api.analysis import AnalysisJob, AnalysisJobConnection
 from gql_analytics.api.context import Info
 from gql_analytics.api.inputs import EventFilter, TimeRange, resolve_range, string_tags
 from gql_analytics.api.types import (
@@ -27,6 +28,21 @@ from gql_analytics.api.types import (
 
 @strawberry.type
 class Query:
+    @strawberry.field(description="An analysis job, as it is now (its result once SUCCEEDED).")
+    async def analysis(self, info: Info, id: strawberry.ID) -> AnalysisJob | None:
+        found = await info.context.analysis.job(info.context.tenant, str(id))
+        return AnalysisJob.from_domain(found) if found else None
+
+    @strawberry.field(description="Analysis jobs, newest first.")
+    async def analyses(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> AnalysisJobConnection:
+        cursor = cursors.parse_job_cursor(after) if after is not None else None
+        found, more = await info.context.analysis.jobs(
+            info.context.tenant, 20 if first is None else first, cursor
+        )
+        return AnalysisJobConnection.from_domain(found, more)
+
     @strawberry.field(description="Raw events, newest first.")
     async def events(
         self,

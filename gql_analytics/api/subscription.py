@@ -8,6 +8,7 @@ from typing import TypeVar
 import strawberry
 from strawberry.scalars import JSON
 
+from gql_analytics.api.analysis import AnalysisJob
 from gql_analytics.api.context import Context, Info
 from gql_analytics.api.inputs import EventFilter, TimeRange, string_tags
 from gql_analytics.api.types import Event, EventCountUpdate, Interval, MetricAggregation
@@ -97,3 +98,12 @@ class Subscription:
                 for event in change.events:
                     if matches(query, event):
                         yield Event.from_domain(event)
+
+    @strawberry.subscription(
+        description="An analysis job now, then at each change of state or progress, until it ended."
+    )
+    async def analysis_progress(
+        self, info: Info, id: strawberry.ID
+    ) -> AsyncGenerator[AnalysisJob, None]:
+        async for job in info.context.analysis.watch(info.context.tenant, str(id)):
+            yield AnalysisJob.from_domain(job)

@@ -2,58 +2,12 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import timedelta
-from typing import Any
 
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.typing import Subprotocol
+from tests.api.sockets import LEGACY_WS, TRANSPORT_WS, socket
+from tests.support import NOW, GraphQLClient, ServerThread, iso
 
-from tests.support import NOW, GraphQLClient, ServerThread, iso, within
-
-TRANSPORT_WS = Subprotocol("graphql-transport-ws")
-LEGACY_WS = Subprotocol("graphql-ws")
 TRACK = "mutation($inputs: [EventInput!]!) { trackEvents(inputs: $inputs) { accepted } }"
-
-
-class Socket:
-    """A GraphQL-over-WebSocket client speaking either protocol."""
-
-    def __init__(self, connection: ClientConnection, protocol: Subprotocol) -> None:
-        self.connection = connection
-        self.legacy = protocol == LEGACY_WS
-
-    async def receive(self) -> dict[str, Any]:
-        while True:
-            message: dict[str, Any] = json.loads(await within(self.connection.recv()))
-            if message["type"] not in {"ka", "ping", "pong"}:
-                return message
-
-    async def subscribe(
-        self, query: str, variables: dict[str, Any] | None = None, id: str = "1"
-    ) -> None:
-        kind = "start" if self.legacy else "subscribe"
-        payload = {"query": query, "variables": variables or {}}
-        await self.connection.send(json.dumps({"id": id, "type": kind, "payload": payload}))
-
-    async def next_data(self) -> dict[str, Any]:
-        message = await self.receive()
-        assert message["type"] == ("data" if self.legacy else "next"), message
-        assert "errors" not in message["payload"], message
-        data: dict[str, Any] = message["payload"]["data"]
-        return data
-
-
-@asynccontextmanager
-async def socket(server: ServerThread, protocol: Subprotocol) -> AsyncIterator[Socket]:
-    async with connect(server.ws_url, subprotocols=[protocol]) as connection:
-        assert connection.subprotocol == protocol
-        client = Socket(connection, protocol)
-        await connection.send(json.dumps({"type": "connection_init", "payload": {}}))
-        assert (await client.receive())["type"] == "connection_ack"
-        yield client
 
 
 COUNT = 'subscription { eventCount(name: "user_signup", range: {last: "1h"}) { name count at } }'

@@ -11,7 +11,7 @@ from gql_analytics.app import create_app
 from gql_analytics.service import utc_now
 from gql_analytics.settings import Settings
 from gql_analytics.store.duckdb import DuckDBStore
-from tests.api.test_subscriptions import TRANSPORT_WS, socket
+from tests.api.sockets import TRANSPORT_WS, socket
 from tests.kafka.broker import KAFKA_DEADLINE, free_port, produce
 from tests.support import GraphQLClient, ServerThread, eventually
 

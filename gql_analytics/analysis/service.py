@@ -1,0 +1,237 @@
+"""Analysis jobs from request to result: checked, stored, run in the worker pool, followed,
+cancelled.
+
+A request is read into its dataset and checked against the operation first (``preflight``), so
+bad input is an error and never a job; a dataset past the row limit is a job that ends FAILED at
+once. A job is stored QUEUED, turns RUNNING when a worker takes it, and ends SUCCEEDED, FAILED or
+CANCELLED; every change is stored (``analysis(id)`` reads it after a restart) and pushed to whoever
+follows the job in this process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from gql_analytics.analysis.datasets import Dataset, load
+from gql_analytics.analysis.jobs import (
+    CANCELLED,
+    FAILED,
+    QUEUED,
+    RUNNING,
+    SUCCEEDED,
+    AnalysisJob,
+    AnalysisLimits,
+)
+from gql_analytics.analysis.operations import OPERATIONS, preflight
+from gql_analytics.analysis.parameters import Parameters
+from gql_analytics.analysis.runner import AnalysisRunner
+from gql_analytics.errors import AnalysisFailed, GatewayError, InvalidInput
+from gql_analytics.ports import JobCursor
+from gql_analytics.service import AnalyticsService
+
+log = logging.getLogger(__name__)
+STOPPED = "the gateway stopped before the job ended"
+ELSEWHERE_POLL = 1.0  # seconds between reads of a job that another process runs
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisRequest:
+    operation: str
+    dataset: Dataset
+    parameters: Parameters
+    echo: dict[str, Any]  # the input as the client sent it, stored with the job
+
+
+@dataclass(eq=False, slots=True)
+class _Running:
+    job: AnalysisJob
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+    saving: asyncio.Lock = field(default_factory=asyncio.Lock)
+    task: asyncio.Task[None] | None = None
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class AnalysisService:
+    def __init__(
+        self,
+        analytics: AnalyticsService,
+        *,
+        limits: AnalysisLimits | None = None,
+        runner: AnalysisRunner | None = None,
+        ids: Callable[[], str] = new_id,
+    ) -> None:
+        self._analytics = analytics
+        self._store = analytics.store
+        self._clock = analytics.clock
+        self.limits = limits = limits or AnalysisLimits()
+        self._runner = runner or AnalysisRunner(workers=limits.concurrent, seconds=limits.seconds)
+        self._ids = ids
+        self._started: asyncio.Task[None] | None = None
+        self._running: dict[tuple[str, str], _Running] = {}
+        self._saves: set[asyncio.Task[None]] = set()
+        self._closing = False
+
+    # -- submitting -----------------------------------------------------------------------------
+
+    async def submit(self, tenant: str, request: AnalysisRequest, *, wait: bool) -> AnalysisJob:
+        """The job of a checked request, stored and queued (``wait``: once it ended).
+        ``InvalidInput`` for what cannot be answered, and then nothing is stored."""
+        if request.operation not in OPERATIONS:
+            raise InvalidInput(f"operation: {request.operation!r} is not an analysis operation")
+        job = AnalysisJob(
+            id=self._ids(),
+            tenant=tenant,
+            operation=request.operation,
+            state=QUEUED,
+            created_at=self._clock(),
+            request=request.echo,
+        )
+        try:
+            frame = await load(
+                request.dataset, tenant=tenant, analytics=self._analytics, limit=self.limits.rows
+            )
+        except AnalysisFailed as error:
+            failed = replace(job, state=FAILED, finished_at=self._clock(), error=error.message)
+            await self._store.save_job(failed)
+            return failed
+        preflight(request.operation, frame, request.parameters)
+        await self._store.save_job(job)
+        running = _Running(job)
+        self._running[(tenant, job.id)] = running
+        running.task = asyncio.create_task(
+            self._execute(running, frame, request), name=f"analysis-{job.id}"
+        )
+        if wait:
+            # The job is the server's: a client that stops waiting does not cancel it.
+            await asyncio.shield(running.task)
+        return running.job
+
+    async def _execute(self, running: _Running, frame: Any, request: AnalysisRequest) -> None:
+        try:
+            await self._start_workers()
+            result = await self._runner.run(
+                OPERATIONS[request.operation],
+                frame,
+                request.parameters,
+                started=lambda: self._change(running, state=RUNNING),
+                progress=lambda fraction: self._change(running, progress=fraction),
+            )
+            end: dict[str, Any] = {"state": SUCCEEDED, "progress": 1.0, "result": result}
+        except GatewayError as error:
+            end = {"state": FAILED, "error": error.message}
+        except asyncio.CancelledError:
+            end = {"state": FAILED, "error": STOPPED} if self._closing else {"state": CANCELLED}
+        except Exception:
+            log.exception("analysis %s failed", running.job.id)
+            end = {"state": FAILED, "error": "the analysis failed unexpectedly"}
+        self._change(running, save=False, finished_at=self._clock(), **end)
+        try:
+            await self._save(running)
+        except GatewayError as error:
+            log.error("analysis %s: its end could not be stored: %s", running.job.id, error)
+        finally:
+            del self._running[(running.job.tenant, running.job.id)]
+
+    async def _start_workers(self) -> None:
+        """Workers start with the first job (not with the server, which starts faster without)."""
+        if self._started is None:
+            self._started = asyncio.create_task(self._runner.start())
+        await asyncio.shield(self._started)
+
+    def _change(self, running: _Running, *, save: bool = True, **changes: Any) -> None:
+        running.job = replace(running.job, **changes)
+        running.changed.set()
+        running.changed = asyncio.Event()
+        if save:
+            task = asyncio.create_task(self._save(running))
+            self._saves.add(task)
+            task.add_done_callback(self._saved)
+
+    def _saved(self, task: asyncio.Task[None]) -> None:
+        self._saves.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("analysis progress not stored: %s", task.exception())
+
+    async def _save(self, running: _Running) -> None:
+        async with running.saving:  # one save at a time, each of the latest state
+            await self._store.save_job(running.job)
+
+    # -- reading --------------------------------------------------------------------------------
+
+    async def job(self, tenant: str, job_id: str) -> AnalysisJob | None:
+        running = self._running.get((tenant, job_id))
+        if running is not None:
+            return running.job
+        return await self._store.job(tenant, job_id)
+
+    async def jobs(
+        self, tenant: str, first: int, after: JobCursor | None
+    ) -> tuple[list[AnalysisJob], bool]:
+        if not 0 <= first <= 500:
+            raise InvalidInput("first: must be between 0 and 500", field="first")
+        page, more = await self._store.jobs(tenant, first, after)
+        return [self._latest(job) for job in page], more
+
+    def _latest(self, job: AnalysisJob) -> AnalysisJob:
+        running = self._running.get((job.tenant, job.id))
+        return running.job if running is not None else job
+
+    async def watch(self, tenant: str, job_id: str) -> AsyncIterator[AnalysisJob]:
+        """The job now, then at every change until it ended."""
+        job = await self.job(tenant, job_id)
+        if job is None:
+            raise InvalidInput(f"id: no analysis job {job_id}", field="id")
+        while True:
+            running = self._running.get((tenant, job_id))
+            if running is not None:
+                changed, job = running.changed, running.job
+            yield job
+            if job.ended:
+                return
+            if running is not None:
+                await changed.wait()
+            else:  # run by another process: its changes reach us through the store
+                await asyncio.sleep(ELSEWHERE_POLL)
+            found = await self.job(tenant, job_id)
+            job = found if found is not None else job
+
+    # -- cancelling and stopping ----------------------------------------------------------------
+
+    async def cancel(self, tenant: str, job_id: str) -> AnalysisJob:
+        """The job cancelled (its computation killed); a job that already ended stays as it is."""
+        running = self._running.get((tenant, job_id))
+        if running is not None and running.task is not None:
+            running.task.cancel()
+            await asyncio.wait([running.task])
+            return running.job
+        job = await self._store.job(tenant, job_id)
+        if job is None:
+            raise InvalidInput(f"id: no analysis job {job_id}", field="id")
+        if not job.ended:  # left behind by a process that stopped, or run by another
+            job = replace(job, state=CANCELLED, finished_at=self._clock())
+            await self._store.save_job(job)
+        return job
+
+    async def close(self) -> None:
+        """Jobs still running end FAILED (the gateway stopped); the workers stop."""
+        self._closing = True
+        tasks = [r.task for r in self._running.values() if r.task is not None]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks)
+        if self._saves:
+            await asyncio.wait(list(self._saves))
+        if self._started is not None:
+            with contextlib.suppress(Exception):
+                await self._started
+            await self._runner.close()
