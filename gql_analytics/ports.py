@@ -6,7 +6,7 @@ adapter delivers each published change to every subscriber of its tenant.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,7 +23,6 @@ from gql_analytics.domain.records import (
 )
 from gql_analytics.domain.rollup import SeriesKey
 from gql_analytics.domain.stats import BucketSummary
-from gql_analytics.domain.tasks import TaskDelta
 from gql_analytics.domain.timerange import Interval, TimeRange
 from gql_analytics.domain.validation import Limits
 
@@ -77,12 +76,28 @@ class UserTaskCounts:
 
 @dataclass(frozen=True, slots=True)
 class UserActivity:
-    """The users with events in a range, in user id order: the distinct UTC days each was
-    active (aligned with ``users``), their events per name, and whether more users follow."""
+    """The users with events in a range, in user id order, as columns aligned with ``users``:
+    the distinct UTC days each was active, and per event name (every name in the range) each
+    user's events of that name; and whether more users follow. Columns, not rows: a dataset of
+    a million users stays a handful of arrays."""
 
-    users: list[str]
-    active_days: list[int]
-    counts: list[tuple[str, str, int]]  # (user id, event name, events)
+    users: Collection[str]
+    active_days: Collection[int]
+    events: Mapping[str, Collection[int]]
+    more: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TaskColumns:
+    """Tasks as columns aligned by position, and whether more follow. Times are UTC, as
+    datetimes (None where missing) or numpy datetime64 (NaT where missing): whichever the store
+    reads without making an object per value."""
+
+    task_ids: Collection[str]
+    user_ids: Collection[str | None]
+    statuses: Collection[str | None]
+    created_at: Collection[Any]
+    completed_at: Collection[Any]
     more: bool
 
 
@@ -271,11 +286,8 @@ class Store(Protocol):
         """The first ``most`` users (by id) with events in the range, for analysis."""
         ...
 
-    async def tasks(
-        self, tenant: str, time_range: TimeRange, most: int
-    ) -> tuple[list[TaskDelta], bool]:
-        """Up to ``most`` tasks created in the range, oldest first (then by task id), as their
-        folded state; and whether more follow."""
+    async def tasks(self, tenant: str, time_range: TimeRange, most: int) -> TaskColumns:
+        """Up to ``most`` tasks created in the range, oldest first (then by task id)."""
         ...
 
     async def purge_raw(self, before: datetime) -> int:

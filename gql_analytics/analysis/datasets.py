@@ -21,13 +21,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from gql_analytics.analysis.rows import frame_of_rows
 from gql_analytics.domain.stats import PERCENTILES
 from gql_analytics.domain.timerange import Interval, TimeRange
 from gql_analytics.errors import AnalysisFailed
-from gql_analytics.ports import UserActivity, UserTaskCounts
+from gql_analytics.ports import TaskColumns, UserActivity, UserTaskCounts
 from gql_analytics.service import AnalyticsService
 
 FIXED_USER_COLUMNS = ("events", "active_days")
@@ -82,8 +83,8 @@ async def load(
             tasks, _, _ = await store.tasks_per_user(tenant, time_range, limit, None)
             return await asyncio.to_thread(user_frame, activity, tasks)
         case TasksDataset(time_range):
-            found, more = await store.tasks(tenant, time_range, limit)
-            if more:
+            found = await store.tasks(tenant, time_range, limit)
+            if found.more:
                 raise _too_many(limit, "tasks")
             return await asyncio.to_thread(task_frame, found)
         case MetricDataset(name, time_range, interval, tags):
@@ -94,25 +95,26 @@ async def load(
 
 
 def user_frame(activity: UserActivity, tasks: list[UserTaskCounts]) -> pd.DataFrame:
-    index = pd.Index(activity.users, name="user_id")
-    counts = pd.DataFrame(activity.counts, columns=["user_id", "name", "n"])
-    per_name = (
-        counts.pivot_table(index="user_id", columns="name", values="n", aggfunc="sum")
-        .reindex(index=index, columns=sorted(counts["name"].unique()))
-        .fillna(0)
-        .astype("int64")
-    )
+    index = pd.Index(list(activity.users), name="user_id")
     taken = set(FIXED_USER_COLUMNS) | set(TASK_USER_COLUMNS)
-    per_name.columns = [f"{name} (events)" if name in taken else name for name in per_name.columns]
+    per_name = {
+        f"{name} (events)" if name in taken else name: np.asarray(counts, dtype="int64")
+        for name, counts in activity.events.items()
+    }
+    total = np.sum(list(per_name.values()), axis=0) if per_name else np.zeros(len(index), "int64")
+    frame = pd.DataFrame(
+        {
+            "events": np.asarray(total, dtype="int64"),
+            "active_days": np.asarray(activity.active_days, dtype="int64"),
+            **per_name,
+        },
+        index=index,
+    )
     task_columns = pd.DataFrame(
         [(t.user_id, t.created, t.completed, t.avg_completion_seconds) for t in tasks],
         columns=["user_id", *TASK_USER_COLUMNS],
     ).set_index("user_id")
-    frame = pd.DataFrame(
-        {"events": per_name.sum(axis="columns"), "active_days": activity.active_days},
-        index=index,
-    )
-    frame = frame.join(per_name).join(task_columns.reindex(index))
+    frame = frame.join(task_columns.reindex(index))
     frame[["tasks_created", "tasks_completed"]] = (
         frame[["tasks_created", "tasks_completed"]].fillna(0).astype("int64")
     )
@@ -120,15 +122,15 @@ def user_frame(activity: UserActivity, tasks: list[UserTaskCounts]) -> pd.DataFr
     return frame
 
 
-def task_frame(tasks: list[Any]) -> pd.DataFrame:
+def task_frame(tasks: TaskColumns) -> pd.DataFrame:
     frame = pd.DataFrame(
         {
-            "user_id": [t.user_id for t in tasks],
-            "status": [t.status for t in tasks],
-            "created_at": pd.to_datetime([t.created_at for t in tasks], utc=True),
-            "completed_at": pd.to_datetime([t.completed_at for t in tasks], utc=True),
+            "user_id": np.asarray(tasks.user_ids, dtype=object),
+            "status": np.asarray(tasks.statuses, dtype=object),
+            "created_at": pd.to_datetime(pd.Index(tasks.created_at), utc=True),
+            "completed_at": pd.to_datetime(pd.Index(tasks.completed_at), utc=True),
         },
-        index=pd.Index([t.task_id for t in tasks], name="task_id"),
+        index=pd.Index(np.asarray(tasks.task_ids, dtype=object), name="task_id"),
     )
     frame["completed"] = frame["completed_at"].notna().astype("int64")
     frame["completion_seconds"] = (

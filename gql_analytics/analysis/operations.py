@@ -32,7 +32,7 @@ from gql_analytics.errors import InvalidAnalysis
 
 TOP_VALUES = 5
 MAX_K = 10
-SILHOUETTE_SAMPLE = 5_000
+SILHOUETTE_SAMPLE = 2_000
 
 
 def summary(frame: pd.DataFrame, parameters: Parameters, progress: Progress = ignore) -> JSON:
@@ -42,9 +42,17 @@ def summary(frame: pd.DataFrame, parameters: Parameters, progress: Progress = ig
     existing(frame, wanted)
     columns: JSON = {}
     text: JSON = {}
+    times: JSON = {}
     for name in wanted:
         series = frame[name]
-        if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        if pd.api.types.is_datetime64_any_dtype(series):
+            present = series.dropna()
+            times[str(name)] = {
+                "count": int(present.size),
+                "min": present.min().isoformat() if present.size else None,
+                "max": present.max().isoformat() if present.size else None,
+            }
+        elif pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
             described = series.astype(float).describe()
             columns[str(name)] = {
                 "count": int(described["count"]),
@@ -63,7 +71,7 @@ def summary(frame: pd.DataFrame, parameters: Parameters, progress: Progress = ig
                 "unique": int(counts.size),
                 "top": [{"value": v, "count": int(n)} for v, n in counts.head(TOP_VALUES).items()],
             }
-    return {"columns": columns, "text": text}
+    return {"columns": columns, "text": text, "times": times}
 
 
 CORRELATIONS: dict[str, Literal["pearson", "spearman"]] = {
@@ -116,7 +124,7 @@ def clustering(frame: pd.DataFrame, parameters: Parameters, progress: Progress =
         "centroids": [[float(v) for v in centre] for centre in model.cluster_centers_],
         "sizes": np.bincount(model.labels_, minlength=int(model.n_clusters)).tolist(),
         "labels": labels,
-        "keys": [_key(k) for k in values.index],
+        "keys": keys_of(values.index),
     }
 
 
@@ -142,8 +150,11 @@ def _silhouette(data: np.ndarray[Any, Any], labels: np.ndarray[Any, Any], seed: 
     return float(silhouette_score(data, labels, sample_size=sample, random_state=seed))
 
 
-def _key(index: Any) -> Any:
-    return index.item() if isinstance(index, np.generic) else index
+def keys_of(index: pd.Index[Any]) -> list[Any]:
+    """Row keys for JSON: user or task ids, positions, or buckets as ISO-8601 text."""
+    if isinstance(index, pd.DatetimeIndex):
+        return [moment.isoformat() for moment in index]
+    return index.tolist()
 
 
 def _regression_target(frame: pd.DataFrame, parameters: Parameters) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import multiprocessing
 from collections.abc import Callable
@@ -26,6 +27,8 @@ from gql_analytics.analysis.parameters import JSON, Parameters, Progress, ignore
 from gql_analytics.errors import AnalysisFailed, InvalidAnalysis
 
 log = logging.getLogger(__name__)
+FRAME_ROWS = 20_000
+RESULT_BYTES = 1 << 20
 
 
 def _nothing() -> None:
@@ -38,8 +41,37 @@ class _Worker:
     connection: Connection
 
 
+def _send_frame(connection: Connection, frame: pd.DataFrame) -> None:
+    """The frame in slices of rows, so that no single pickling (which holds the GIL) keeps the
+    server's event loop waiting for long."""
+    slices = range(0, max(len(frame), 1), FRAME_ROWS)
+    connection.send(len(slices))
+    for start in slices:
+        connection.send(frame.iloc[start : start + FRAME_ROWS])
+
+
+def _receive_frame(connection: Connection) -> pd.DataFrame:
+    parts: list[pd.DataFrame] = [connection.recv() for _ in range(connection.recv())]
+    return parts[0] if len(parts) == 1 else pd.concat(parts)
+
+
+def _send_result(connection: Connection, result: JSON) -> None:
+    """The result as JSON text in chunks of bytes: encoding happens here, in the worker, and the
+    server stores and parses text rather than unpickling a million objects."""
+    text = json.dumps(result, allow_nan=False).encode()
+    chunks = range(0, max(len(text), 1), RESULT_BYTES)
+    connection.send(("ok", len(chunks)))
+    for start in chunks:
+        connection.send_bytes(text[start : start + RESULT_BYTES])
+
+
+def _receive_result(connection: Connection, chunks: int) -> JSON:
+    result: JSON = json.loads(b"".join(connection.recv_bytes() for _ in range(chunks)))
+    return result
+
+
 def _serve(connection: Connection) -> None:
-    """A worker's loop: run each (operation, frame, parameters) sent, answer with its result.
+    """A worker's loop: run each (operation, parameters, frame) sent, answer with its result.
     It says when it is ready, so that its start-up (importing pandas and the rest) is not counted
     in the time limit of its first job."""
     connection.send(("ready", None))
@@ -49,12 +81,12 @@ def _serve(connection: Connection) -> None:
 
     while True:
         try:
-            work = connection.recv()
+            operation, parameters = connection.recv()
+            frame = _receive_frame(connection)
         except EOFError:
             return
-        operation, frame, parameters = work
         try:
-            connection.send(("ok", operation(frame, parameters, report)))
+            _send_result(connection, operation(frame, parameters, report))
         except InvalidAnalysis as error:
             connection.send(("invalid", error.message))
         except Exception as error:  # reported to the job, which ends FAILED
@@ -116,12 +148,19 @@ class AnalysisRunner:
             started()
             try:
                 async with asyncio.timeout(self._seconds):
-                    await asyncio.to_thread(worker.connection.send, (operation, frame, parameters))
+                    await asyncio.to_thread(worker.connection.send, (operation, parameters))
+                    await asyncio.to_thread(_send_frame, worker.connection, frame)
                     while True:
                         answer: tuple[str, Any] = await asyncio.to_thread(worker.connection.recv)
                         if answer[0] != "progress":
                             break
                         progress(answer[1])
+                    if answer[0] == "ok":
+                        chunks = answer[1]
+                        answer = (
+                            "ok",
+                            await asyncio.to_thread(_receive_result, worker.connection, chunks),
+                        )
             except TimeoutError:
                 raise AnalysisFailed(
                     f"the analysis ran past its limit of {self._seconds:g} seconds"

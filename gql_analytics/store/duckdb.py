@@ -20,12 +20,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import duckdb
+import numpy as np
 
 from gql_analytics.analysis.jobs import AnalysisJob
 from gql_analytics.domain.records import ApplyResult, Batch, Event, MetricPoint, Record
 from gql_analytics.domain.rollup import SeriesKey, rollup
 from gql_analytics.domain.stats import BucketSummary
-from gql_analytics.domain.tasks import TaskDelta
 from gql_analytics.domain.timerange import Interval, TimeRange
 from gql_analytics.domain.validation import Limits
 from gql_analytics.errors import StoreUnavailable
@@ -37,6 +37,7 @@ from gql_analytics.ports import (
     MessagesResult,
     PreparedMessages,
     SeriesInfo,
+    TaskColumns,
     TaskSummary,
     UserActivity,
     UserTaskCounts,
@@ -431,45 +432,51 @@ class DuckDBStore:
     async def user_activity(self, tenant: str, time_range: TimeRange, most: int) -> UserActivity:
         where = "tenant = ? AND user_id IS NOT NULL AND occurred_at >= ? AND occurred_at < ?"
         params: Params = [tenant, naive(time_range.start), naive(time_range.end)]
-        users = f"""
-            SELECT user_id, count(DISTINCT CAST(occurred_at AS DATE)) FROM events
-            WHERE {where} GROUP BY user_id ORDER BY user_id LIMIT {most + 1}
-        """
-        counts = f"""
-            SELECT user_id, name, count(*) FROM events
-            WHERE {where} AND user_id <= ? GROUP BY user_id, name
-        """
+        names = f"SELECT DISTINCT name FROM events WHERE {where} ORDER BY name"
 
         def read() -> UserActivity:
-            found = self.rows(users, params)
-            chosen, more = found[:most], len(found) > most
-            if not chosen:
-                return UserActivity([], [], [], more)
-            per_name = self.rows(counts, [*params, chosen[-1][0]])
+            found = [name for (name,) in self.rows(names, params)]
+            # One pass, pivoted in SQL, fetched as arrays: no Python object per user or count.
+            per_name = "".join(
+                f", count(*) FILTER (WHERE name = ?) AS n{i}" for i in range(len(found))
+            )
+            statement = f"""
+                SELECT user_id, count(DISTINCT CAST(occurred_at AS DATE)) AS days {per_name}
+                FROM events WHERE {where} GROUP BY user_id ORDER BY user_id LIMIT {most + 1}
+            """
+            columns = self._reader().execute(statement, [*found, *params]).fetchnumpy()
+            more = len(columns["user_id"]) > most
             return UserActivity(
-                users=[user for user, _ in chosen],
-                active_days=[int(days) for _, days in chosen],
-                counts=[(user, name, int(n)) for user, name, n in per_name],
+                users=columns["user_id"][:most],
+                active_days=columns["days"][:most],
+                events={name: columns[f"n{i}"][:most] for i, name in enumerate(found)},
                 more=more,
             )
 
         return await self._run(read)
 
-    async def tasks(
-        self, tenant: str, time_range: TimeRange, most: int
-    ) -> tuple[list[TaskDelta], bool]:
+    async def tasks(self, tenant: str, time_range: TimeRange, most: int) -> TaskColumns:
         statement = f"""
-            SELECT task_id, user_id, created_at, completed_at, status, status_at FROM tasks
+            SELECT task_id, user_id, status, created_at, completed_at FROM tasks
             WHERE tenant = ? AND created_at >= ? AND created_at < ?
             ORDER BY created_at, task_id LIMIT {most + 1}
         """
         params: Params = [tenant, naive(time_range.start), naive(time_range.end)]
-        rows = await self._run(lambda: self.rows(statement, params))
-        tasks = [
-            TaskDelta(tenant, task, user, aware(created), aware(completed), status, aware(at))
-            for task, user, created, completed, status, at in rows[:most]
-        ]
-        return tasks, len(rows) > most
+
+        def read() -> TaskColumns:
+            # Arrays, not rows: a million tasks never become a million Python tuples.
+            columns = self._reader().execute(statement, params).fetchnumpy()
+            kept = {name: np.ma.filled(values[:most]) for name, values in columns.items()}
+            return TaskColumns(
+                task_ids=kept["task_id"],
+                user_ids=kept["user_id"],
+                statuses=kept["status"],
+                created_at=kept["created_at"],
+                completed_at=kept["completed_at"],
+                more=len(columns["task_id"]) > most,
+            )
+
+        return await self._run(read)
 
     # -- analysis jobs --------------------------------------------------------------------------
 

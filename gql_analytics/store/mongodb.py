@@ -27,7 +27,6 @@ from gql_analytics.analysis.jobs import AnalysisJob
 from gql_analytics.domain.records import ApplyResult, Batch, Event, Record
 from gql_analytics.domain.rollup import SeriesKey, rollup
 from gql_analytics.domain.stats import BucketStats, BucketSummary
-from gql_analytics.domain.tasks import TaskDelta
 from gql_analytics.domain.timerange import (
     EPOCH,
     WEEK_ORIGIN,
@@ -47,6 +46,7 @@ from gql_analytics.ports import (
     MessagesResult,
     PreparedMessages,
     SeriesInfo,
+    TaskColumns,
     TaskSummary,
     UserActivity,
     UserTaskCounts,
@@ -480,25 +480,27 @@ class MongoStore:
             found = await self._all("events", users)
             chosen, more = found[:most], len(found) > most
             if not chosen:
-                return UserActivity([], [], [], more)
+                return UserActivity([], [], {}, more)
             last = chosen[-1]["_id"]
             counts: list[Filter] = [
                 {"$match": {**match, "user_id": {"$ne": None, "$lte": last}}},
                 {"$group": {"_id": {"user": "$user_id", "name": "$name"}, "n": {"$sum": 1}}},
             ]
-            per_name = await self._all("events", counts)
+            position = {row["_id"]: i for i, row in enumerate(chosen)}
+            events: dict[str, list[int]] = {}
+            for row in await self._all("events", counts):
+                column = events.setdefault(row["_id"]["name"], [0] * len(chosen))
+                column[position[row["_id"]["user"]]] = int(row["n"])
             return UserActivity(
                 users=[row["_id"] for row in chosen],
                 active_days=[int(row["days"]) for row in chosen],
-                counts=[(r["_id"]["user"], r["_id"]["name"], int(r["n"])) for r in per_name],
+                events=dict(sorted(events.items())),
                 more=more,
             )
 
         return await self._run(read)
 
-    async def tasks(
-        self, tenant: str, time_range: TimeRange, most: int
-    ) -> tuple[list[TaskDelta], bool]:
+    async def tasks(self, tenant: str, time_range: TimeRange, most: int) -> TaskColumns:
         wanted = {"tenant": tenant, "created_at": {"$gte": time_range.start, "$lt": time_range.end}}
 
         pipeline: list[Filter] = [
@@ -507,11 +509,17 @@ class MongoStore:
             {"$limit": most + 1},
         ]
 
-        async def read() -> tuple[list[TaskDelta], bool]:
-            found = [
-                docs.task_delta_of(document) for document in await self._all("tasks", pipeline)
-            ]
-            return found[:most], len(found) > most
+        async def read() -> TaskColumns:
+            found = [docs.task_delta_of(doc) for doc in await self._all("tasks", pipeline)]
+            kept = found[:most]
+            return TaskColumns(
+                task_ids=[t.task_id for t in kept],
+                user_ids=[t.user_id for t in kept],
+                statuses=[t.status for t in kept],
+                created_at=[t.created_at for t in kept],
+                completed_at=[t.completed_at for t in kept],
+                more=len(found) > most,
+            )
 
         return await self._run(read)
 

@@ -70,6 +70,16 @@ def test_summary_gives_top_values_for_text_columns() -> None:
     }
 
 
+def test_summary_gives_the_span_of_time_columns() -> None:
+    moments = pd.to_datetime(pd.Index(["2026-11-02T10:00Z", None, "2026-11-01T09:30Z"]), utc=True)
+    frame = pd.DataFrame({"completed_at": moments})
+    assert summary(frame, Parameters())["times"]["completed_at"] == {
+        "count": 2,
+        "min": "2026-11-01T09:30:00+00:00",
+        "max": "2026-11-02T10:00:00+00:00",
+    }
+
+
 @pytest.mark.parametrize("method", ["pearson", "spearman"])
 def test_correlation_equals_pandas(
     iris: pd.DataFrame, method: Literal["pearson", "spearman"]
