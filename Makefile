@@ -46,6 +46,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python -m bench.kafka_ingest
 	$(BIN)/python -m bench.mongodb_writes
+	$(BIN)/python -m bench.analysis
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
