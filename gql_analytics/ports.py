@@ -295,7 +295,8 @@ class Store(Protocol):
         ...
 
     async def save_job(self, job: AnalysisJob) -> None:
-        """Store an analysis job, replacing the one of the same tenant and id."""
+        """Store an analysis job, replacing the one of the same tenant and id unless that one
+        has ended: an ended job is final, whichever process saves it next."""
 
     async def job(self, tenant: str, job_id: str) -> AnalysisJob | None: ...
 

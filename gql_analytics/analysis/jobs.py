@@ -27,6 +27,7 @@ class AnalysisJob:
     finished_at: datetime | None = None
     error: str | None = None
     result: dict[str, Any] | None = None
+    updated_at: datetime | None = None  # the last change or sign of life of its process
 
     @property
     def ended(self) -> bool:

@@ -37,7 +37,10 @@ from gql_analytics.service import AnalyticsService
 
 log = logging.getLogger(__name__)
 STOPPED = "the gateway stopped before the job ended"
+ABANDONED = "the gateway process running the job stopped before it ended"
 ELSEWHERE_POLL = 1.0  # seconds between reads of a job that another process runs
+HEARTBEAT = 10.0  # seconds between the signs of life of a process's unfinished jobs
+MISSED_BEATS = 3  # a job silent this many heartbeats is abandoned
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +71,7 @@ class AnalysisService:
         limits: AnalysisLimits | None = None,
         runner: AnalysisRunner | None = None,
         ids: Callable[[], str] = new_id,
+        heartbeat: float = HEARTBEAT,
     ) -> None:
         self._analytics = analytics
         self._store = analytics.store
@@ -75,6 +79,8 @@ class AnalysisService:
         self.limits = limits = limits or AnalysisLimits()
         self._runner = runner or AnalysisRunner(workers=limits.concurrent, seconds=limits.seconds)
         self._ids = ids
+        self._heartbeat = heartbeat
+        self._beating: asyncio.Task[None] | None = None
         self._started: asyncio.Task[None] | None = None
         self._running: dict[tuple[str, str], _Running] = {}
         self._saves: set[asyncio.Task[None]] = set()
@@ -95,6 +101,7 @@ class AnalysisService:
             created_at=self._clock(),
             request=request.echo,
         )
+        job = replace(job, updated_at=job.created_at)
         try:
             frame = await load(
                 request.dataset, tenant=tenant, analytics=self._analytics, limit=self.limits.rows
@@ -110,6 +117,8 @@ class AnalysisService:
         running.task = asyncio.create_task(
             self._execute(running, frame, request), name=f"analysis-{job.id}"
         )
+        if self._beating is None:
+            self._beating = asyncio.create_task(self._beat_forever(), name="analysis-heartbeat")
         if wait:
             # The job is the server's: a client that stops waiting does not cancel it.
             await asyncio.shield(running.task)
@@ -133,12 +142,16 @@ class AnalysisService:
         except Exception:
             log.exception("analysis %s failed", running.job.id)
             end = {"state": FAILED, "error": "the analysis failed unexpectedly"}
-        self._change(running, save=False, finished_at=self._clock(), **end)
+        self._change(running, save=False, notify=False, finished_at=self._clock(), **end)
         try:
             await self._save(running)
+            stored = await self._store.job(running.job.tenant, running.job.id)
+            if stored is not None and stored.state != running.job.state:
+                running.job = stored  # it ended first through another process
         except GatewayError as error:
             log.error("analysis %s: its end could not be stored: %s", running.job.id, error)
         finally:
+            self._notify(running)
             del self._running[(running.job.tenant, running.job.id)]
 
     async def _start_workers(self) -> None:
@@ -147,14 +160,28 @@ class AnalysisService:
             self._started = asyncio.create_task(self._runner.start())
         await asyncio.shield(self._started)
 
-    def _change(self, running: _Running, *, save: bool = True, **changes: Any) -> None:
-        running.job = replace(running.job, **changes)
-        running.changed.set()
-        running.changed = asyncio.Event()
+    async def _beat_forever(self) -> None:
+        """Every job of this process says, through the store, that its process lives: a job
+        whose process died (killed, crashed) falls silent and is seen as abandoned."""
+        while True:
+            await asyncio.sleep(self._heartbeat)
+            for running in list(self._running.values()):
+                self._change(running, notify=False)  # nothing a follower would see changed
+
+    def _change(
+        self, running: _Running, *, save: bool = True, notify: bool = True, **changes: Any
+    ) -> None:
+        running.job = replace(running.job, updated_at=self._clock(), **changes)
+        if notify:
+            self._notify(running)
         if save:
             task = asyncio.create_task(self._save(running))
             self._saves.add(task)
             task.add_done_callback(self._saved)
+
+    def _notify(self, running: _Running) -> None:
+        running.changed.set()
+        running.changed = asyncio.Event()
 
     def _saved(self, task: asyncio.Task[None]) -> None:
         self._saves.discard(task)
@@ -163,7 +190,14 @@ class AnalysisService:
 
     async def _save(self, running: _Running) -> None:
         async with running.saving:  # one save at a time, each of the latest state
-            await self._store.save_job(running.job)
+            job = running.job
+            if not job.ended:
+                stored = await self._store.job(job.tenant, job.id)
+                if stored is not None and stored.ended:  # cancelled through another process
+                    if running.task is not None:
+                        running.task.cancel()
+                    return
+            await self._store.save_job(job)
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -171,7 +205,8 @@ class AnalysisService:
         running = self._running.get((tenant, job_id))
         if running is not None:
             return running.job
-        return await self._store.job(tenant, job_id)
+        found = await self._store.job(tenant, job_id)
+        return None if found is None else await self._settled(found)
 
     async def jobs(
         self, tenant: str, first: int, after: JobCursor | None
@@ -179,11 +214,24 @@ class AnalysisService:
         if not 0 <= first <= 500:
             raise InvalidInput("first: must be between 0 and 500", field="first")
         page, more = await self._store.jobs(tenant, first, after)
-        return [self._latest(job) for job in page], more
+        return [await self._latest(job) for job in page], more
 
-    def _latest(self, job: AnalysisJob) -> AnalysisJob:
+    async def _latest(self, job: AnalysisJob) -> AnalysisJob:
         running = self._running.get((job.tenant, job.id))
-        return running.job if running is not None else job
+        return running.job if running is not None else await self._settled(job)
+
+    async def _settled(self, job: AnalysisJob) -> AnalysisJob:
+        """A stored job as it stands: one that no process has spoken for in too long ended
+        FAILED (and is stored so), as its process did."""
+        last = job.updated_at or job.created_at
+        silence = (self._clock() - last).total_seconds()
+        if job.ended or silence <= MISSED_BEATS * self._heartbeat:
+            return job
+        abandoned = replace(
+            job, state=FAILED, error=ABANDONED, finished_at=self._clock(), updated_at=self._clock()
+        )
+        await self._store.save_job(abandoned)
+        return abandoned
 
     async def watch(self, tenant: str, job_id: str) -> AsyncIterator[AnalysisJob]:
         """The job now, then at every change until it ended."""
@@ -213,17 +261,20 @@ class AnalysisService:
             running.task.cancel()
             await asyncio.wait([running.task])
             return running.job
-        job = await self._store.job(tenant, job_id)
+        job = await self.job(tenant, job_id)
         if job is None:
             raise InvalidInput(f"id: no analysis job {job_id}", field="id")
-        if not job.ended:  # left behind by a process that stopped, or run by another
-            job = replace(job, state=CANCELLED, finished_at=self._clock())
+        if not job.ended:  # run by another process, which learns it from the store
+            now = self._clock()
+            job = replace(job, state=CANCELLED, finished_at=now, updated_at=now)
             await self._store.save_job(job)
         return job
 
     async def close(self) -> None:
         """Jobs still running end FAILED (the gateway stopped); the workers stop."""
         self._closing = True
+        if self._beating is not None:
+            self._beating.cancel()
         tasks = [r.task for r in self._running.values() if r.task is not None]
         for task in tasks:
             task.cancel()

@@ -492,6 +492,7 @@ class DuckDBStore:
             job.finished_at and naive(job.finished_at),
             job.error,
             None if job.result is None else to_json(job.result),
+            job.updated_at and naive(job.updated_at),
         ]
 
         def save() -> None:
@@ -537,7 +538,19 @@ class DuckDBStore:
 
 
 def _job_of(row: tuple[Any, ...]) -> AnalysisJob:
-    id, tenant, operation, state, created_at, request, progress, finished_at, error, result = row
+    (
+        id,
+        tenant,
+        operation,
+        state,
+        created_at,
+        request,
+        progress,
+        finished_at,
+        error,
+        result,
+        updated_at,
+    ) = row
     return AnalysisJob(
         id=id,
         tenant=tenant,
@@ -549,4 +562,5 @@ def _job_of(row: tuple[Any, ...]) -> AnalysisJob:
         finished_at=aware(finished_at),
         error=error,
         result=None if result is None else json.loads(result),
+        updated_at=aware(updated_at),
     )

@@ -102,16 +102,27 @@ CREATE TABLE IF NOT EXISTS analysis_jobs (
     finished_at TIMESTAMP,
     error VARCHAR,
     result JSON,
+    updated_at TIMESTAMP,
     PRIMARY KEY (tenant, id)
 );
+ALTER TABLE analysis_jobs ADD COLUMN IF NOT EXISTS updated_at TIMESTAMP;
 """
 )
 
 JOB_COLUMNS = (
-    "id, tenant, operation, state, created_at, request, progress, finished_at, error, result"
+    "id, tenant, operation, state, created_at, request, progress, finished_at, error, result,"
+    " updated_at"
 )
+_JOB_CHANGES = ", ".join(
+    f"{c} = excluded.{c}"
+    for c in JOB_COLUMNS.replace(" ", "").split(",")
+    if c not in {"id", "tenant"}
+)
+# An ended job is final: a later save of the same job changes nothing.
 SAVE_JOB = f"""
-INSERT OR REPLACE INTO analysis_jobs ({JOB_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO analysis_jobs ({JOB_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (tenant, id) DO UPDATE SET {_JOB_CHANGES}
+WHERE analysis_jobs.state NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED')
 """
 
 INSERT_EVENTS = """

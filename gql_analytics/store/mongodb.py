@@ -20,10 +20,10 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReplaceOne
-from pymongo.errors import ConnectionFailure, PyMongoError
+from pymongo.errors import BulkWriteError, ConnectionFailure, PyMongoError
 from pymongo.uri_parser import parse_uri
 
-from gql_analytics.analysis.jobs import AnalysisJob
+from gql_analytics.analysis.jobs import ENDED, AnalysisJob
 from gql_analytics.domain.records import ApplyResult, Batch, Event, Record
 from gql_analytics.domain.rollup import SeriesKey, rollup
 from gql_analytics.domain.stats import BucketStats, BucketSummary
@@ -78,6 +78,7 @@ INDEXES: dict[str, list[list[tuple[str, int]]]] = {
     "analysis_jobs": [[("tenant", ASCENDING), ("created_at", DESCENDING), ("id", DESCENDING)]],
 }
 
+DUPLICATE_KEY = 11000
 STANDALONE = (
     "store: the MongoDB server of database {database!r} is a standalone server, and each batch "
     "is a transaction, which needs a replica set: start mongod with --replSet rs0 and run "
@@ -528,10 +529,18 @@ class MongoStore:
     async def save_job(self, job: AnalysisJob) -> None:
         document = docs.job_document(job)
 
+        unfinished = {"_id": document["_id"], "state": {"$nin": sorted(ENDED)}}
+
         async def save() -> None:
-            await self._db["analysis_jobs"].bulk_write(
-                [ReplaceOne({"_id": document["_id"]}, document, upsert=True)]
-            )
+            try:
+                await self._db["analysis_jobs"].bulk_write(
+                    [ReplaceOne(unfinished, document, upsert=True)]
+                )
+            except BulkWriteError as error:
+                # The job has ended (the upsert found no unfinished one, and its id is taken):
+                # an ended job is final.
+                if any(e.get("code") != DUPLICATE_KEY for e in error.details["writeErrors"]):
+                    raise
 
         await self._run(save)
 

@@ -210,6 +210,7 @@ def job_document(job: AnalysisJob) -> Document:
         "finished_at": job.finished_at,
         "error": job.error,
         "result": job.result,
+        "updated_at": job.updated_at,
     }
 
 
@@ -225,4 +226,5 @@ def job_of(document: Mapping[str, Any]) -> AnalysisJob:
         finished_at=utc(document["finished_at"]),
         error=document["error"],
         result=document["result"],
+        updated_at=utc(document.get("updated_at")),
     )

@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from gql_analytics.analysis.jobs import QUEUED, SUCCEEDED, AnalysisJob
+from gql_analytics.analysis.jobs import QUEUED, RUNNING, SUCCEEDED, AnalysisJob
 from gql_analytics.domain.records import Batch, Event, MetricPoint, SourcePosition
 from gql_analytics.domain.rollup import EVENT, METRIC
 from gql_analytics.domain.stats import PERCENTILES, BucketStats
@@ -142,9 +142,12 @@ class StoreContract:
             progress=1.0,
             finished_at=T0 + timedelta(seconds=2),
             result={"columns": {"a": {"count": 1, "mean": 1.5, "std": None}}},
+            updated_at=T0 + timedelta(seconds=2),
         )
         await store.save_job(done)
         assert await store.job("default", "j1") == done
+        await store.save_job(replace(queued, state=RUNNING, progress=0.5))  # a late save
+        assert await store.job("default", "j1") == done  # an ended job is final
         assert await store.job("other", "j1") is None
         assert await store.job("default", "nope") is None
 

@@ -1,0 +1,105 @@
+"""The job service over a real store: jobs of processes that died, and of other processes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import timedelta
+
+import numpy as np
+import pytest
+
+from gql_analytics.analysis.datasets import RowsDataset
+from gql_analytics.analysis.jobs import CANCELLED, FAILED, QUEUED, RUNNING, AnalysisJob
+from gql_analytics.analysis.parameters import Parameters
+from gql_analytics.analysis.service import ABANDONED, AnalysisRequest, AnalysisService
+from gql_analytics.live import InProcessBus
+from gql_analytics.pipeline import IngestPipeline
+from gql_analytics.service import AnalyticsService
+from gql_analytics.store.duckdb import DuckDBStore
+from tests.support import NOW, Clock, eventually
+
+BEAT = 0.02
+
+
+@pytest.fixture
+async def analytics(clock: Clock) -> AsyncIterator[AnalyticsService]:
+    store = DuckDBStore()
+    yield AnalyticsService(store, IngestPipeline(store, InProcessBus()), clock=clock)
+    await store.close()
+
+
+@pytest.fixture
+async def service(analytics: AnalyticsService) -> AsyncIterator[AnalysisService]:
+    service = AnalysisService(analytics, heartbeat=BEAT)
+    yield service
+    await service.close()
+
+
+def long_clustering() -> AnalysisRequest:
+    """k-means for k = 2..10 over 10,000 rows: seconds of work, long enough to be seen running."""
+    rng = np.random.default_rng(0)
+    rows = [{"x": float(x), "y": float(y)} for x, y in rng.normal(size=(10_000, 2))]
+    return AnalysisRequest("CLUSTERING", RowsDataset(rows), Parameters(), {})
+
+
+async def test_a_job_whose_process_fell_silent_ends_failed_when_read(
+    analytics: AnalyticsService, service: AnalysisService, clock: Clock
+) -> None:
+    left = AnalysisJob("left", "default", "SUMMARY", RUNNING, NOW, {}, updated_at=NOW)
+    await analytics.store.save_job(left)
+    assert await service.job("default", "left") == left  # its process may still live
+    clock.advance(timedelta(seconds=4 * BEAT))
+    seen = await service.job("default", "left")
+    assert seen is not None
+    assert (seen.state, seen.error, seen.finished_at) == (FAILED, ABANDONED, clock.now)
+    assert await analytics.store.job("default", "left") == seen
+    listed, _ = await service.jobs("default", 10, None)
+    assert listed == [seen]
+
+
+async def test_a_running_job_says_its_process_lives(
+    analytics: AnalyticsService, service: AnalysisService, clock: Clock
+) -> None:
+    job = await service.submit("default", long_clustering(), wait=False)
+    clock.advance(timedelta(minutes=5))  # far past the silence that means abandoned
+
+    async def beaten() -> bool:
+        stored = await analytics.store.job("default", job.id)
+        return stored is not None and stored.updated_at == clock.now and not stored.ended
+
+    await eventually(beaten, "the job's heartbeat never reached the store")
+    seen = await service.job("default", job.id)
+    assert seen is not None
+    assert seen.state in {QUEUED, RUNNING}  # QUEUED while the workers start
+    await service.cancel("default", job.id)
+
+
+async def test_a_job_cancelled_through_another_process_is_stopped_by_its_own(
+    analytics: AnalyticsService, service: AnalysisService
+) -> None:
+    other = AnalysisService(analytics, heartbeat=BEAT)  # another process on the same store
+    job = await service.submit("default", long_clustering(), wait=False)
+    states = service.watch("default", job.id)
+    async for seen in states:
+        if seen.state == RUNNING:
+            break
+    cancelled = await other.cancel("default", job.id)
+    assert cancelled.state == CANCELLED
+    async for seen in states:  # the owner learns it from the store and kills the computation
+        last = seen
+    assert last.state == CANCELLED
+    stored = await analytics.store.job("default", job.id)
+    assert stored is not None
+    assert stored.state == CANCELLED
+    await other.close()
+
+
+async def test_an_ended_job_is_never_abandoned(
+    analytics: AnalyticsService, service: AnalysisService, clock: Clock
+) -> None:
+    ended = AnalysisJob("done", "default", "SUMMARY", RUNNING, NOW, {}, updated_at=NOW)
+    ended = replace(ended, state=CANCELLED, finished_at=NOW)
+    await analytics.store.save_job(ended)
+    clock.advance(timedelta(days=1))
+    assert await service.job("default", "done") == ended
