@@ -21,6 +21,7 @@ from gql_analytics.analysis.datasets import (
 from gql_analytics.analysis.parameters import Parameters
 from gql_analytics.analysis.service import AnalysisRequest
 from gql_analytics.api import cursors
+from gql_analytics.api.analysis_results import AnalysisResult, typed
 from gql_analytics.api.inputs import TimeRange, resolve_range, string_tags
 from gql_analytics.api.types import Interval, PageInfo
 from gql_analytics.errors import InvalidAnalysis
@@ -178,6 +179,10 @@ class AnalysisJob:
     error: str | None = strawberry.field(description="Why it FAILED.")
     result: JSON | None
     input: JSON = strawberry.field(description="The AnalysisInput the job was run with.")
+
+    @strawberry.field(description="The result typed by the operation (once SUCCEEDED).")
+    def typed_result(self) -> AnalysisResult | None:
+        return typed(self.operation.value, self.result)
 
     @classmethod
     def from_domain(cls, job: jobs.AnalysisJob) -> AnalysisJob:

@@ -21,6 +21,21 @@ from tests.api.sockets import TRANSPORT_WS, socket
 from tests.support import NOW, Clock, GraphQLClient, ServerThread, iso
 
 JOB = "id state operation progress createdAt finishedAt error result input"
+TYPED = """
+typedResult {
+  __typename
+  ... on ClusteringResult { k inertia silhouette sizes labels keys raw }
+  ... on RegressionResult { target intercept r2 rows coefficients { name value stderr pvalue } }
+  ... on TTestResult { kind statistic pvalue df }
+  ... on SummaryResult { numeric { name count mean q50 } text { name unique top { value count } } }
+  ... on CorrelationResult { method columns matrix }
+  ... on AnomaliesResult { column threshold anomalies { bucket value expected score method } }
+  ... on ForecastResult { level points { bucket value lower upper } }
+}"""
+TYPED_RUN = f"""
+mutation($input: AnalysisInput!) {{
+  runAnalysis(input: $input, wait: true) {{ state result {TYPED} }}
+}}"""
 RUN = f"""
 mutation($input: AnalysisInput!, $wait: Boolean) {{
   runAnalysis(input: $input, wait: $wait) {{ {JOB} }}
@@ -231,6 +246,58 @@ async def test_jobs_and_results_survive_a_restart(settings: Settings, clock: Clo
 
 
 NUMERIC = [{"a": 1.0, "b": 2.0, "name": "x"}, {"a": 2.0, "b": 4.5, "name": "y"}]
+
+
+async def typed_run(client: GraphQLClient, input: dict[str, Any]) -> dict[str, Any]:
+    job: dict[str, Any] = (await client.data(TYPED_RUN, {"input": input}))["runAnalysis"]
+    assert job["state"] == "SUCCEEDED", job
+    return job
+
+
+async def test_each_operation_has_a_typed_result_beside_the_json(
+    api: tuple[ServerThread, GraphQLClient],
+) -> None:
+    _, client = api
+    rows = [
+        {"x": float(i), "y": 2.0 * i + (i % 3), "group": "ab"[i % 2], "plan": "pro"}
+        for i in range(30)
+    ]
+    data = {"rows": rows}
+    clustering = await typed_run(client, {"operation": "CLUSTERING", "dataset": data, "k": 2})
+    typed, result = clustering["typedResult"], clustering["result"]
+    assert typed["__typename"] == "ClusteringResult"
+    assert typed["raw"] == result
+    assert [typed[key] for key in ("k", "inertia", "sizes", "labels", "keys")] == [
+        result[key] for key in ("k", "inertia", "sizes", "labels", "keys")
+    ]
+    regression = await typed_run(
+        client, {"operation": "REGRESSION", "dataset": data, "target": "y", "columns": ["x"]}
+    )
+    typed, result = regression["typedResult"], regression["result"]
+    assert typed["coefficients"] == [
+        {
+            "name": "x",
+            "value": result["coefficients"]["x"],
+            "stderr": result["stderr"]["x"],
+            "pvalue": result["pvalues"]["x"],
+        }
+    ]
+    assert (typed["intercept"], typed["r2"], typed["rows"]) == (
+        result["intercept"],
+        result["r2"],
+        30,
+    )
+    welch = {"operation": "T_TEST", "dataset": data, "target": "y", "groupColumn": "group"}
+    t_test = await typed_run(client, {**welch, "groups": ["a", "b"]})
+    assert t_test["typedResult"] == {"__typename": "TTestResult", **t_test["result"]}
+    summary = (await typed_run(client, {"operation": "SUMMARY", "dataset": data}))["typedResult"]
+    assert [c["name"] for c in summary["numeric"]] == ["x", "y"]
+    assert {t["name"]: t["top"] for t in summary["text"]} == {
+        "group": [{"value": "a", "count": 15}, {"value": "b", "count": 15}],
+        "plan": [{"value": "pro", "count": 30}],
+    }
+    correlation = await typed_run(client, {"operation": "CORRELATION", "dataset": data})
+    assert correlation["typedResult"]["matrix"] == correlation["result"]["matrix"]
 
 
 @pytest.mark.parametrize(
