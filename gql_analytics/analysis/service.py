@@ -93,15 +93,16 @@ class AnalysisService:
         ``InvalidInput`` for what cannot be answered, and then nothing is stored."""
         if request.operation not in OPERATIONS:
             raise InvalidInput(f"operation: {request.operation!r} is not an analysis operation")
+        now = self._clock()
         job = AnalysisJob(
             id=self._ids(),
             tenant=tenant,
             operation=request.operation,
             state=QUEUED,
-            created_at=self._clock(),
+            created_at=now,
             request=request.echo,
+            updated_at=now,
         )
-        job = replace(job, updated_at=job.created_at)
         try:
             frame = await load(
                 request.dataset, tenant=tenant, analytics=self._analytics, limit=self.limits.rows

@@ -3,11 +3,28 @@ with ``raw`` holding that result whole (for keys the type does not name)."""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 from strawberry.scalars import JSON
+
+T = TypeVar("T")
+
+
+def _same_names(cls: type[T], result: dict[str, Any], **built: Any) -> T:
+    """``cls`` from the result's keys of its fields' names, ``built`` for the others, and the
+    whole result as ``raw``."""
+    names = [f.name for f in dataclasses.fields(cls) if f.name != "raw"]  # type: ignore[arg-type]
+    given = {name: result[name] for name in names if name not in built}
+    build: Callable[..., T] = cls
+    return build(**given, **built, raw=JSON(result))
+
+
+def _timed(item: dict[str, Any]) -> dict[str, Any]:
+    return {**item, "bucket": datetime.fromisoformat(item["bucket"])}
 
 
 @strawberry.type
@@ -69,12 +86,7 @@ class CorrelationResult:
 
     @classmethod
     def of(cls, result: dict[str, Any]) -> CorrelationResult:
-        return cls(
-            method=result["method"],
-            columns=result["columns"],
-            matrix=result["matrix"],
-            raw=JSON(result),
-        )
+        return _same_names(cls, result)
 
 
 @strawberry.type
@@ -91,17 +103,7 @@ class ClusteringResult:
 
     @classmethod
     def of(cls, result: dict[str, Any]) -> ClusteringResult:
-        return cls(
-            k=result["k"],
-            inertia=result["inertia"],
-            silhouette=result["silhouette"],
-            columns=result["columns"],
-            centroids=result["centroids"],
-            sizes=result["sizes"],
-            labels=result["labels"],
-            keys=JSON(result["keys"]),
-            raw=JSON(result),
-        )
+        return _same_names(cls, result)
 
 
 @strawberry.type
@@ -125,11 +127,9 @@ class RegressionResult:
 
     @classmethod
     def of(cls, result: dict[str, Any]) -> RegressionResult:
-        return cls(
-            target=result["target"],
-            intercept=result["intercept"],
-            r2=result["r2"],
-            rows=result["rows"],
+        return _same_names(
+            cls,
+            result,
             coefficients=[
                 Coefficient(
                     name=name,
@@ -139,7 +139,6 @@ class RegressionResult:
                 )
                 for name, value in result["coefficients"].items()
             ],
-            raw=JSON(result),
         )
 
 
@@ -153,13 +152,7 @@ class TTestResult:
 
     @classmethod
     def of(cls, result: dict[str, Any]) -> TTestResult:
-        return cls(
-            kind=result["kind"],
-            statistic=result["statistic"],
-            pvalue=result["pvalue"],
-            df=result["df"],
-            raw=JSON(result),
-        )
+        return _same_names(cls, result)
 
 
 @strawberry.type
@@ -181,14 +174,8 @@ class AnomaliesResult:
 
     @classmethod
     def of(cls, result: dict[str, Any]) -> AnomaliesResult:
-        return cls(
-            column=result["column"],
-            threshold=result["threshold"],
-            anomalies=[
-                Anomaly(**{**a, "bucket": datetime.fromisoformat(a["bucket"])})
-                for a in result["anomalies"]
-            ],
-            raw=JSON(result),
+        return _same_names(
+            cls, result, anomalies=[Anomaly(**_timed(a)) for a in result["anomalies"]]
         )
 
 
@@ -209,14 +196,8 @@ class ForecastResult:
 
     @classmethod
     def of(cls, result: dict[str, Any]) -> ForecastResult:
-        return cls(
-            column=result["column"],
-            level=result["level"],
-            points=[
-                ForecastPoint(**{**p, "bucket": datetime.fromisoformat(p["bucket"])})
-                for p in result["points"]
-            ],
-            raw=JSON(result),
+        return _same_names(
+            cls, result, points=[ForecastPoint(**_timed(p)) for p in result["points"]]
         )
 
 
