@@ -16,6 +16,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 from gql_analytics.analysis.service import AnalysisService
+from gql_analytics.api.body_limit import BodyLimit
 from gql_analytics.api.context import Context
 from gql_analytics.api.schema import build_schema
 from gql_analytics.domain.records import DEFAULT_TENANT
@@ -43,7 +44,10 @@ class GraphQLApp(GraphQL[Context, None]):
     ) -> None:
         # Keep-alives stop idle dashboard sockets from being cut by proxies between updates.
         super().__init__(
-            build_schema(), graphql_ide="graphiql", keep_alive=True, keep_alive_interval=15
+            build_schema(settings.document_limits),
+            graphql_ide="graphiql",
+            keep_alive=True,
+            keep_alive_interval=15,
         )
         self._service = service
         self._analysis = analysis
@@ -132,7 +136,7 @@ def create_app(
 
     return Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/graphql", BodyLimit(graphql, settings.max_body_bytes), methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/health", health),
             Route("/ready", ready),

@@ -16,6 +16,15 @@ DEFAULT_TOPICS = ("analytics.events", "analytics.metrics", "analytics.tasks")
 
 
 @dataclass(frozen=True, slots=True)
+class DocumentLimits:
+    """What one GraphQL document may ask, checked before it runs."""
+
+    depth: int = 10
+    aliases: int = 30
+    tokens: int = 5_000
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
@@ -31,6 +40,10 @@ class Settings:
     analysis_rows: int = 1_000_000
     analysis_seconds: float = 60.0
     analysis_workers: int = 2
+    max_query_depth: int = 10
+    max_aliases: int = 30
+    max_tokens: int = 5_000
+    max_body_bytes: int = 1_000_000
 
     @property
     def kafka_ingest_topic(self) -> str:
@@ -44,6 +57,10 @@ class Settings:
     @property
     def analysis_limits(self) -> AnalysisLimits:
         return AnalysisLimits(self.analysis_rows, self.analysis_seconds, self.analysis_workers)
+
+    @property
+    def document_limits(self) -> DocumentLimits:
+        return DocumentLimits(self.max_query_depth, self.max_aliases, self.max_tokens)
 
     @property
     def live_throttle(self) -> timedelta:
@@ -120,6 +137,15 @@ def add_arguments(parser: argparse.ArgumentParser, env: Mapping[str, str] | None
         default=int(default("ANALYSIS_WORKERS", defaults.analysis_workers)),
         help="analysis worker processes: jobs that run at once (the rest wait, QUEUED)",
     )
+    for flag, name, what in (
+        ("--max-query-depth", "max_query_depth", "deepest nesting of fields in a document"),
+        ("--max-aliases", "max_aliases", "aliases in a document, counted through fragments"),
+        ("--max-tokens", "max_tokens", "tokens in a document (parsing stops past it)"),
+        ("--max-body-bytes", "max_body_bytes", "bytes of a request body (413 past it)"),
+    ):
+        parser.add_argument(
+            flag, type=int, default=int(default(name.upper(), getattr(defaults, name))), help=what
+        )
 
 
 def from_arguments(arguments: argparse.Namespace) -> Settings:
@@ -138,4 +164,8 @@ def from_arguments(arguments: argparse.Namespace) -> Settings:
         analysis_rows=arguments.analysis_rows,
         analysis_seconds=arguments.analysis_seconds,
         analysis_workers=arguments.analysis_workers,
+        max_query_depth=arguments.max_query_depth,
+        max_aliases=arguments.max_aliases,
+        max_tokens=arguments.max_tokens,
+        max_body_bytes=arguments.max_body_bytes,
     )

@@ -6,6 +6,7 @@ from datetime import datetime
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.types import ExecutionContext
 
 from gql_analytics.api.errors import CodedErrors, log_errors
@@ -13,6 +14,7 @@ from gql_analytics.api.mutation import Mutation
 from gql_analytics.api.query import Query
 from gql_analytics.api.scalars import DateTime
 from gql_analytics.api.subscription import Subscription
+from gql_analytics.settings import DocumentLimits
 
 
 class Schema(strawberry.Schema):
@@ -23,13 +25,19 @@ class Schema(strawberry.Schema):
         log_errors(errors, execution_context)
 
 
-def build_schema() -> Schema:
+def build_schema(limits: DocumentLimits | None = None) -> Schema:
+    limits = limits or DocumentLimits()
     return Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         scalar_overrides={datetime: DateTime},
-        extensions=[CodedErrors],
+        extensions=[
+            CodedErrors,
+            lambda: QueryDepthLimiter(max_depth=limits.depth),
+            lambda: MaxAliasesLimiter(max_alias_count=limits.aliases),
+            lambda: MaxTokensLimiter(max_token_count=limits.tokens),
+        ],
     )
 
 

@@ -51,11 +51,11 @@ CANCEL = "mutation($id: ID!) { cancelAnalysis(id: $id) { id state error finished
 PROGRESS = "subscription($id: ID!) { analysisProgress(id: $id) { state progress error } }"
 
 
-def blobs(rows: int, seed: int = 0) -> list[dict[str, float]]:
-    """Rows of eight numeric columns around three centres."""
+def blobs(rows: int, seed: int = 0, columns: int = 8) -> list[dict[str, float]]:
+    """Rows of numeric columns around three centres."""
     rng = np.random.default_rng(seed)
-    centres = rng.normal(0, 10, (3, 8))
-    points = centres[rng.integers(0, 3, rows)] + rng.normal(0, 1, (rows, 8))
+    centres = rng.normal(0, 10, (3, columns))
+    points = centres[rng.integers(0, 3, rows)] + rng.normal(0, 1, (rows, columns))
     return [{f"x{i}": float(v) for i, v in enumerate(row)} for row in points]
 
 
@@ -175,10 +175,10 @@ async def test_anomalies_of_a_recorded_metric_find_the_spike(
 async def running_job(
     server: ServerThread, client: GraphQLClient
 ) -> AsyncIterator[tuple[str, Socket]]:
-    """A job of seconds (k-means for k = 2..10 over 10,000 rows), followed until it RUNS."""
-    job = await run(
-        client, {"operation": "CLUSTERING", "dataset": {"rows": blobs(10_000)}}, wait=False
-    )
+    """A job of seconds (k-means for k = 2..10 over 10,000 rows), followed until it RUNS.
+    Two columns: 10,000 rows of eight would pass the 1 MB limit of a request body."""
+    rows = blobs(10_000, columns=2)
+    job = await run(client, {"operation": "CLUSTERING", "dataset": {"rows": rows}}, wait=False)
     async with socket(server, TRANSPORT_WS) as ws:
         await ws.subscribe(PROGRESS, {"id": job["id"]})
         while (await ws.next_data())["analysisProgress"]["state"] != "RUNNING":

@@ -1,0 +1,74 @@
+"""Hostile documents and bodies are refused with a code, and the server answers on afterwards."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from tests.support import GraphQLClient
+
+NORMAL = "{ topEvents { name count } }"
+
+
+async def still_answers(client: GraphQLClient) -> None:
+    assert (await client.http.get("/health")).json() == {"status": "ok"}
+    assert (await client.data(NORMAL))["topEvents"] == []
+
+
+def nested(levels: int) -> str:
+    return "{ " + "events { edges { node { " * levels + "id" + " } } }" * levels + " }"
+
+
+async def test_a_query_nested_fifty_levels_is_refused(client: GraphQLClient) -> None:
+    body = await client.post(nested(50))
+    assert body.get("data") is None
+    messages = [e["message"] for e in body["errors"]]
+    assert any("exceeds maximum operation depth of 10" in m for m in messages), messages
+    assert {e["extensions"]["code"] for e in body["errors"]} == {"GRAPHQL_VALIDATION_FAILED"}
+    await still_answers(client)
+
+
+def spread(times: int) -> str:
+    """``times`` aliased dashboards, each spreading a fragment of 10 aliases."""
+    fields = " ".join(f"t{i}: totalEvents" for i in range(10))
+    dashboards = " ".join(f"d{i}: dashboard {{ ...many }}" for i in range(times))
+    return f"{{ {dashboards} }} fragment many on Dashboard {{ {fields} }}"
+
+
+async def test_aliases_are_counted_through_fragments(client: GraphQLClient) -> None:
+    assert (await client.data(spread(2)))["d1"]["t9"] == 0  # 2 + 2 x 10 aliases: allowed
+    error = await client.error(spread(4))  # 4 + 4 x 10
+    assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert error["message"] == "44 aliases found. Allowed: 30"
+    await still_answers(client)
+
+
+async def test_a_document_of_too_many_tokens_is_refused(client: GraphQLClient) -> None:
+    error = await client.error("{ " + "__typename " * 6_000 + "}")
+    assert error["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
+    assert "more than 5000 tokens" in error["message"]
+    await still_answers(client)
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+async def test_a_ten_megabyte_body_is_refused_unread(client: GraphQLClient, chunked: bool) -> None:
+    padding = "x" * 10_000_000
+    body = (
+        '{"query": "{ topEvents { name } }", "extensions": {"pad": "' + padding + '"}}'
+    ).encode()
+
+    async def stream() -> AsyncIterator[bytes]:
+        for start in range(0, len(body), 65_536):
+            yield body[start : start + 65_536]
+
+    response = await client.http.post(
+        "/graphql",
+        content=stream() if chunked else body,
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 413
+    error = response.json()["errors"][0]
+    assert error["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
+    assert "1,000,000 bytes" in error["message"]
+    await still_answers(client)
