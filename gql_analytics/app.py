@@ -18,6 +18,7 @@ from strawberry.asgi import GraphQL
 from gql_analytics.analysis.service import AnalysisService
 from gql_analytics.api.body_limit import BodyLimit
 from gql_analytics.api.context import Context
+from gql_analytics.api.legacy_ws import LegacyWSHandler
 from gql_analytics.api.schema import build_schema
 from gql_analytics.domain.records import DEFAULT_TENANT
 from gql_analytics.errors import GatewayError
@@ -35,6 +36,8 @@ PURGE_EVERY = timedelta(hours=1)
 
 
 class GraphQLApp(GraphQL[Context, None]):
+    graphql_ws_handler_class = LegacyWSHandler
+
     def __init__(
         self,
         service: AnalyticsService,
@@ -48,7 +51,9 @@ class GraphQLApp(GraphQL[Context, None]):
             graphql_ide="graphiql",
             keep_alive=True,
             keep_alive_interval=15,
+            connection_init_wait_timeout=timedelta(seconds=settings.connection_init_timeout),
         )
+        self.max_subscriptions_per_connection = settings.max_subscriptions_per_connection
         self._service = service
         self._analysis = analysis
         self._bus = bus

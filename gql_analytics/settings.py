@@ -44,6 +44,8 @@ class Settings:
     max_aliases: int = 30
     max_tokens: int = 5_000
     max_body_bytes: int = 1_000_000
+    max_subscriptions_per_connection: int = 50
+    connection_init_timeout: float = 10.0
 
     @property
     def kafka_ingest_topic(self) -> str:
@@ -137,11 +139,22 @@ def add_arguments(parser: argparse.ArgumentParser, env: Mapping[str, str] | None
         default=int(default("ANALYSIS_WORKERS", defaults.analysis_workers)),
         help="analysis worker processes: jobs that run at once (the rest wait, QUEUED)",
     )
+    parser.add_argument(
+        "--connection-init-timeout",
+        type=float,
+        default=float(default("CONNECTION_INIT_TIMEOUT", defaults.connection_init_timeout)),
+        help="seconds a WebSocket may wait before connection_init; then it is closed (4408)",
+    )
     for flag, name, what in (
         ("--max-query-depth", "max_query_depth", "deepest nesting of fields in a document"),
         ("--max-aliases", "max_aliases", "aliases in a document, counted through fragments"),
         ("--max-tokens", "max_tokens", "tokens in a document (parsing stops past it)"),
         ("--max-body-bytes", "max_body_bytes", "bytes of a request body (413 past it)"),
+        (
+            "--max-subscriptions-per-connection",
+            "max_subscriptions_per_connection",
+            "operations at once on one WebSocket",
+        ),
     ):
         parser.add_argument(
             flag, type=int, default=int(default(name.upper(), getattr(defaults, name))), help=what
@@ -168,4 +181,6 @@ def from_arguments(arguments: argparse.Namespace) -> Settings:
         max_aliases=arguments.max_aliases,
         max_tokens=arguments.max_tokens,
         max_body_bytes=arguments.max_body_bytes,
+        max_subscriptions_per_connection=arguments.max_subscriptions_per_connection,
+        connection_init_timeout=arguments.connection_init_timeout,
     )
