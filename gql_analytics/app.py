@@ -9,6 +9,8 @@ from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -18,6 +20,7 @@ from strawberry.asgi import GraphQL
 from gql_analytics.analysis.service import AnalysisService
 from gql_analytics.api.body_limit import BodyLimit
 from gql_analytics.api.context import Context
+from gql_analytics.api.csrf import PREFLIGHT_HEADERS, CSRFGuard
 from gql_analytics.api.legacy_ws import LegacyWSHandler
 from gql_analytics.api.schema import build_schema
 from gql_analytics.domain.records import DEFAULT_TENANT
@@ -47,8 +50,8 @@ class GraphQLApp(GraphQL[Context, None]):
     ) -> None:
         # Keep-alives stop idle dashboard sockets from being cut by proxies between updates.
         super().__init__(
-            build_schema(settings.document_limits),
-            graphql_ide="graphiql",
+            build_schema(settings.document_limits, introspection=settings.introspection_on),
+            graphql_ide="graphiql" if settings.graphiql_on else None,
             keep_alive=True,
             keep_alive_interval=15,
             connection_init_wait_timeout=timedelta(seconds=settings.connection_init_timeout),
@@ -141,13 +144,34 @@ def create_app(
 
     return Starlette(
         routes=[
-            Route("/graphql", BodyLimit(graphql, settings.max_body_bytes), methods=["GET", "POST"]),
+            Route(
+                "/graphql",
+                CSRFGuard(BodyLimit(graphql, settings.max_body_bytes)),
+                methods=["GET", "POST"],
+            ),
             WebSocketRoute("/graphql", graphql),
             Route("/health", health),
             Route("/ready", ready),
         ],
         lifespan=lifespan,
+        middleware=_cors(settings.cors_origins),
     )
+
+
+def _cors(origins: tuple[str, ...]) -> list[Middleware]:
+    """CORS for the listed origins only; none listed, browsers keep to the same origin."""
+    if not origins:
+        return []
+    headers = ["content-type", "authorization", "x-api-key", *PREFLIGHT_HEADERS]
+    return [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=list(origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=headers,
+            max_age=600,
+        )
+    ]
 
 
 async def _finish(task: asyncio.Task[None], stopping: asyncio.Event | None) -> None:

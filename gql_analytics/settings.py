@@ -46,6 +46,18 @@ class Settings:
     max_body_bytes: int = 1_000_000
     max_subscriptions_per_connection: int = 50
     connection_init_timeout: float = 10.0
+    cors_origins: tuple[str, ...] = ()
+    production: bool = False
+    introspection: bool = True
+    graphiql: bool = True
+
+    @property
+    def introspection_on(self) -> bool:
+        return self.introspection and not self.production
+
+    @property
+    def graphiql_on(self) -> bool:
+        return self.graphiql and not self.production
 
     @property
     def kafka_ingest_topic(self) -> str:
@@ -140,6 +152,22 @@ def add_arguments(parser: argparse.ArgumentParser, env: Mapping[str, str] | None
         help="analysis worker processes: jobs that run at once (the rest wait, QUEUED)",
     )
     parser.add_argument(
+        "--cors-origins",
+        default=default("CORS_ORIGINS", ""),
+        help="comma-separated origins whose browser pages may call the API (default: none)",
+    )
+    for flag, name, what in (
+        ("production", "PRODUCTION", "production: introspection and GraphiQL off"),
+        ("introspection", "INTROSPECTION", "answer introspection queries"),
+        ("graphiql", "GRAPHIQL", "serve GraphiQL to browsers on GET /graphql"),
+    ):
+        parser.add_argument(
+            f"--{flag}",
+            action=argparse.BooleanOptionalAction,
+            default=default(name, str(getattr(defaults, flag))).lower() in {"1", "true", "yes"},
+            help=what,
+        )
+    parser.add_argument(
         "--connection-init-timeout",
         type=float,
         default=float(default("CONNECTION_INIT_TIMEOUT", defaults.connection_init_timeout)),
@@ -183,4 +211,8 @@ def from_arguments(arguments: argparse.Namespace) -> Settings:
         max_body_bytes=arguments.max_body_bytes,
         max_subscriptions_per_connection=arguments.max_subscriptions_per_connection,
         connection_init_timeout=arguments.connection_init_timeout,
+        cors_origins=tuple(o.strip() for o in arguments.cors_origins.split(",") if o.strip()),
+        production=arguments.production,
+        introspection=arguments.introspection,
+        graphiql=arguments.graphiql,
     )

@@ -6,7 +6,12 @@ from datetime import datetime
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+)
 from strawberry.types import ExecutionContext
 
 from gql_analytics.api.errors import CodedErrors, log_errors
@@ -25,8 +30,9 @@ class Schema(strawberry.Schema):
         log_errors(errors, execution_context)
 
 
-def build_schema(limits: DocumentLimits | None = None) -> Schema:
+def build_schema(limits: DocumentLimits | None = None, *, introspection: bool = True) -> Schema:
     limits = limits or DocumentLimits()
+    hidden = [] if introspection else [DisableIntrospection]
     return Schema(
         query=Query,
         mutation=Mutation,
@@ -37,6 +43,7 @@ def build_schema(limits: DocumentLimits | None = None) -> Schema:
             lambda: QueryDepthLimiter(max_depth=limits.depth),
             lambda: MaxAliasesLimiter(max_alias_count=limits.aliases),
             lambda: MaxTokensLimiter(max_token_count=limits.tokens),
+            *hidden,
         ],
     )
 

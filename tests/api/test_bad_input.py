@@ -129,7 +129,9 @@ async def test_a_body_that_is_not_json_is_a_client_error(server: ServerThread) -
 async def test_mutations_over_get_are_refused(server: ServerThread) -> None:
     async with httpx.AsyncClient(base_url=server.base_url) as http:
         response = await http.get(
-            "/graphql", params={"query": 'mutation { trackEvent(input: {name: "x"}) { accepted } }'}
+            "/graphql",
+            params={"query": 'mutation { trackEvent(input: {name: "x"}) { accepted } }'},
+            headers={"GraphQL-Require-Preflight": "1"},  # past the CSRF guard: still refused
         )
     assert 400 <= response.status_code < 500
 

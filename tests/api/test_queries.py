@@ -240,7 +240,11 @@ async def test_tasks_per_user_and_completion_times(client: GraphQLClient) -> Non
 
 async def test_queries_also_work_over_get(server: ServerThread) -> None:
     async with httpx.AsyncClient(base_url=server.base_url) as http:
-        response = await http.get("/graphql", params={"query": "{ dashboard { totalEvents } }"})
+        response = await http.get(
+            "/graphql",
+            params={"query": "{ dashboard { totalEvents } }"},
+            headers={"GraphQL-Require-Preflight": "1"},  # a GET must show it is no forgery
+        )
     assert response.status_code == 200
     assert response.json() == {"data": {"dashboard": {"totalEvents": 0}}}
 
