@@ -22,6 +22,7 @@ class DocumentLimits:
     depth: int = 10
     aliases: int = 30
     tokens: int = 5_000
+    cost: int = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +44,7 @@ class Settings:
     max_query_depth: int = 10
     max_aliases: int = 30
     max_tokens: int = 5_000
+    max_cost: int = 10_000
     max_body_bytes: int = 1_000_000
     max_subscriptions_per_connection: int = 50
     connection_init_timeout: float = 10.0
@@ -74,7 +76,9 @@ class Settings:
 
     @property
     def document_limits(self) -> DocumentLimits:
-        return DocumentLimits(self.max_query_depth, self.max_aliases, self.max_tokens)
+        return DocumentLimits(
+            self.max_query_depth, self.max_aliases, self.max_tokens, self.max_cost
+        )
 
     @property
     def live_throttle(self) -> timedelta:
@@ -177,6 +181,7 @@ def add_arguments(parser: argparse.ArgumentParser, env: Mapping[str, str] | None
         ("--max-query-depth", "max_query_depth", "deepest nesting of fields in a document"),
         ("--max-aliases", "max_aliases", "aliases in a document, counted through fragments"),
         ("--max-tokens", "max_tokens", "tokens in a document (parsing stops past it)"),
+        ("--max-cost", "max_cost", "cost of a document: fields times the page sizes above them"),
         ("--max-body-bytes", "max_body_bytes", "bytes of a request body (413 past it)"),
         (
             "--max-subscriptions-per-connection",
@@ -208,6 +213,7 @@ def from_arguments(arguments: argparse.Namespace) -> Settings:
         max_query_depth=arguments.max_query_depth,
         max_aliases=arguments.max_aliases,
         max_tokens=arguments.max_tokens,
+        max_cost=arguments.max_cost,
         max_body_bytes=arguments.max_body_bytes,
         max_subscriptions_per_connection=arguments.max_subscriptions_per_connection,
         connection_init_timeout=arguments.connection_init_timeout,

@@ -72,3 +72,40 @@ async def test_a_ten_megabyte_body_is_refused_unread(client: GraphQLClient, chun
     assert error["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
     assert "1,000,000 bytes" in error["message"]
     await still_answers(client)
+
+
+EVENTS = "query($n: Int) { events(first: $n) { edges { node { id name } } totalCount } }"
+
+
+async def test_every_answer_reports_its_cost(client: GraphQLClient) -> None:
+    """A field costs 1, times the first/limit of every field it sits in."""
+    body = await client.post("{ topEvents(limit: 5) { name count } }")
+    assert body["extensions"]["cost"] == 1 + 5 * 2
+    body = await client.post(EVENTS, {"n": 3})
+    assert body["extensions"]["cost"] == 1 + 3 * 5  # edges, node, id, name, totalCount
+    body = await client.post("query { events { edges { node { id } } } }")
+    assert body["extensions"]["cost"] == 1 + 50 * 3  # events' own default, first: 50
+
+
+@pytest.mark.parametrize(
+    ("query", "variables"),
+    [
+        ("{ events(first: 100000) { edges { node { id } } } }", None),
+        (EVENTS, {"n": 100_000}),
+        (
+            f"{{ ...big }} fragment big on Query {{ {' '.join(f'e{i}: events(first: 500) {{ totalCount }}' for i in range(25))} }}",
+            None,
+        ),
+    ],
+    ids=["literal", "variable", "through a fragment"],
+)
+async def test_a_query_past_the_cost_limit_is_refused_before_it_runs(
+    client: GraphQLClient, query: str, variables: dict[str, int] | None
+) -> None:
+    body = await client.post(query, variables)
+    assert body["data"] is None
+    error = body["errors"][0]
+    assert error["extensions"]["code"] == "COST_LIMIT_EXCEEDED"
+    assert "limit of 10,000" in error["message"]
+    assert body["extensions"]["cost"] > 10_000
+    await still_answers(client)
