@@ -21,7 +21,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed
 
 run: $(VENV)/.installed
-	$(BIN)/gql-analytics serve --host $(HOST) --port $(PORT)
+	$(BIN)/gql-analytics serve --host $(HOST) --port $(PORT) --no-auth
 
 demo: $(VENV)/.installed
 	$(BIN)/gql-analytics demo --url http://$(HOST):$(PORT)/graphql

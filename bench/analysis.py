@@ -123,7 +123,7 @@ async def kmeans_ratio(path: Path, users: int, rounds: int) -> None:
     await store.close()
     print(f"  dataset: {x.shape[0]:,} rows x {x.shape[1]} columns, read in {loading:.3f} s")
 
-    settings = Settings(store_url=f"duckdb:///{path}")
+    settings = Settings(auth=False, store_url=f"duckdb:///{path}")
     store = DuckDBStore(str(path))
     variables = {
         "input": {
@@ -186,7 +186,7 @@ async def big_jobs(path: Path, tasks: int) -> None:
     store = DuckDBStore(str(path))
     await fill(store, task_events(tasks, random.Random(2)))
     await store.close()
-    settings = Settings(store_url=f"duckdb:///{path}", analysis_seconds=600)
+    settings = Settings(auth=False, store_url=f"duckdb:///{path}", analysis_seconds=600)
     store = DuckDBStore(str(path))
     window = {
         "from": (START - timedelta(days=1)).isoformat(),

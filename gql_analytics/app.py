@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
@@ -16,6 +17,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.types.unset import UnsetType
 
 from gql_analytics.analysis.service import AnalysisService
 from gql_analytics.api.body_limit import BodyLimit
@@ -23,8 +26,11 @@ from gql_analytics.api.context import Context
 from gql_analytics.api.csrf import PREFLIGHT_HEADERS, CSRFGuard
 from gql_analytics.api.legacy_ws import LegacyWSHandler
 from gql_analytics.api.schema import build_schema
+from gql_analytics.auth.access import may
+from gql_analytics.auth.authenticator import Authenticator, credential_in
+from gql_analytics.auth.keys import READ
 from gql_analytics.domain.records import DEFAULT_TENANT
-from gql_analytics.errors import GatewayError
+from gql_analytics.errors import Forbidden, GatewayError, Unauthenticated
 from gql_analytics.kafka.consumer import KafkaIngest
 from gql_analytics.kafka.producer import KafkaSink
 from gql_analytics.live import InProcessBus
@@ -61,18 +67,49 @@ class GraphQLApp(GraphQL[Context, None]):
         self._analysis = analysis
         self._bus = bus
         self._settings = settings
+        self._authenticator = Authenticator(service.store)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
-        return Context(
+        context = Context(
             service=self._service,
             analysis=self._analysis,
             bus=self._bus,
             tenant=DEFAULT_TENANT,
             live_throttle=self._settings.live_throttle,
             request=request,
+            auth=self._settings.auth,
         )
+        if context.auth:
+            await self._authenticate(context, credential_in(request.headers))
+        return context
+
+    async def _authenticate(self, context: Context, credential: str | None) -> None:
+        if credential is None:
+            return
+        try:
+            context.principal = await self._authenticator.principal(credential)
+        except GatewayError as error:
+            context.principal, context.auth_error = None, error
+        else:
+            context.tenant, context.auth_error = context.principal.tenant, None
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """A socket authenticates in connection_init (either protocol); one that does not, or
+        whose credential is refused, is closed before any operation."""
+        if context.auth:
+            await self._authenticate(context, credential_in(context.connection_params or {}))
+            problem: GatewayError | None = context.auth_error
+            if context.principal is None:
+                problem = problem or Unauthenticated("connection_init: send an API key")
+            elif not may(context.principal, READ):  # ingest keys ingest over HTTP
+                problem = Forbidden("subscriptions need the read role; this key has ingest")
+            if problem is not None:
+                raise ConnectionRejectionError(
+                    {"message": problem.message, "extensions": {"code": problem.code}}
+                )
+        return None
 
 
 async def _purge_forever(service: AnalyticsService, retention: timedelta) -> None:
@@ -92,6 +129,13 @@ def create_app(
     bus: LiveBus | None = None,
     clock: Callable[[], datetime] = utc_now,
 ) -> Starlette:
+    if not settings.auth:
+        if not is_loopback(settings.host):
+            raise ValueError(
+                f"--no-auth serves every tenant to anyone who can connect: it is for local "
+                f"development on a loopback address (127.0.0.1, ::1), not {settings.host}"
+            )
+        log.warning("authentication is off (--no-auth): anyone on this machine may read and write")
     store = (
         store if store is not None else open_store(settings.store_url, retention=settings.retention)
     )
@@ -172,6 +216,15 @@ def _cors(origins: tuple[str, ...]) -> list[Middleware]:
             max_age=600,
         )
     ]
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 async def _finish(task: asyncio.Task[None], stopping: asyncio.Event | None) -> None:

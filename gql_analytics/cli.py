@@ -39,11 +39,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--rate", type=float, default=100.0, help="messages per second; 0: no limit"
     )
     produce.add_argument("--seed", type=int, default=7)
+    keys = commands.add_parser("keys", help="create, list and revoke API keys (server may be down)")
+    key_commands = keys.add_subparsers(dest="keys_command", required=True)
+    create = key_commands.add_parser(
+        "create", help="a new key; printed once, alone on the last line"
+    )
+    create.add_argument("--tenant", required=True)
+    create.add_argument("--role", required=True, help="ingest, read or admin")
+    create.add_argument("--name", help="what the key is for")
+    listing = key_commands.add_parser("list", help="every key (of --tenant), without secrets")
+    listing.add_argument("--tenant")
+    revoke = key_commands.add_parser("revoke", help="a key that opens nothing any more")
+    revoke.add_argument("key_id")
+    for command in (create, listing, revoke):
+        command.add_argument(
+            "--store",
+            dest="store_url",
+            default=os.environ.get("GQL_ANALYTICS_STORE_URL", settings_module.DEFAULT_STORE_URL),
+        )
     demo = commands.add_parser("demo", help="send 30 days of realistic synthetic traffic")
     demo.add_argument("--url", default="http://127.0.0.1:8000/graphql")
     demo.add_argument("--users", type=int, default=200)
     demo.add_argument("--days", type=int, default=30)
     demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument(
+        "--api-key",
+        default=os.environ.get("GQL_ANALYTICS_API_KEY"),
+        help="an ingest (or admin) key, for a server with auth on",
+    )
     arguments = parser.parse_args(argv)
 
     if arguments.command == "export-schema":
@@ -66,11 +89,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         print(f"produced {sent} {arguments.shape} messages to {arguments.topic}", file=sys.stderr)
         return 0
+    if arguments.command == "keys":
+        from gql_analytics.auth.manage import manage_keys
+
+        return asyncio.run(manage_keys(arguments))
     if arguments.command == "demo":
         from gql_analytics.demo import send_demo
 
         return send_demo(
-            arguments.url, users=arguments.users, days=arguments.days, seed=arguments.seed
+            arguments.url,
+            users=arguments.users,
+            days=arguments.days,
+            seed=arguments.seed,
+            api_key=arguments.api_key,
         )
     settings = settings_module.from_arguments(arguments)
     _configure_logging(settings)

@@ -109,12 +109,14 @@ def send_demo(
     days: int = 30,
     seed: int = 7,
     now: datetime | None = None,
+    api_key: str | None = None,
 ) -> int:
     rng = random.Random(seed)
     now = now or datetime.now(UTC)
     sent = {"events": 0, "metric points": 0}
     try:
-        with httpx.Client(timeout=60) as client:
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        with httpx.Client(timeout=60, headers=headers) as client:
             for label, query, items in (
                 ("events", TRACK_EVENTS, events(rng, now, users, days)),
                 ("metric points", RECORD_METRICS, metrics(rng, now, users, days)),

@@ -6,6 +6,8 @@
     │   ├── InvalidRange            a time range or interval that cannot be answered
     │   ├── InvalidCursor           a pagination cursor that this server did not issue
     │   └── InvalidAnalysis         an analysis its dataset or parameters cannot answer
+    ├── Unauthenticated             code UNAUTHENTICATED: no credential, or one that is not valid
+    ├── Forbidden                   code FORBIDDEN: a valid credential whose role may not do this
     ├── StoreUnavailable            code STORE_UNAVAILABLE: retriable, the store did not answer
     ├── BrokerUnavailable           code BROKER_UNAVAILABLE: retriable, Kafka did not acknowledge
     ├── NotYetApplied               code INGEST_TIMEOUT: retriable, produced but not applied in time
@@ -51,6 +53,14 @@ class InvalidCursor(InvalidInput):
 
 class InvalidAnalysis(InvalidInput):
     pass
+
+
+class Unauthenticated(GatewayError):
+    code = "UNAUTHENTICATED"
+
+
+class Forbidden(GatewayError):
+    code = "FORBIDDEN"
 
 
 class StoreUnavailable(GatewayError):

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from gql_analytics.analysis.jobs import AnalysisJob
+from gql_analytics.auth.keys import ApiKey
 from gql_analytics.domain.records import (
     DEFAULT_TENANT,
     ApplyResult,
@@ -304,6 +305,16 @@ class Store(Protocol):
         self, tenant: str, first: int, after: JobCursor | None
     ) -> tuple[list[AnalysisJob], bool]:
         """Up to ``first`` jobs newest first, after the cursor; and whether more follow."""
+
+    async def save_key(self, key: ApiKey) -> None:
+        """Store an API key (by id), replacing the one of the same id (to revoke it)."""
+        ...
+
+    async def key(self, key_id: str) -> ApiKey | None: ...
+
+    async def keys(self, tenant: str | None = None) -> list[ApiKey]:
+        """Every key (of the tenant), oldest first."""
+        ...
 
     async def ping(self) -> None:
         """Return when the store answers; raise ``StoreUnavailable`` otherwise."""

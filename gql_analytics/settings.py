@@ -49,6 +49,7 @@ class Settings:
     max_subscriptions_per_connection: int = 50
     connection_init_timeout: float = 10.0
     cors_origins: tuple[str, ...] = ()
+    auth: bool = True
     production: bool = False
     introspection: bool = True
     graphiql: bool = True
@@ -156,6 +157,12 @@ def add_arguments(parser: argparse.ArgumentParser, env: Mapping[str, str] | None
         help="analysis worker processes: jobs that run at once (the rest wait, QUEUED)",
     )
     parser.add_argument(
+        "--auth",
+        action=argparse.BooleanOptionalAction,
+        default=env.get(ENV_PREFIX + "AUTH", "keys").lower() not in {"none", "off", "false", "0"},
+        help="--no-auth (GQL_ANALYTICS_AUTH=none) is for local development: loopback only",
+    )
+    parser.add_argument(
         "--cors-origins",
         default=default("CORS_ORIGINS", ""),
         help="comma-separated origins whose browser pages may call the API (default: none)",
@@ -218,6 +225,7 @@ def from_arguments(arguments: argparse.Namespace) -> Settings:
         max_subscriptions_per_connection=arguments.max_subscriptions_per_connection,
         connection_init_timeout=arguments.connection_init_timeout,
         cors_origins=tuple(o.strip() for o in arguments.cors_origins.split(",") if o.strip()),
+        auth=arguments.auth,
         production=arguments.production,
         introspection=arguments.introspection,
         graphiql=arguments.graphiql,

@@ -19,7 +19,7 @@ def clock() -> Clock:
 @pytest.fixture
 def server(clock: Clock) -> Iterator[ServerThread]:
     """A real uvicorn server over an in-memory DuckDB store, on a free loopback port."""
-    settings = Settings(store_url="duckdb:///:memory:", live_throttle_ms=20)
+    settings = Settings(auth=False, store_url="duckdb:///:memory:", live_throttle_ms=20)
     app = create_app(settings, store=DuckDBStore(), clock=clock)
     with ServerThread(app) as running:
         yield running

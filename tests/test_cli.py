@@ -1,12 +1,18 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+from pathlib import Path
 
 import pytest
 
 from gql_analytics import cli
 from gql_analytics.api.schema import export_sdl
+from gql_analytics.auth.access import Principal
+from gql_analytics.auth.authenticator import Authenticator
+from gql_analytics.errors import Unauthenticated
 from gql_analytics.settings import Settings, add_arguments, from_arguments
+from gql_analytics.store.duckdb import DuckDBStore
 
 
 def parse(argv: list[str], env: dict[str, str]) -> Settings:
@@ -55,3 +61,37 @@ def test_demo_reports_an_unreachable_server(capsys: pytest.CaptureFixture[str]) 
         == 1
     )
     assert "could not send" in capsys.readouterr().err
+
+
+def test_auth_is_on_unless_turned_off() -> None:
+    assert parse([], {}).auth is True
+    assert parse([], {"GQL_ANALYTICS_AUTH": "none"}).auth is False
+    assert parse(["--no-auth"], {}).auth is False
+
+
+def test_keys_are_created_listed_and_revoked_with_the_server_stopped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = ["--store", f"duckdb:///{tmp_path / 'keys.duckdb'}"]
+    assert cli.main(["keys", "create", "--tenant", "acme", "--role", "read", *store]) == 0
+    key = capsys.readouterr().out.strip().splitlines()[-1]  # the key alone, on the last line
+    key_id = key.split("_")[1]
+    assert asyncio.run(holder(tmp_path, key)) == Principal("acme", "read", key_id)
+    assert cli.main(["keys", "list", *store]) == 0
+    listed = capsys.readouterr().out
+    assert key_id in listed
+    assert key not in listed  # the secret is shown once, at creation
+    assert cli.main(["keys", "revoke", key_id, *store]) == 0
+    assert "revoked" in capsys.readouterr().out
+    with pytest.raises(Unauthenticated, match="revoked"):
+        asyncio.run(holder(tmp_path, key))
+    assert cli.main(["keys", "revoke", "nope", *store]) == 1
+    assert cli.main(["keys", "create", "--tenant", "acme", "--role", "root", *store]) == 2
+
+
+async def holder(tmp_path: Path, key: str) -> Principal:
+    store = DuckDBStore(str(tmp_path / "keys.duckdb"))
+    try:
+        return await Authenticator(store).principal(key)
+    finally:
+        await store.close()

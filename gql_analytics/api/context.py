@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from starlette.requests import Request
 from starlette.websockets import WebSocket
 from strawberry import Info as _Info
 
 from gql_analytics.analysis.service import AnalysisService
+from gql_analytics.auth.access import Principal
+from gql_analytics.errors import GatewayError
 from gql_analytics.ports import LiveBus
 from gql_analytics.service import AnalyticsService
 
@@ -22,6 +25,10 @@ class Context:
     tenant: str
     live_throttle: timedelta
     request: Request | WebSocket
+    auth: bool = False
+    principal: Principal | None = None
+    auth_error: GatewayError | None = None  # why the credential sent speaks for nobody
+    connection_params: dict[str, Any] | None = None  # a WebSocket's connection_init payload
 
 
 Info = _Info[Context, None]

@@ -11,11 +11,9 @@ from typing import Any
 
 from graphql import (
     DocumentNode,
-    ExecutionResult,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
-    GraphQLError,
     GraphQLField,
     GraphQLInterfaceType,
     GraphQLNamedType,
@@ -30,6 +28,7 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
+from gql_analytics.api.errors import refusal
 from gql_analytics.errors import GatewayError
 
 SIZE_ARGUMENTS = ("first", "limit")
@@ -144,8 +143,7 @@ class CostLimit(SchemaExtension):
                     f"the query costs {self.spent:,}, past the limit of {self.limit:,}: ask for "
                     "smaller pages (first, limit) or fewer nested lists"
                 )
-                error = GraphQLError(message, original_error=CostLimitExceeded(message))
-                context.result = ExecutionResult(data=None, errors=[error])
+                context.result = refusal(CostLimitExceeded(message))
         yield
 
     def get_results(self) -> dict[str, Any]:

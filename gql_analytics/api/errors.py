@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import uuid
 
-from graphql import GraphQLError
+from graphql import ExecutionResult, GraphQLError
 from strawberry.extensions import MaskErrors
 from strawberry.types import ExecutionContext
 
@@ -67,6 +67,12 @@ class CodedErrors(MaskErrors):
         masked = super().anonymise_error(error)
         masked.extensions = {"code": "INTERNAL", "requestId": request_id}
         return masked
+
+
+def refusal(error: GatewayError) -> ExecutionResult:
+    """The answer to an operation refused before it runs (set as the execution's result, so
+    that nothing executes and the error is coded like any other)."""
+    return ExecutionResult(data=None, errors=[GraphQLError(error.message, original_error=error)])
 
 
 def log_errors(errors: list[GraphQLError], execution_context: ExecutionContext | None) -> None:

@@ -14,6 +14,7 @@ from strawberry.extensions import (
 )
 from strawberry.types import ExecutionContext
 
+from gql_analytics.api.access import AccessControl
 from gql_analytics.api.cost import CostLimit
 from gql_analytics.api.errors import CodedErrors, log_errors
 from gql_analytics.api.mutation import Mutation
@@ -41,6 +42,7 @@ def build_schema(limits: DocumentLimits | None = None, *, introspection: bool = 
         scalar_overrides={datetime: DateTime},
         extensions=[
             CodedErrors,
+            AccessControl,
             lambda: QueryDepthLimiter(max_depth=limits.depth),
             lambda: MaxAliasesLimiter(max_alias_count=limits.aliases),
             lambda: MaxTokensLimiter(max_token_count=limits.tokens),

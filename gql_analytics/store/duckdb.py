@@ -23,6 +23,7 @@ import duckdb
 import numpy as np
 
 from gql_analytics.analysis.jobs import AnalysisJob
+from gql_analytics.auth.keys import ApiKey
 from gql_analytics.domain.records import ApplyResult, Batch, Event, MetricPoint, Record
 from gql_analytics.domain.rollup import SeriesKey, rollup
 from gql_analytics.domain.stats import BucketSummary
@@ -520,6 +521,41 @@ class DuckDBStore:
         rows = await self._run(lambda: self.rows(statement, params))
         return [_job_of(row) for row in rows[:first]], len(rows) > first
 
+    # -- API keys -------------------------------------------------------------------------------
+
+    _KEY_COLUMNS = "id, tenant, role, secret_hash, created_at, name, revoked_at"
+
+    async def save_key(self, key: ApiKey) -> None:
+        row = [
+            key.id,
+            key.tenant,
+            key.role,
+            key.secret_hash,
+            naive(key.created_at),
+            key.name,
+            key.revoked_at and naive(key.revoked_at),
+        ]
+        statement = (
+            f"INSERT OR REPLACE INTO api_keys ({self._KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        )
+
+        def save() -> None:
+            with self._write_lock:
+                self._connection.execute(statement, row)
+
+        await self._run(save)
+
+    async def key(self, key_id: str) -> ApiKey | None:
+        statement = f"SELECT {self._KEY_COLUMNS} FROM api_keys WHERE id = ?"
+        rows = await self._run(lambda: self.rows(statement, [key_id]))
+        return _key_of(rows[0]) if rows else None
+
+    async def keys(self, tenant: str | None = None) -> list[ApiKey]:
+        where, params = ("WHERE tenant = ?", [tenant]) if tenant is not None else ("", [])
+        statement = f"SELECT {self._KEY_COLUMNS} FROM api_keys {where} ORDER BY created_at, id"
+        rows = await self._run(lambda: self.rows(statement, params))
+        return [_key_of(row) for row in rows]
+
     # -- lifecycle ------------------------------------------------------------------------------
 
     async def ping(self) -> None:
@@ -535,6 +571,13 @@ class DuckDBStore:
                 for cursor in preparers:
                     cursor.close()
                 self._connection.close()
+
+
+def _key_of(row: tuple[Any, ...]) -> ApiKey:
+    id, tenant, role, secret_hash, created_at, name, revoked_at = row
+    return ApiKey(
+        id, tenant, role, secret_hash, created_at.replace(tzinfo=UTC), name, aware(revoked_at)
+    )
 
 
 def _job_of(row: tuple[Any, ...]) -> AnalysisJob:

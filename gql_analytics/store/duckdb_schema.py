@@ -91,6 +91,15 @@ CREATE TABLE IF NOT EXISTS source_positions (
     next_offset BIGINT NOT NULL,
     PRIMARY KEY (source, partition)
 );
+CREATE TABLE IF NOT EXISTS api_keys (
+    id VARCHAR PRIMARY KEY,
+    tenant VARCHAR NOT NULL,
+    role VARCHAR NOT NULL,
+    secret_hash VARCHAR NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    name VARCHAR,
+    revoked_at TIMESTAMP
+);
 CREATE TABLE IF NOT EXISTS analysis_jobs (
     tenant VARCHAR NOT NULL,
     id VARCHAR NOT NULL,

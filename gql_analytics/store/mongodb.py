@@ -24,6 +24,7 @@ from pymongo.errors import BulkWriteError, ConnectionFailure, PyMongoError
 from pymongo.uri_parser import parse_uri
 
 from gql_analytics.analysis.jobs import ENDED, AnalysisJob
+from gql_analytics.auth.keys import ApiKey
 from gql_analytics.domain.records import ApplyResult, Batch, Event, Record
 from gql_analytics.domain.rollup import SeriesKey, rollup
 from gql_analytics.domain.stats import BucketStats, BucketSummary
@@ -76,6 +77,7 @@ INDEXES: dict[str, list[list[tuple[str, int]]]] = {
     ],
     "source_positions": [[("source", ASCENDING)]],
     "analysis_jobs": [[("tenant", ASCENDING), ("created_at", DESCENDING), ("id", DESCENDING)]],
+    "api_keys": [[("tenant", ASCENDING), ("created_at", ASCENDING)]],
 }
 
 DUPLICATE_KEY = 11000
@@ -585,6 +587,34 @@ class MongoStore:
         )
         rows = await found.to_list()
         return [convert(d) for d in rows[:first]], len(rows) > first
+
+    # -- API keys -------------------------------------------------------------------------------
+
+    async def save_key(self, key: ApiKey) -> None:
+        document = docs.key_document(key)
+
+        async def save() -> None:
+            await self._db["api_keys"].bulk_write(
+                [ReplaceOne({"_id": key.id}, document, upsert=True)]
+            )
+
+        await self._run(save)
+
+    async def key(self, key_id: str) -> ApiKey | None:
+        async def read() -> ApiKey | None:
+            found = await self._db["api_keys"].find_one({"_id": key_id})
+            return None if found is None else docs.key_of(found)
+
+        return await self._run(read)
+
+    async def keys(self, tenant: str | None = None) -> list[ApiKey]:
+        wanted: Filter = {} if tenant is None else {"tenant": tenant}
+        pipeline: list[Filter] = [{"$match": wanted}, {"$sort": {"created_at": 1, "_id": 1}}]
+
+        async def read() -> list[ApiKey]:
+            return [docs.key_of(d) for d in await self._all("api_keys", pipeline)]
+
+        return await self._run(read)
 
     # -- lifecycle ------------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from typing import Any
 from pymongo import InsertOne, ReplaceOne, UpdateOne
 
 from gql_analytics.analysis.jobs import AnalysisJob
+from gql_analytics.auth.keys import ApiKey
 from gql_analytics.domain.records import Event, MetricPoint, Record, SourcePosition
 from gql_analytics.domain.rollup import Rollup
 from gql_analytics.domain.tasks import TaskDelta
@@ -227,4 +228,28 @@ def job_of(document: Mapping[str, Any]) -> AnalysisJob:
         error=document["error"],
         result=document["result"],
         updated_at=utc(document.get("updated_at")),
+    )
+
+
+def key_document(key: ApiKey) -> Document:
+    return {
+        "_id": key.id,
+        "tenant": key.tenant,
+        "role": key.role,
+        "secret_hash": key.secret_hash,
+        "created_at": key.created_at,
+        "name": key.name,
+        "revoked_at": key.revoked_at,
+    }
+
+
+def key_of(document: Mapping[str, Any]) -> ApiKey:
+    return ApiKey(
+        id=document["_id"],
+        tenant=document["tenant"],
+        role=document["role"],
+        secret_hash=document["secret_hash"],
+        created_at=utc(document["created_at"]),
+        name=document["name"],
+        revoked_at=utc(document["revoked_at"]),
     )

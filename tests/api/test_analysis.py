@@ -71,7 +71,9 @@ async def serving(
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(store_url=f"duckdb:///{tmp_path / 'analytics.duckdb'}", analysis_workers=1)
+    return Settings(
+        auth=False, store_url=f"duckdb:///{tmp_path / 'analytics.duckdb'}", analysis_workers=1
+    )
 
 
 @pytest.fixture
@@ -224,6 +226,7 @@ async def test_a_cancelled_job_ends_cancelled_and_stays_so(
 
 async def test_jobs_past_a_limit_end_failed_with_the_reason(tmp_path: Path, clock: Clock) -> None:
     settings = Settings(
+        auth=False,
         store_url=f"duckdb:///{tmp_path / 'limits.duckdb'}",
         analysis_rows=2_000,
         analysis_seconds=0.05,

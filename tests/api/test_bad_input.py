@@ -143,7 +143,7 @@ class BrokenStore(DuckDBStore):
 
 @pytest.fixture
 def broken_server() -> Iterator[ServerThread]:
-    app = create_app(Settings(), store=BrokenStore(), clock=lambda: NOW)
+    app = create_app(Settings(auth=False), store=BrokenStore(), clock=lambda: NOW)
     with ServerThread(app) as running:
         yield running
 

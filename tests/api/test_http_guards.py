@@ -20,7 +20,7 @@ PREFLIGHT = {"GraphQL-Require-Preflight": "1"}
 
 @pytest.fixture
 def settings() -> Settings:
-    return Settings(store_url="duckdb:///:memory:")
+    return Settings(auth=False, store_url="duckdb:///:memory:")
 
 
 @pytest.fixture
@@ -79,7 +79,7 @@ async def test_browsers_still_get_graphiql_without_a_header(http: httpx.AsyncCli
 
 @pytest.mark.parametrize(
     "settings",
-    [Settings(store_url="duckdb:///:memory:", cors_origins=("https://dash.example",))],
+    [Settings(auth=False, store_url="duckdb:///:memory:", cors_origins=("https://dash.example",))],
 )
 async def test_cors_answers_listed_origins_only(http: httpx.AsyncClient) -> None:
     ask = {
@@ -112,7 +112,9 @@ async def test_introspection_and_graphiql_are_on_by_default(http: httpx.AsyncCli
     assert response.json()["data"] == {"__schema": {"queryType": {"name": "Query"}}}
 
 
-@pytest.mark.parametrize("settings", [Settings(store_url="duckdb:///:memory:", production=True)])
+@pytest.mark.parametrize(
+    "settings", [Settings(auth=False, store_url="duckdb:///:memory:", production=True)]
+)
 async def test_production_turns_introspection_and_graphiql_off(http: httpx.AsyncClient) -> None:
     error = (await http.post("/graphql", json={"query": INTROSPECT})).json()["errors"][0]
     assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"

@@ -21,7 +21,7 @@ class UnreachableStore(DuckDBStore):
 
 async def test_ready_reports_a_store_that_does_not_answer() -> None:
     with ServerThread(
-        create_app(Settings(), store=UnreachableStore(), clock=lambda: NOW)
+        create_app(Settings(auth=False), store=UnreachableStore(), clock=lambda: NOW)
     ) as server:
         async with httpx.AsyncClient(base_url=server.base_url) as http:
             ready = await http.get("/ready")
@@ -36,7 +36,7 @@ async def test_raw_records_older_than_retention_are_purged_and_rollups_stay() ->
     old = Event("old", "login", "default", NOW - timedelta(days=40), NOW - timedelta(days=40))
     recent = Event("recent", "login", "default", NOW - timedelta(days=1), NOW - timedelta(days=1))
     await store.apply(Batch([old, recent]))
-    app = create_app(Settings(retention_days=30), store=store, clock=lambda: NOW)
+    app = create_app(Settings(auth=False, retention_days=30), store=store, clock=lambda: NOW)
     with ServerThread(app) as server:
 
         async def purged() -> bool:

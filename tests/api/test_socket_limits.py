@@ -23,7 +23,7 @@ PROTOCOLS = pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS], ids=s
 
 @pytest.fixture
 def guarded(clock: Clock) -> Iterator[ServerThread]:
-    settings = Settings(store_url="duckdb:///:memory:", connection_init_timeout=0.3)
+    settings = Settings(auth=False, store_url="duckdb:///:memory:", connection_init_timeout=0.3)
     with ServerThread(create_app(settings, store=DuckDBStore(), clock=clock)) as server:
         yield server
 

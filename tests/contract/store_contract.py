@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from gql_analytics.analysis.jobs import QUEUED, RUNNING, SUCCEEDED, AnalysisJob
+from gql_analytics.auth.keys import new_key
 from gql_analytics.domain.records import Batch, Event, MetricPoint, SourcePosition
 from gql_analytics.domain.rollup import EVENT, METRIC
 from gql_analytics.domain.stats import PERCENTILES, BucketStats
@@ -150,6 +151,20 @@ class StoreContract:
         assert await store.job("default", "j1") == done  # an ended job is final
         assert await store.job("other", "j1") is None
         assert await store.job("default", "nope") is None
+
+    async def test_api_keys_are_stored_found_by_id_listed_and_revoked(self, store: Store) -> None:
+        text, key = new_key("acme", "read", T0, name="dashboards")
+        _, other = new_key("globex", "admin", T0 + timedelta(seconds=1))
+        await store.save_key(key)
+        await store.save_key(other)
+        assert text not in repr(await store.key(key.id))  # only its hash is kept
+        assert await store.key(key.id) == key
+        assert await store.key("nope") is None
+        assert await store.keys("acme") == [key]
+        assert await store.keys() == [key, other]
+        revoked = replace(key, revoked_at=T0 + timedelta(hours=1))
+        await store.save_key(revoked)
+        assert await store.key(key.id) == revoked
 
     async def test_analysis_jobs_list_newest_first_by_page_within_a_tenant(
         self, store: Store

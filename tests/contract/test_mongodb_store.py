@@ -60,7 +60,7 @@ async def test_an_unreachable_mongodb_is_not_ready_and_queries_fail_with_a_code(
     await client.go_down()
     with pytest.raises(StoreUnavailable):
         await store.count_events(EventQuery("default"))
-    with ServerThread(create_app(Settings(), store=store)) as server:
+    with ServerThread(create_app(Settings(auth=False), store=store)) as server:
         async with httpx.AsyncClient(base_url=server.base_url) as http:
             ready = await http.get("/ready")
             error = await GraphQLClient(http).error("{ events { edges { node { id } } } }")

@@ -31,6 +31,7 @@ async def kafka_settings(bootstrap: str) -> Settings:
     topics = (f"events{n}", f"metrics{n}", f"tasks{n}")
     await create_topics(bootstrap, topics)
     return Settings(
+        auth=False,
         store_url="duckdb:///:memory:",
         kafka_bootstrap_servers=bootstrap,
         kafka_topics=topics,

@@ -109,7 +109,9 @@ async def test_without_kafka_ingest_status_says_so(client: GraphQLClient) -> Non
 
 
 async def test_with_the_broker_down_reads_work_and_ingest_says_broker_unavailable() -> None:
-    settings = Settings(kafka_bootstrap_servers=f"127.0.0.1:{free_port()}", kafka_topics=("down",))
+    settings = Settings(
+        auth=False, kafka_bootstrap_servers=f"127.0.0.1:{free_port()}", kafka_topics=("down",)
+    )
     with ServerThread(create_app(settings, store=DuckDBStore(), clock=utc_now)) as server:
         async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http:
             client = GraphQLClient(http)

@@ -1,0 +1,32 @@
+"""Who a request acts for, and what each role may do.
+
+ingest  the ingest mutations only (trackEvent(s), recordMetric(s))
+read    queries and subscriptions
+admin   both, and every other mutation (analysis jobs, keys)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gql_analytics.auth.keys import ADMIN, INGEST, READ
+
+INGEST_FIELDS = frozenset({"trackEvent", "trackEvents", "recordMetric", "recordMetrics"})
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    tenant: str
+    role: str
+    credential: str  # the key id (or token subject) it was read from
+
+
+def role_needed(operation: str, root_field: str) -> str:
+    """The role an operation's root field asks for (admin may do all)."""
+    if operation != "mutation":
+        return READ
+    return INGEST if root_field in INGEST_FIELDS else ADMIN
+
+
+def may(principal: Principal, needed: str) -> bool:
+    return principal.role in (needed, ADMIN)

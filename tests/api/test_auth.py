@@ -1,0 +1,213 @@
+"""API keys on a live server: who may do what, and no tenant sees another's data."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
+from typing import Any
+
+import httpx
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
+
+from gql_analytics.app import create_app
+from gql_analytics.auth.keys import new_key
+from gql_analytics.settings import Settings
+from gql_analytics.store.duckdb import DuckDBStore
+from tests.api.sockets import LEGACY_WS, TRANSPORT_WS, Socket
+from tests.support import NOW, Clock, ServerThread, within
+
+TRACK = 'mutation { trackEvent(input: {name: "signup", userId: "u1"}) { accepted } }'
+TOP = "{ topEvents { name count } }"
+
+
+class Keys:
+    """Keys created straight in the server's store, as `gql-analytics keys create` does."""
+
+    def __init__(self, store: DuckDBStore) -> None:
+        self.store = store
+
+    async def make(self, tenant: str, role: str) -> str:
+        text, key = new_key(tenant, role, NOW)
+        await self.store.save_key(key)
+        return text
+
+    async def revoke(self, text: str) -> None:
+        key = await self.store.key(text.split("_")[1])
+        assert key is not None
+        await self.store.save_key(replace(key, revoked_at=NOW))
+
+
+@pytest.fixture
+def store() -> DuckDBStore:
+    return DuckDBStore()
+
+
+@pytest.fixture
+def keys(store: DuckDBStore) -> Keys:
+    return Keys(store)
+
+
+@pytest.fixture
+def secured(store: DuckDBStore, clock: Clock) -> Iterator[ServerThread]:
+    settings = Settings(store_url="duckdb:///:memory:", live_throttle_ms=20)
+    assert settings.auth  # on by default
+    with ServerThread(create_app(settings, store=store, clock=clock)) as server:
+        yield server
+
+
+@pytest.fixture
+async def http(secured: ServerThread) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=secured.base_url, timeout=10) as client:
+        yield client
+
+
+async def call(
+    http: httpx.AsyncClient, query: str, key: str | None, header: str = "bearer"
+) -> dict[str, Any]:
+    headers = {}
+    if key is not None:
+        headers = {"Authorization": f"Bearer {key}"} if header == "bearer" else {"X-API-Key": key}
+    body: dict[str, Any] = (
+        await http.post("/graphql", json={"query": query}, headers=headers)
+    ).json()
+    return body
+
+
+def code(body: dict[str, Any]) -> str | None:
+    errors = body.get("errors")
+    return errors[0]["extensions"]["code"] if errors else None
+
+
+async def test_without_a_valid_key_nothing_is_answered(http: httpx.AsyncClient, keys: Keys) -> None:
+    assert code(await call(http, TOP, None)) == "UNAUTHENTICATED"
+    assert code(await call(http, TOP, "not-a-key")) == "UNAUTHENTICATED"
+    assert code(await call(http, TOP, "gqa_0123456789abcdef_guess")) == "UNAUTHENTICATED"
+    revoked = await keys.make("acme", "admin")
+    await keys.revoke(revoked)
+    body = await call(http, TRACK, revoked)
+    assert (code(body), body["errors"][0]["message"]) == (
+        "UNAUTHENTICATED",
+        "the API key was revoked",
+    )
+    assert (await http.get("/health")).status_code == 200  # liveness needs no key
+
+
+@pytest.mark.parametrize("header", ["bearer", "x-api-key"])
+async def test_each_role_does_what_it_may_and_nothing_else(
+    http: httpx.AsyncClient, keys: Keys, header: str
+) -> None:
+    ingest, read, admin = [await keys.make("acme", role) for role in ("ingest", "read", "admin")]
+    run = (
+        "mutation { runAnalysis(input: {operation: SUMMARY, dataset: {rows: [{a: 1}]}}) { state } }"
+    )
+    expected: dict[str, dict[str, str | None]] = {
+        ingest: {TRACK: None, TOP: "FORBIDDEN", run: "FORBIDDEN"},
+        read: {TRACK: "FORBIDDEN", TOP: None, run: "FORBIDDEN"},
+        admin: {TRACK: None, TOP: None, run: None},
+    }
+    for key, outcomes in expected.items():
+        for query, outcome in outcomes.items():
+            assert code(await call(http, query, key, header)) == outcome, (key[:10], query)
+    body = await call(http, TOP, read, header)
+    assert body["data"]["topEvents"] == [{"name": "signup", "count": 2}]  # ingest's and admin's
+
+
+async def test_a_tenant_sees_and_touches_only_its_own_data(
+    http: httpx.AsyncClient, keys: Keys
+) -> None:
+    acme, globex = await keys.make("acme", "admin"), await keys.make("globex", "admin")
+    tracked = await call(
+        http, 'mutation { trackEvent(input: {name: "secret", id: "e1"}) { ids } }', acme
+    )
+    assert tracked["data"]["trackEvent"]["ids"] == ["e1"]
+    job = await call(
+        http,
+        "mutation { runAnalysis(wait: true, input: {operation: SUMMARY, "
+        "dataset: {rows: [{a: 1}]}}) { id } }",
+        acme,
+    )
+    job_id = job["data"]["runAnalysis"]["id"]
+    reads = {
+        TOP: {"topEvents": []},
+        '{ eventCounts(names: ["secret"]) { total } }': {"eventCounts": [{"total": 0}]},
+        '{ event(id: "e1") { id } }': {"event": None},
+        "{ events { totalCount } }": {"events": {"totalCount": 0}},
+        "{ dashboard { totalEvents eventNames } }": {
+            "dashboard": {"totalEvents": 0, "eventNames": []}
+        },
+        f'{{ analysis(id: "{job_id}") {{ id }} }}': {"analysis": None},
+        "{ analyses { edges { node { id } } } }": {"analyses": {"edges": []}},
+    }
+    for query, nothing in reads.items():
+        assert (await call(http, query, globex))["data"] == nothing, query
+    cancel = await call(http, f'mutation {{ cancelAnalysis(id: "{job_id}") {{ id }} }}', globex)
+    assert code(cancel) == "BAD_USER_INPUT"  # no such job, as far as globex can tell
+    mine = await call(http, '{ event(id: "e1") { id name } }', acme)
+    assert mine["data"]["event"] == {"id": "e1", "name": "secret"}
+
+
+async def open_socket(server: ServerThread, protocol: Subprotocol, payload: dict[str, Any]) -> Any:
+    connection = await connect(server.ws_url, subprotocols=[protocol])
+    await connection.send(json.dumps({"type": "connection_init", "payload": payload}))
+    return connection
+
+
+@pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS], ids=str)
+async def test_sockets_authenticate_in_connection_init(
+    secured: ServerThread, http: httpx.AsyncClient, keys: Keys, protocol: Subprotocol
+) -> None:
+    acme, globex = await keys.make("acme", "read"), await keys.make("globex", "admin")
+    connection = await open_socket(secured, protocol, {"Authorization": f"Bearer {acme}"})
+    ws = Socket(connection, protocol)
+    assert (await ws.receive())["type"] == "connection_ack"
+    await ws.subscribe('subscription { eventCount(name: "signup", range: {last: "1h"}) { count } }')
+    assert (await ws.next_data())["eventCount"]["count"] == 0
+    await call(http, TRACK, globex)  # another tenant's event: acme's count does not move
+    await call(http, TRACK, await keys.make("acme", "ingest"))
+    assert (await ws.next_data())["eventCount"]["count"] == 1
+    await connection.close()
+
+
+@pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS], ids=str)
+@pytest.mark.parametrize("payload", [{}, {"X-API-Key": "gqa_0_wrong"}], ids=["no key", "bad key"])
+async def test_a_socket_without_a_valid_key_is_refused(
+    secured: ServerThread, protocol: Subprotocol, payload: dict[str, Any]
+) -> None:
+    connection = await open_socket(secured, protocol, payload)
+    with pytest.raises(ConnectionClosed):
+        await until_closed(connection)
+
+
+async def until_closed(connection: Any) -> None:
+    """Read until the server closes the socket; nothing but a refusal may come first."""
+    while True:
+        message = json.loads(await within(connection.recv()))
+        assert message["type"] in {"connection_error", "ka"}, message
+
+
+async def test_the_legacy_protocol_cannot_skip_connection_init(secured: ServerThread) -> None:
+    """CVE-2026-35523: graphql-ws once ran a `start` sent before `connection_init`."""
+    async with connect(secured.ws_url, subprotocols=[LEGACY_WS]) as connection:
+        start = {"type": "start", "id": "1", "payload": {"query": TOP}}
+        await connection.send(json.dumps(start))
+        try:
+            reply = json.loads(await within(connection.recv()))
+        except ConnectionClosed:
+            return
+        assert reply["type"] == "error" or "UNAUTHENTICATED" in json.dumps(reply), reply
+
+
+def test_no_auth_is_refused_off_loopback() -> None:
+    with pytest.raises(ValueError, match="loopback"):
+        create_app(Settings(auth=False, host="0.0.0.0"), store=DuckDBStore())
+
+
+async def test_an_ingest_key_cannot_open_a_socket(secured: ServerThread, keys: Keys) -> None:
+    ingest = await keys.make("acme", "ingest")
+    connection = await open_socket(secured, TRANSPORT_WS, {"X-API-Key": ingest})
+    with pytest.raises(ConnectionClosed):
+        await until_closed(connection)
