@@ -25,6 +25,7 @@ from gql_analytics.api.body_limit import BodyLimit
 from gql_analytics.api.context import Context
 from gql_analytics.api.csrf import PREFLIGHT_HEADERS, CSRFGuard
 from gql_analytics.api.legacy_ws import LegacyWSHandler
+from gql_analytics.api.rate_limit import RateLimiter
 from gql_analytics.api.schema import build_schema
 from gql_analytics.auth.access import may
 from gql_analytics.auth.authenticator import Authenticator, credential_in
@@ -54,9 +55,16 @@ class GraphQLApp(GraphQL[Context, None]):
         bus: LiveBus,
         settings: Settings,
     ) -> None:
+        limiter = (
+            RateLimiter(settings.rate_limit, settings.rate_burst)
+            if settings.rate_limit > 0
+            else None
+        )
         # Keep-alives stop idle dashboard sockets from being cut by proxies between updates.
         super().__init__(
-            build_schema(settings.document_limits, introspection=settings.introspection_on),
+            build_schema(
+                settings.document_limits, introspection=settings.introspection_on, limiter=limiter
+            ),
             graphql_ide="graphiql" if settings.graphiql_on else None,
             keep_alive=True,
             keep_alive_interval=15,

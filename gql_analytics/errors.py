@@ -30,6 +30,10 @@ class GatewayError(Exception):
         self.message = message
         self.field = field
 
+    def details(self) -> dict[str, object]:
+        """What the error adds to ``extensions`` beside its code."""
+        return {"field": self.field} if self.field else {}
+
 
 class InvalidInput(GatewayError):
     code = "BAD_USER_INPUT"

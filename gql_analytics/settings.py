@@ -50,6 +50,8 @@ class Settings:
     connection_init_timeout: float = 10.0
     cors_origins: tuple[str, ...] = ()
     auth: bool = True
+    rate_limit: float = 50.0
+    rate_burst: int = 100
     production: bool = False
     introspection: bool = True
     graphiql: bool = True
@@ -163,6 +165,18 @@ def add_arguments(parser: argparse.ArgumentParser, env: Mapping[str, str] | None
         help="--no-auth (GQL_ANALYTICS_AUTH=none) is for local development: loopback only",
     )
     parser.add_argument(
+        "--rate-limit",
+        type=float,
+        default=float(default("RATE_LIMIT", defaults.rate_limit)),
+        help="operations a second per API key, on average; 0: off",
+    )
+    parser.add_argument(
+        "--rate-burst",
+        type=int,
+        default=int(default("RATE_BURST", defaults.rate_burst)),
+        help="operations a key may send at once before the rate applies",
+    )
+    parser.add_argument(
         "--cors-origins",
         default=default("CORS_ORIGINS", ""),
         help="comma-separated origins whose browser pages may call the API (default: none)",
@@ -226,6 +240,8 @@ def from_arguments(arguments: argparse.Namespace) -> Settings:
         connection_init_timeout=arguments.connection_init_timeout,
         cors_origins=tuple(o.strip() for o in arguments.cors_origins.split(",") if o.strip()),
         auth=arguments.auth,
+        rate_limit=arguments.rate_limit,
+        rate_burst=arguments.rate_burst,
         production=arguments.production,
         introspection=arguments.introspection,
         graphiql=arguments.graphiql,

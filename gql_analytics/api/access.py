@@ -9,25 +9,37 @@ from graphql import FieldNode, OperationDefinitionNode, get_operation_ast
 from strawberry.extensions import SchemaExtension
 
 from gql_analytics.api.errors import refusal
+from gql_analytics.api.rate_limit import RateLimited, RateLimiter
 from gql_analytics.auth.access import may, role_needed
 from gql_analytics.errors import Forbidden, GatewayError, Unauthenticated
 
 
 class AccessControl(SchemaExtension):
     """UNAUTHENTICATED without a valid credential (when auth is on), FORBIDDEN when the
-    credential's role may not run one of the operation's root fields."""
+    credential's role may not run one of the operation's root fields, RATE_LIMITED past the
+    key's rate."""
+
+    def __init__(self, *, limiter: RateLimiter | None = None) -> None:
+        self.limiter = limiter
 
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context.context
         document = self.execution_context.graphql_document
+        problem: GatewayError | None = None
         if context.auth and document is not None:
             operation = get_operation_ast(document, self.execution_context.operation_name)
             problem = None if operation is None else self._problem(context, operation)
-            if problem is not None:
-                self.execution_context.result = refusal(problem)
+        if problem is None and self.limiter is not None and context.principal is not None:
+            try:
+                self.limiter.take(context.principal.credential)
+            except RateLimited as limited:
+                problem = limited
+        if problem is not None:
+            self.execution_context.result = refusal(problem)
         yield
 
-    def _problem(self, context: Any, operation: OperationDefinitionNode) -> GatewayError | None:
+    @staticmethod
+    def _problem(context: Any, operation: OperationDefinitionNode) -> GatewayError | None:
         principal = context.principal
         if principal is None:
             return context.auth_error or Unauthenticated(

@@ -50,8 +50,8 @@ class CodedErrors(MaskErrors):
         extensions = dict(error.extensions or {})
         if code is not None:
             extensions["code"] = code
-            if isinstance(error.original_error, GatewayError) and error.original_error.field:
-                extensions["field"] = error.original_error.field
+            if isinstance(error.original_error, GatewayError):
+                extensions.update(error.original_error.details())
             return GraphQLError(
                 error.message,
                 error.nodes,

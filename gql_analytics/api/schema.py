@@ -19,6 +19,7 @@ from gql_analytics.api.cost import CostLimit
 from gql_analytics.api.errors import CodedErrors, log_errors
 from gql_analytics.api.mutation import Mutation
 from gql_analytics.api.query import Query
+from gql_analytics.api.rate_limit import RateLimiter
 from gql_analytics.api.scalars import DateTime
 from gql_analytics.api.subscription import Subscription
 from gql_analytics.settings import DocumentLimits
@@ -32,7 +33,12 @@ class Schema(strawberry.Schema):
         log_errors(errors, execution_context)
 
 
-def build_schema(limits: DocumentLimits | None = None, *, introspection: bool = True) -> Schema:
+def build_schema(
+    limits: DocumentLimits | None = None,
+    *,
+    introspection: bool = True,
+    limiter: RateLimiter | None = None,
+) -> Schema:
     limits = limits or DocumentLimits()
     hidden = [] if introspection else [DisableIntrospection]
     return Schema(
@@ -42,7 +48,7 @@ def build_schema(limits: DocumentLimits | None = None, *, introspection: bool = 
         scalar_overrides={datetime: DateTime},
         extensions=[
             CodedErrors,
-            AccessControl,
+            lambda: AccessControl(limiter=limiter),
             lambda: QueryDepthLimiter(max_depth=limits.depth),
             lambda: MaxAliasesLimiter(max_alias_count=limits.aliases),
             lambda: MaxTokensLimiter(max_token_count=limits.tokens),
