@@ -10,7 +10,9 @@ import strawberry
 from gql_analytics.api.analysis import AnalysisInput, AnalysisJob
 from gql_analytics.api.context import Info
 from gql_analytics.api.inputs import EventInput, MetricInput
+from gql_analytics.api.keys import ApiKey, CreatedApiKey
 from gql_analytics.api.types import ItemError, TrackResult
+from gql_analytics.auth.manage import create_key, revoke_key
 from gql_analytics.service import Draft, TrackOutcome
 
 
@@ -91,3 +93,15 @@ class Mutation:
         return AnalysisJob.from_domain(
             await info.context.analysis.cancel(info.context.tenant, str(id))
         )
+
+    @strawberry.mutation(description="A new API key of the caller's tenant (admin only).")
+    async def create_api_key(self, info: Info, role: str, name: str | None = None) -> CreatedApiKey:
+        ctx = info.context
+        text, key = await create_key(ctx.service.store, ctx.tenant, role, ctx.service.clock(), name)
+        return CreatedApiKey(key=text, api_key=ApiKey.from_domain(key))
+
+    @strawberry.mutation(description="Revoke an API key of the caller's tenant (admin only).")
+    async def revoke_api_key(self, info: Info, id: strawberry.ID) -> ApiKey:
+        ctx = info.context
+        revoked = await revoke_key(ctx.service.store, str(id), ctx.service.clock(), ctx.tenant)
+        return ApiKey.from_domain(revoked)

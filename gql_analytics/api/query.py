@@ -9,6 +9,7 @@ from gql_analytics.api import cursors
 from gql_analytics.api.analysis import AnalysisJob, AnalysisJobConnection
 from gql_analytics.api.context import Info
 from gql_analytics.api.inputs import EventFilter, TimeRange, resolve_range, string_tags
+from gql_analytics.api.keys import ApiKey
 from gql_analytics.api.types import (
     ActiveUsers,
     CountPoint,
@@ -42,6 +43,11 @@ class Query:
             info.context.tenant, 20 if first is None else first, cursor
         )
         return AnalysisJobConnection.from_domain(found, more)
+
+    @strawberry.field(description="The API keys of the caller's tenant (admin only).")
+    async def api_keys(self, info: Info) -> list[ApiKey]:
+        found = await info.context.service.store.keys(info.context.tenant)
+        return [ApiKey.from_domain(key) for key in found]
 
     @strawberry.field(description="Raw events, newest first.")
     async def events(

@@ -1,8 +1,8 @@
 """Who a request acts for, and what each role may do.
 
 ingest  the ingest mutations only (trackEvent(s), recordMetric(s))
-read    queries and subscriptions
-admin   both, and every other mutation (analysis jobs, keys)
+read    queries and subscriptions (but apiKeys)
+admin   both, every other mutation (analysis jobs, keys), and apiKeys
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from gql_analytics.auth.keys import ADMIN, INGEST, READ
 
 INGEST_FIELDS = frozenset({"trackEvent", "trackEvents", "recordMetric", "recordMetrics"})
+ADMIN_QUERIES = frozenset({"apiKeys"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +25,7 @@ class Principal:
 def role_needed(operation: str, root_field: str) -> str:
     """The role an operation's root field asks for (admin may do all)."""
     if operation != "mutation":
-        return READ
+        return ADMIN if root_field in ADMIN_QUERIES else READ
     return INGEST if root_field in INGEST_FIELDS else ADMIN
 
 

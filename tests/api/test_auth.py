@@ -211,3 +211,48 @@ async def test_an_ingest_key_cannot_open_a_socket(secured: ServerThread, keys: K
     connection = await open_socket(secured, TRANSPORT_WS, {"X-API-Key": ingest})
     with pytest.raises(ConnectionClosed):
         await until_closed(connection)
+
+
+CREATE = """
+mutation($role: String!) {
+  createApiKey(role: $role, name: "ci") { key apiKey { id tenant role name createdAt revokedAt } }
+}"""
+
+
+async def test_an_admin_creates_and_revokes_keys_of_its_own_tenant(
+    http: httpx.AsyncClient, keys: Keys
+) -> None:
+    admin = await keys.make("acme", "admin")
+    created = (
+        await http.post(
+            "/graphql",
+            json={"query": CREATE, "variables": {"role": "read"}},
+            headers={"Authorization": f"Bearer {admin}"},
+        )
+    ).json()["data"]["createApiKey"]
+    assert created["apiKey"]["tenant"] == "acme"
+    assert created["apiKey"]["role"] == "read"
+    fresh = created["key"]
+    assert (await call(http, TOP, fresh))["data"] == {"topEvents": []}
+    listed = await call(http, "{ apiKeys { id role revokedAt } }", admin)
+    assert {k["id"] for k in listed["data"]["apiKeys"]} == {
+        admin.split("_")[1],
+        fresh.split("_")[1],
+    }
+    revoke = f'mutation {{ revokeApiKey(id: "{created["apiKey"]["id"]}") {{ revokedAt }} }}'
+    assert (await call(http, revoke, admin))["data"]["revokeApiKey"]["revokedAt"] is not None
+    assert code(await call(http, TOP, fresh)) == "UNAUTHENTICATED"
+    globex = await keys.make("globex", "admin")
+    foreign = f'mutation {{ revokeApiKey(id: "{admin.split("_")[1]}") {{ id }} }}'
+    assert code(await call(http, foreign, globex)) == "BAD_USER_INPUT"  # not a key it can see
+    assert code(await call(http, "{ apiKeys { id } }", fresh)) == "UNAUTHENTICATED"
+    reader = await keys.make("acme", "read")
+    assert code(await call(http, "{ apiKeys { id } }", reader)) == "FORBIDDEN"
+    bad_role = (
+        await http.post(
+            "/graphql",
+            json={"query": CREATE, "variables": {"role": "root"}},
+            headers={"Authorization": f"Bearer {admin}"},
+        )
+    ).json()
+    assert code(bad_role) == "BAD_USER_INPUT"
