@@ -30,6 +30,7 @@ from gql_analytics.api.schema import build_schema
 from gql_analytics.auth.access import may
 from gql_analytics.auth.authenticator import Authenticator, credential_in
 from gql_analytics.auth.keys import READ
+from gql_analytics.auth.tokens import TokenVerifier
 from gql_analytics.domain.records import DEFAULT_TENANT
 from gql_analytics.errors import Forbidden, GatewayError, Unauthenticated
 from gql_analytics.kafka.consumer import KafkaIngest
@@ -75,7 +76,9 @@ class GraphQLApp(GraphQL[Context, None]):
         self._analysis = analysis
         self._bus = bus
         self._settings = settings
-        self._authenticator = Authenticator(service.store)
+        rules = settings.token_rules
+        tokens = TokenVerifier(rules) if rules is not None else None
+        self._authenticator = Authenticator(service.store, tokens)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from gql_analytics.analysis.jobs import AnalysisLimits
+from gql_analytics.auth.tokens import TokenRules
 
 ENV_PREFIX = "GQL_ANALYTICS_"
 DEFAULT_STORE_URL = "duckdb:///./data/analytics.duckdb"
@@ -50,6 +51,12 @@ class Settings:
     connection_init_timeout: float = 10.0
     cors_origins: tuple[str, ...] = ()
     auth: bool = True
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    jwt_secret: str | None = None
+    jwt_jwks_file: str | None = None
+    jwt_tenant_claim: str = "tenant"
+    jwt_role_claim: str = "role"
     rate_limit: float = 50.0
     rate_burst: int = 100
     production: bool = False
@@ -81,6 +88,23 @@ class Settings:
     def document_limits(self) -> DocumentLimits:
         return DocumentLimits(
             self.max_query_depth, self.max_aliases, self.max_tokens, self.max_cost
+        )
+
+    @property
+    def token_rules(self) -> TokenRules | None:
+        """JWT rules when tokens are configured (a secret or a JWKS file; issuer and audience
+        are then required)."""
+        if not (self.jwt_secret or self.jwt_jwks_file):
+            return None
+        if not (self.jwt_issuer and self.jwt_audience):
+            raise ValueError("JWTs need --jwt-issuer and --jwt-audience: both are checked")
+        return TokenRules(
+            issuer=self.jwt_issuer,
+            audience=self.jwt_audience,
+            secret=self.jwt_secret,
+            jwks_file=self.jwt_jwks_file,
+            tenant_claim=self.jwt_tenant_claim,
+            role_claim=self.jwt_role_claim,
         )
 
     @property
@@ -164,6 +188,19 @@ def add_arguments(parser: argparse.ArgumentParser, env: Mapping[str, str] | None
         default=env.get(ENV_PREFIX + "AUTH", "keys").lower() not in {"none", "off", "false", "0"},
         help="--no-auth (GQL_ANALYTICS_AUTH=none) is for local development: loopback only",
     )
+    for flag, name, what in (
+        ("--jwt-issuer", "JWT_ISSUER", "JWTs: the iss every token must carry"),
+        ("--jwt-audience", "JWT_AUDIENCE", "JWTs: the aud every token must carry"),
+        ("--jwt-secret", "JWT_SECRET", "JWTs signed HS256 with this shared secret"),
+        ("--jwt-jwks-file", "JWT_JWKS_FILE", "JWTs signed RS256/ES256 by a key of this JWKS file"),
+    ):
+        parser.add_argument(flag, default=env.get(ENV_PREFIX + name), help=what)
+    parser.add_argument(
+        "--jwt-tenant-claim", default=default("JWT_TENANT_CLAIM", defaults.jwt_tenant_claim)
+    )
+    parser.add_argument(
+        "--jwt-role-claim", default=default("JWT_ROLE_CLAIM", defaults.jwt_role_claim)
+    )
     parser.add_argument(
         "--rate-limit",
         type=float,
@@ -240,6 +277,12 @@ def from_arguments(arguments: argparse.Namespace) -> Settings:
         connection_init_timeout=arguments.connection_init_timeout,
         cors_origins=tuple(o.strip() for o in arguments.cors_origins.split(",") if o.strip()),
         auth=arguments.auth,
+        jwt_issuer=arguments.jwt_issuer,
+        jwt_audience=arguments.jwt_audience,
+        jwt_secret=arguments.jwt_secret,
+        jwt_jwks_file=arguments.jwt_jwks_file,
+        jwt_tenant_claim=arguments.jwt_tenant_claim,
+        jwt_role_claim=arguments.jwt_role_claim,
         rate_limit=arguments.rate_limit,
         rate_burst=arguments.rate_burst,
         production=arguments.production,

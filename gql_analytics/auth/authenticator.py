@@ -1,5 +1,6 @@
-"""Credentials to principals: an API key from ``Authorization: Bearer <key>`` or ``X-API-Key``
-(HTTP headers, or the same names in a WebSocket's ``connection_init`` payload)."""
+"""Credentials to principals: an API key or a JWT from ``Authorization: Bearer <credential>``,
+or a key from ``X-API-Key`` (HTTP headers, or the same names in a WebSocket's
+``connection_init`` payload)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from gql_analytics.auth import keys
 from gql_analytics.auth.access import Principal
+from gql_analytics.auth.tokens import TokenVerifier
 from gql_analytics.errors import Unauthenticated
 from gql_analytics.ports import Store
 
@@ -23,14 +25,17 @@ def credential_in(fields: Mapping[str, Any]) -> str | None:
 
 
 class Authenticator:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, tokens: TokenVerifier | None = None) -> None:
         self._store = store
+        self._tokens = tokens
 
     async def principal(self, credential: str) -> Principal:
         """Who the credential speaks for; ``Unauthenticated`` if nobody."""
         parsed = keys.parse(credential)
         if parsed is None:
-            raise Unauthenticated("the credential is not an API key of this gateway")
+            if self._tokens is not None and credential.count(".") == 2:
+                return self._tokens.principal(credential)
+            raise Unauthenticated("the credential is not an API key (or token) of this gateway")
         key_id, secret = parsed
         key = await self._store.key(key_id)
         if key is None or not keys.opens(key, secret):
