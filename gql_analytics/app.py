@@ -18,15 +18,16 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.async_base_view import AsyncWebSocketAdapter
 from strawberry.types.unset import UnsetType
 
 from gql_analytics.analysis.service import AnalysisService
 from gql_analytics.api.body_limit import BodyLimit
 from gql_analytics.api.context import Context
 from gql_analytics.api.csrf import PREFLIGHT_HEADERS, CSRFGuard
-from gql_analytics.api.legacy_ws import LegacyWSHandler
 from gql_analytics.api.rate_limit import RateLimiter
 from gql_analytics.api.schema import build_schema
+from gql_analytics.api.socket_handlers import LegacyWSHandler, TransportWSHandler
 from gql_analytics.auth.access import may
 from gql_analytics.auth.authenticator import Authenticator, credential_in
 from gql_analytics.auth.keys import READ
@@ -48,6 +49,7 @@ PURGE_EVERY = timedelta(hours=1)
 
 class GraphQLApp(GraphQL[Context, None]):
     graphql_ws_handler_class = LegacyWSHandler
+    graphql_transport_ws_handler_class = TransportWSHandler
 
     def __init__(
         self,
@@ -105,6 +107,22 @@ class GraphQLApp(GraphQL[Context, None]):
             context.principal, context.auth_error = None, error
         else:
             context.tenant, context.auth_error = context.principal.tenant, None
+            context.credential = credential
+
+    async def guard_socket(self, context: Context, websocket: AsyncWebSocketAdapter) -> None:
+        """While a socket lives, its credential is checked again every few seconds; once it is
+        revoked or expired, the socket is closed (4403)."""
+        while True:
+            await asyncio.sleep(self._settings.credential_recheck)
+            if context.credential is None:
+                continue
+            try:
+                await self._authenticator.principal(context.credential)
+            except Unauthenticated as error:
+                await websocket.close(4403, error.message[:120])
+                return
+            except GatewayError as error:  # the store did not answer: ask again next time
+                log.warning("socket credential not checked: %s", error)
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """A socket authenticates in connection_init (either protocol); one that does not, or

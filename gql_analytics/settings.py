@@ -57,6 +57,7 @@ class Settings:
     jwt_jwks_file: str | None = None
     jwt_tenant_claim: str = "tenant"
     jwt_role_claim: str = "role"
+    credential_recheck: float = 5.0
     rate_limit: float = 50.0
     rate_burst: int = 100
     production: bool = False
@@ -202,6 +203,12 @@ def add_arguments(parser: argparse.ArgumentParser, env: Mapping[str, str] | None
         "--jwt-role-claim", default=default("JWT_ROLE_CLAIM", defaults.jwt_role_claim)
     )
     parser.add_argument(
+        "--credential-recheck",
+        type=float,
+        default=float(default("CREDENTIAL_RECHECK", defaults.credential_recheck)),
+        help="seconds between checks of an open socket's credential (revoked, expired: closed)",
+    )
+    parser.add_argument(
         "--rate-limit",
         type=float,
         default=float(default("RATE_LIMIT", defaults.rate_limit)),
@@ -283,6 +290,7 @@ def from_arguments(arguments: argparse.Namespace) -> Settings:
         jwt_jwks_file=arguments.jwt_jwks_file,
         jwt_tenant_claim=arguments.jwt_tenant_claim,
         jwt_role_claim=arguments.jwt_role_claim,
+        credential_recheck=arguments.credential_recheck,
         rate_limit=arguments.rate_limit,
         rate_burst=arguments.rate_burst,
         production=arguments.production,

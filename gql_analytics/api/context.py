@@ -28,6 +28,7 @@ class Context:
     auth: bool = False
     principal: Principal | None = None
     auth_error: GatewayError | None = None  # why the credential sent speaks for nobody
+    credential: str | None = None  # the one the principal was read from
     connection_params: dict[str, Any] | None = None  # a WebSocket's connection_init payload
 
 

@@ -256,3 +256,33 @@ async def test_an_admin_creates_and_revokes_keys_of_its_own_tenant(
         )
     ).json()
     assert code(bad_role) == "BAD_USER_INPUT"
+
+
+@pytest.fixture
+def watchful(store: DuckDBStore, clock: Clock) -> Iterator[ServerThread]:
+    settings = Settings(store_url="duckdb:///:memory:", credential_recheck=0.05)
+    with ServerThread(create_app(settings, store=store, clock=clock)) as server:
+        yield server
+
+
+@pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS], ids=str)
+async def test_a_socket_is_closed_once_its_key_is_revoked(
+    watchful: ServerThread, keys: Keys, protocol: Subprotocol
+) -> None:
+    key = await keys.make("acme", "read")
+    connection = await open_socket(watchful, protocol, {"X-API-Key": key})
+    ws = Socket(connection, protocol)
+    assert (await ws.receive())["type"] == "connection_ack"
+    await ws.subscribe('subscription { eventCount(name: "signup", range: {last: "1h"}) { count } }')
+    assert (await ws.next_data())["eventCount"]["count"] == 0
+    await keys.revoke(key)
+    with pytest.raises(ConnectionClosed) as closed:
+        await drain(connection)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4403
+
+
+async def drain(connection: Any) -> None:
+    """Read whatever comes until the server closes the socket."""
+    while True:
+        await within(connection.recv())
