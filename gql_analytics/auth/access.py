@@ -1,8 +1,8 @@
 """Who a request acts for, and what each role may do.
 
 ingest  the ingest mutations only (trackEvent(s), recordMetric(s))
-read    queries and subscriptions (but apiKeys)
-admin   both, every other mutation (analysis jobs, keys), and apiKeys
+read    queries and subscriptions (but apiKeys and the gateway-wide ingestStatus)
+admin   both, every other mutation (analysis jobs, keys), apiKeys and ingestStatus
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from gql_analytics.auth.keys import ADMIN, INGEST, READ
 
 INGEST_FIELDS = frozenset({"trackEvent", "trackEvents", "recordMetric", "recordMetrics"})
-ADMIN_QUERIES = frozenset({"apiKeys"})
+ADMIN_QUERIES = frozenset({"apiKeys", "ingestStatus"})  # ingestStatus: gateway-wide
 
 
 @dataclass(frozen=True, slots=True)

@@ -124,6 +124,12 @@ async def test_a_tenant_sees_and_touches_only_its_own_data(
         http, 'mutation { trackEvent(input: {name: "secret", id: "e1"}) { ids } }', acme
     )
     assert tracked["data"]["trackEvent"]["ids"] == ["e1"]
+    for mutation in (
+        'mutation { trackEvents(inputs: [{name: "task_created", userId: "u1", '
+        'occurredAt: "2026-11-20T11:59:00Z", properties: {task_id: "t1"}}]) { accepted } }',
+        'mutation { recordMetric(input: {name: "latency", value: 12.5}) { accepted } }',
+    ):
+        assert code(await call(http, mutation, acme)) is None
     job = await call(
         http,
         "mutation { runAnalysis(wait: true, input: {operation: SUMMARY, "
@@ -141,7 +147,19 @@ async def test_a_tenant_sees_and_touches_only_its_own_data(
         },
         f'{{ analysis(id: "{job_id}") {{ id }} }}': {"analysis": None},
         "{ analyses { edges { node { id } } } }": {"analyses": {"edges": []}},
+        '{ metric(name: "latency") { count } }': {"metric": {"count": 0}},
+        "{ metrics { name } }": {"metrics": []},
+        "{ activeUsers { total } }": {"activeUsers": {"total": 0}},
+        "{ tasksPerUser { totalCount } }": {"tasksPerUser": {"totalCount": 0}},
+        "{ taskStats { created } }": {"taskStats": {"created": 0}},
     }
+    theirs = {
+        '{ metric(name: "latency") { count } }': {"metric": {"count": 1}},
+        "{ activeUsers { total } }": {"activeUsers": {"total": 1}},
+        "{ taskStats { created } }": {"taskStats": {"created": 1}},
+    }
+    for query, something in theirs.items():  # the data is there, for its own tenant
+        assert (await call(http, query, acme))["data"] == something, query
     for query, nothing in reads.items():
         assert (await call(http, query, globex))["data"] == nothing, query
     cancel = await call(http, f'mutation {{ cancelAnalysis(id: "{job_id}") {{ id }} }}', globex)
@@ -286,3 +304,29 @@ async def drain(connection: Any) -> None:
     """Read whatever comes until the server closes the socket."""
     while True:
         await within(connection.recv())
+
+
+async def test_live_streams_carry_only_the_subscribers_tenant(
+    secured: ServerThread, http: httpx.AsyncClient, keys: Keys
+) -> None:
+    acme, globex = await keys.make("acme", "admin"), await keys.make("globex", "admin")
+    connection = await open_socket(secured, TRANSPORT_WS, {"X-API-Key": globex})
+    ws = Socket(connection, TRANSPORT_WS)
+    assert (await ws.receive())["type"] == "connection_ack"
+    await ws.subscribe("subscription { eventStream { id name } }", id="events")
+    await ws.subscribe(
+        'subscription { metricUpdates(name: "latency", range: {last: "1h"}) { count } }',
+        id="metric",
+    )
+    assert (await ws.next_data())["metricUpdates"]["count"] == 0
+    for key, suffix in ((acme, "acme"), (globex, "globex")):  # acme's first: never seen
+        await call(
+            http, f'mutation {{ trackEvent(input: {{name: "n", id: "{suffix}"}}) {{ ids }} }}', key
+        )
+        await call(
+            http, 'mutation { recordMetric(input: {name: "latency", value: 1}) { ids } }', key
+        )
+    seen = [await ws.next_data() for _ in range(2)]
+    assert {"eventStream": {"id": "globex", "name": "n"}} in seen
+    assert {"metricUpdates": {"count": 1}} in seen
+    await connection.close()
