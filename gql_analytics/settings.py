@@ -24,6 +24,7 @@ class DocumentLimits:
     aliases: int = 30
     tokens: int = 5_000
     cost: int = 10_000
+    operations: int = 10
 
 
 @dataclass(frozen=True, slots=True)

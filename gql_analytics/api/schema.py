@@ -7,6 +7,7 @@ from datetime import datetime
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -18,6 +19,7 @@ from gql_analytics.api.access import AccessControl
 from gql_analytics.api.cost import CostLimit
 from gql_analytics.api.errors import CodedErrors, log_errors
 from gql_analytics.api.mutation import Mutation
+from gql_analytics.api.operations_limit import most_operations
 from gql_analytics.api.query import Query
 from gql_analytics.api.rate_limit import RateLimiter
 from gql_analytics.api.scalars import DateTime
@@ -53,6 +55,7 @@ def build_schema(
             lambda: MaxAliasesLimiter(max_alias_count=limits.aliases),
             lambda: MaxTokensLimiter(max_token_count=limits.tokens),
             lambda: CostLimit(limit=limits.cost),
+            lambda: AddValidationRules([most_operations(limits.operations)]),
             *hidden,
         ],
     )

@@ -109,3 +109,18 @@ async def test_a_query_past_the_cost_limit_is_refused_before_it_runs(
     assert "limit of 10,000" in error["message"]
     assert body["extensions"]["cost"] > 10_000
     await still_answers(client)
+
+
+async def test_one_operation_runs_per_request(client: GraphQLClient) -> None:
+    batch = [{"query": NORMAL}, {"query": NORMAL}]
+    response = await client.http.post("/graphql", json=batch)
+    assert response.status_code == 400  # batches are not accepted
+    many = " ".join(f"query q{i} {{ topEvents {{ name }} }}" for i in range(11))
+    error = await client.error(many)
+    assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert error["message"] == "11 operations in one document; at most 10 (one of them runs)"
+    ten = " ".join(f"query q{i} {{ topEvents {{ name }} }}" for i in range(10))
+    chosen = await client.http.post("/graphql", json={"query": ten, "operationName": "q3"})
+    body = chosen.json()
+    assert body["data"] == {"topEvents": []}
+    await still_answers(client)
