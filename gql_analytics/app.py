@@ -25,6 +25,7 @@ from gql_analytics.analysis.service import AnalysisService
 from gql_analytics.api.body_limit import BodyLimit
 from gql_analytics.api.context import Context
 from gql_analytics.api.csrf import PREFLIGHT_HEADERS, CSRFGuard
+from gql_analytics.api.quota import SubscriptionQuota
 from gql_analytics.api.rate_limit import RateLimiter
 from gql_analytics.api.schema import build_schema
 from gql_analytics.api.socket_handlers import LegacyWSHandler, TransportWSHandler
@@ -78,6 +79,7 @@ class GraphQLApp(GraphQL[Context, None]):
         self._analysis = analysis
         self._bus = bus
         self._settings = settings
+        self._quota = SubscriptionQuota(settings.max_subscriptions_per_tenant)
         rules = settings.token_rules
         tokens = TokenVerifier(rules) if rules is not None else None
         self._authenticator = Authenticator(service.store, tokens)
@@ -92,6 +94,7 @@ class GraphQLApp(GraphQL[Context, None]):
             tenant=DEFAULT_TENANT,
             live_throttle=self._settings.live_throttle,
             request=request,
+            quota=self._quota,
             auth=self._settings.auth,
         )
         if context.auth:

@@ -49,6 +49,7 @@ class Settings:
     max_cost: int = 10_000
     max_body_bytes: int = 1_000_000
     max_subscriptions_per_connection: int = 50
+    max_subscriptions_per_tenant: int = 1_000
     connection_init_timeout: float = 10.0
     cors_origins: tuple[str, ...] = ()
     auth: bool = True
@@ -254,6 +255,11 @@ def add_arguments(parser: argparse.ArgumentParser, env: Mapping[str, str] | None
             "max_subscriptions_per_connection",
             "operations at once on one WebSocket",
         ),
+        (
+            "--max-subscriptions-per-tenant",
+            "max_subscriptions_per_tenant",
+            "live subscriptions of one tenant, over every socket",
+        ),
     ):
         parser.add_argument(
             flag, type=int, default=int(default(name.upper(), getattr(defaults, name))), help=what
@@ -282,6 +288,7 @@ def from_arguments(arguments: argparse.Namespace) -> Settings:
         max_cost=arguments.max_cost,
         max_body_bytes=arguments.max_body_bytes,
         max_subscriptions_per_connection=arguments.max_subscriptions_per_connection,
+        max_subscriptions_per_tenant=arguments.max_subscriptions_per_tenant,
         connection_init_timeout=arguments.connection_init_timeout,
         cors_origins=tuple(o.strip() for o in arguments.cors_origins.split(",") if o.strip()),
         auth=arguments.auth,

@@ -11,6 +11,7 @@ from starlette.websockets import WebSocket
 from strawberry import Info as _Info
 
 from gql_analytics.analysis.service import AnalysisService
+from gql_analytics.api.quota import SubscriptionQuota
 from gql_analytics.auth.access import Principal
 from gql_analytics.errors import GatewayError
 from gql_analytics.ports import LiveBus
@@ -25,6 +26,7 @@ class Context:
     tenant: str
     live_throttle: timedelta
     request: Request | WebSocket
+    quota: SubscriptionQuota
     auth: bool = False
     principal: Principal | None = None
     auth_error: GatewayError | None = None  # why the credential sent speaks for nobody

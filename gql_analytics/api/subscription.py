@@ -34,15 +34,16 @@ async def _live(
     def next_tick() -> float | None:
         return seconds_to_next_minute(ctx.service.clock()) if sliding else None
 
-    async with ctx.bus.subscribe(ctx.tenant) as changes:
-        async for value in watch(
-            lambda: compute(window.resolve(ctx.service)),
-            changes,
-            relevant,
-            throttle=ctx.live_throttle,
-            next_tick=next_tick,
-        ):
-            yield value
+    with ctx.quota.hold(ctx.tenant):
+        async with ctx.bus.subscribe(ctx.tenant) as changes:
+            async for value in watch(
+                lambda: compute(window.resolve(ctx.service)),
+                changes,
+                relevant,
+                throttle=ctx.live_throttle,
+                next_tick=next_tick,
+            ):
+                yield value
 
 
 @strawberry.type
@@ -92,12 +93,13 @@ class Subscription:
     ) -> AsyncGenerator[Event, None]:
         ctx = info.context
         query = (filter or EventFilter()).to_query(ctx.tenant, ctx.service)
-        async with ctx.bus.subscribe(ctx.tenant, events=True) as changes:
-            change: Change
-            async for change in changes:
-                for event in change.events:
-                    if matches(query, event):
-                        yield Event.from_domain(event)
+        with ctx.quota.hold(ctx.tenant):
+            async with ctx.bus.subscribe(ctx.tenant, events=True) as changes:
+                change: Change
+                async for change in changes:
+                    for event in change.events:
+                        if matches(query, event):
+                            yield Event.from_domain(event)
 
     @strawberry.subscription(
         description="An analysis job now, then at each change of state or progress, until it ended."
@@ -105,5 +107,7 @@ class Subscription:
     async def analysis_progress(
         self, info: Info, id: strawberry.ID
     ) -> AsyncGenerator[AnalysisJob, None]:
-        async for job in info.context.analysis.watch(info.context.tenant, str(id)):
-            yield AnalysisJob.from_domain(job)
+        ctx = info.context
+        with ctx.quota.hold(ctx.tenant):
+            async for job in ctx.analysis.watch(ctx.tenant, str(id)):
+                yield AnalysisJob.from_domain(job)
