@@ -160,6 +160,10 @@ async def test_a_tenant_sees_and_touches_only_its_own_data(
     }
     for query, something in theirs.items():  # the data is there, for its own tenant
         assert (await call(http, query, acme))["data"] == something, query
+    page = await call(http, "{ events(first: 1) { pageInfo { endCursor } } }", acme)
+    cursor = page["data"]["events"]["pageInfo"]["endCursor"]
+    after = f'{{ events(first: 5, after: "{cursor}") {{ edges {{ node {{ id }} }} }} }}'
+    assert (await call(http, after, globex))["data"] == {"events": {"edges": []}}
     for query, nothing in reads.items():
         assert (await call(http, query, globex))["data"] == nothing, query
     cancel = await call(http, f'mutation {{ cancelAnalysis(id: "{job_id}") {{ id }} }}', globex)
