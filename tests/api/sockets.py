@@ -52,3 +52,9 @@ async def socket(server: ServerThread, protocol: Subprotocol) -> AsyncIterator[S
         await connection.send(json.dumps({"type": "connection_init", "payload": {}}))
         assert (await client.receive())["type"] == "connection_ack"
         yield client
+
+
+async def drain(connection: ClientConnection) -> None:
+    """Read whatever comes until the server closes the socket."""
+    while True:
+        await within(connection.recv())

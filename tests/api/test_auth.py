@@ -17,7 +17,7 @@ from gql_analytics.app import create_app
 from gql_analytics.auth.keys import new_key
 from gql_analytics.settings import Settings
 from gql_analytics.store.duckdb import DuckDBStore
-from tests.api.sockets import LEGACY_WS, TRANSPORT_WS, Socket
+from tests.api.sockets import LEGACY_WS, TRANSPORT_WS, Socket, drain
 from tests.support import NOW, Clock, ServerThread, within
 
 TRACK = 'mutation { trackEvent(input: {name: "signup", userId: "u1"}) { accepted } }'
@@ -302,12 +302,6 @@ async def test_a_socket_is_closed_once_its_key_is_revoked(
         await drain(connection)
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 4403
-
-
-async def drain(connection: Any) -> None:
-    """Read whatever comes until the server closes the socket."""
-    while True:
-        await within(connection.recv())
 
 
 async def test_live_streams_carry_only_the_subscribers_tenant(

@@ -13,12 +13,15 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 from gql_analytics.app import create_app
 from gql_analytics.service import utc_now
 from gql_analytics.settings import Settings
 from gql_analytics.store.duckdb import DuckDBStore
-from tests.support import ServerThread
+from tests.api.sockets import TRANSPORT_WS, drain
+from tests.support import ServerThread, within
 
 ISSUER, AUDIENCE, SECRET = "https://login.example", "gql-analytics", "s" * 32
 TOP = "{ topEvents { name } }"
@@ -134,3 +137,20 @@ async def test_tokens_signed_by_a_key_of_the_jwks_file_are_accepted(
 def test_tokens_need_an_issuer_and_an_audience() -> None:
     with pytest.raises(ValueError, match="issuer"):
         create_app(Settings(jwt_secret=SECRET), store=DuckDBStore())
+
+
+async def test_a_socket_is_closed_when_its_token_expires() -> None:
+    settings = Settings(
+        jwt_issuer=ISSUER, jwt_audience=AUDIENCE, jwt_secret=SECRET, credential_recheck=0.05
+    )
+    token = jwt.encode(claims(exp=utc_now() + timedelta(seconds=2)), SECRET, algorithm="HS256")
+    with ServerThread(create_app(settings, store=DuckDBStore())) as server:
+        async with connect(server.ws_url, subprotocols=[TRANSPORT_WS]) as connection:
+            init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}
+            await connection.send(json.dumps(init))
+            assert json.loads(await within(connection.recv()))["type"] == "connection_ack"
+            with pytest.raises(ConnectionClosed) as closed:
+                await drain(connection)
+            assert closed.value.rcvd is not None
+            assert closed.value.rcvd.code == 4403
+            assert "expired" in closed.value.rcvd.reason
