@@ -328,3 +328,11 @@ async def test_live_streams_carry_only_the_subscribers_tenant(
     assert {"eventStream": {"id": "globex", "name": "n"}} in seen
     assert {"metricUpdates": {"count": 1}} in seen
     await connection.close()
+
+
+def test_no_auth_on_loopback_serves_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    create_app(Settings(auth=False, host="127.0.0.1"), store=DuckDBStore())
+    assert any(
+        record.levelname == "WARNING" and "authentication is off" in record.getMessage()
+        for record in caplog.records
+    )
