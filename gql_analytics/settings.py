@@ -115,75 +115,91 @@ class Settings:
         return timedelta(milliseconds=self.live_throttle_ms)
 
 
+# Numeric settings: flag --field-name, variable GQL_ANALYTICS_FIELD_NAME, typed as the default.
+NUMBERS: dict[str, str] = {
+    "port": "port to serve on",
+    "retention_days": "days raw records are kept (rollups are kept for good); 0 keeps them for ever",
+    "live_throttle_ms": "least time between two messages of one subscription",
+    "analysis_rows": "most rows an analysis dataset may have; a larger one fails its job",
+    "analysis_seconds": "longest an analysis may compute before its job fails",
+    "analysis_workers": "analysis worker processes: jobs that run at once (the rest wait, QUEUED)",
+    "max_query_depth": "deepest nesting of fields in a document",
+    "max_aliases": "aliases in a document, counted through fragments",
+    "max_tokens": "tokens in a document (parsing stops past it)",
+    "max_cost": "cost of a document: fields times the page sizes above them",
+    "max_body_bytes": "bytes of a request body (413 past it)",
+    "max_subscriptions_per_connection": "operations at once on one WebSocket",
+    "max_subscriptions_per_tenant": "live subscriptions of one tenant, over every socket",
+    "connection_init_timeout": "seconds a WebSocket may wait before connection_init (then 4408)",
+    "credential_recheck": "seconds between checks of an open socket's credential",
+    "rate_limit": "operations a second per credential, on average; 0: off",
+    "rate_burst": "operations a credential may send at once before the rate applies",
+}
+TEXTS: dict[str, str] = {  # likewise, for text settings with a default
+    "host": "address to serve on (--no-auth only on a loopback one)",
+    "store_url": "duckdb:///path/file.duckdb (default), duckdb:///:memory: or mongodb://...",
+    "log_level": "debug, info, warning or error",
+    "kafka_group_id": "the consumer group",
+    "kafka_dlq_suffix": "appended to a topic's name for its dead letters",
+    "jwt_tenant_claim": "the JWT claim naming the tenant",
+    "jwt_role_claim": "the JWT claim naming the role",
+}
+OPTIONAL: dict[str, str] = {  # text settings off unless given
+    "kafka_bootstrap_servers": "host:port[,host:port] of Kafka; turns on the consumer",
+    "jwt_issuer": "JWTs: the iss every token must carry",
+    "jwt_audience": "JWTs: the aud every token must carry",
+    "jwt_secret": "JWTs signed HS256 with this shared secret",
+    "jwt_jwks_file": "JWTs signed RS256/ES256 by a key of this JWKS file",
+}
+SWITCHES: dict[str, str] = {  # --name / --no-name
+    "kafka_idempotence": "idempotent producer (needs InitProducerId; ids already make retries safe)",
+    "production": "production: introspection and GraphiQL off",
+    "introspection": "answer introspection queries",
+    "graphiql": "serve GraphiQL to browsers on GET /graphql",
+}
+FLAG_NAMES = {"store_url": "--store", "kafka_bootstrap_servers": "--kafka"}
+
+
+def _flag(field: str) -> str:
+    return FLAG_NAMES.get(field, "--" + field.replace("_", "-"))
+
+
 def add_arguments(parser: argparse.ArgumentParser, env: Mapping[str, str] | None = None) -> None:
     """Flags whose defaults come from the environment, so a flag always wins over a variable."""
     env = os.environ if env is None else env
     defaults = Settings()
 
-    def default(name: str, fallback: object) -> str:
-        return env.get(ENV_PREFIX + name, str(fallback))
+    def default(field: str) -> str:
+        return env.get(ENV_PREFIX + field.upper(), str(getattr(defaults, field)))
 
-    parser.add_argument("--host", default=default("HOST", defaults.host))
-    parser.add_argument("--port", type=int, default=int(default("PORT", defaults.port)))
-    parser.add_argument(
-        "--store",
-        dest="store_url",
-        default=default("STORE_URL", defaults.store_url),
-        help="duckdb:///path/file.duckdb (default) or duckdb:///:memory:",
-    )
-    parser.add_argument(
-        "--retention-days",
-        type=int,
-        default=int(default("RETENTION_DAYS", defaults.retention_days)),
-        help="days raw records are kept (rollups are kept for good); 0 keeps them for ever",
-    )
-    parser.add_argument(
-        "--live-throttle-ms",
-        type=int,
-        default=int(default("LIVE_THROTTLE_MS", defaults.live_throttle_ms)),
-        help="least time between two messages of one subscription",
-    )
-    parser.add_argument("--log-level", default=default("LOG_LEVEL", defaults.log_level))
-    parser.add_argument(
-        "--kafka",
-        dest="kafka_bootstrap_servers",
-        default=env.get(ENV_PREFIX + "KAFKA_BOOTSTRAP_SERVERS"),
-        help="host:port[,host:port] of Kafka; turns on the consumer (and produce-on-ingest)",
-    )
+    for field, what in NUMBERS.items():
+        kind = type(getattr(defaults, field))
+        parser.add_argument(
+            _flag(field), dest=field, type=kind, default=kind(default(field)), help=what
+        )
+    for field, what in TEXTS.items():
+        parser.add_argument(_flag(field), dest=field, default=default(field), help=what)
+    for field, what in OPTIONAL.items():
+        parser.add_argument(
+            _flag(field), dest=field, default=env.get(ENV_PREFIX + field.upper()), help=what
+        )
+    for field, what in SWITCHES.items():
+        parser.add_argument(
+            _flag(field),
+            dest=field,
+            action=argparse.BooleanOptionalAction,
+            default=default(field).lower() in {"1", "true", "yes"},
+            help=what,
+        )
     parser.add_argument(
         "--kafka-topics",
-        default=default("KAFKA_TOPICS", ",".join(defaults.kafka_topics)),
+        default=env.get(ENV_PREFIX + "KAFKA_TOPICS", ",".join(defaults.kafka_topics)),
         help="comma-separated topics to consume; mutations produce to the first",
     )
     parser.add_argument(
-        "--kafka-group-id", default=default("KAFKA_GROUP_ID", defaults.kafka_group_id)
-    )
-    parser.add_argument(
-        "--kafka-dlq-suffix", default=default("KAFKA_DLQ_SUFFIX", defaults.kafka_dlq_suffix)
-    )
-    parser.add_argument(
-        "--kafka-idempotence",
-        action=argparse.BooleanOptionalAction,
-        default=default("KAFKA_IDEMPOTENCE", "false").lower() in {"1", "true", "yes"},
-        help="idempotent producer (needs InitProducerId; event ids already make retries safe)",
-    )
-    parser.add_argument(
-        "--analysis-rows",
-        type=int,
-        default=int(default("ANALYSIS_ROWS", defaults.analysis_rows)),
-        help="most rows an analysis dataset may have; a larger one fails its job",
-    )
-    parser.add_argument(
-        "--analysis-seconds",
-        type=float,
-        default=float(default("ANALYSIS_SECONDS", defaults.analysis_seconds)),
-        help="longest an analysis may compute before its job fails",
-    )
-    parser.add_argument(
-        "--analysis-workers",
-        type=int,
-        default=int(default("ANALYSIS_WORKERS", defaults.analysis_workers)),
-        help="analysis worker processes: jobs that run at once (the rest wait, QUEUED)",
+        "--cors-origins",
+        default=env.get(ENV_PREFIX + "CORS_ORIGINS", ""),
+        help="comma-separated origins whose browser pages may call the API (default: none)",
     )
     parser.add_argument(
         "--auth",
@@ -191,117 +207,17 @@ def add_arguments(parser: argparse.ArgumentParser, env: Mapping[str, str] | None
         default=env.get(ENV_PREFIX + "AUTH", "keys").lower() not in {"none", "off", "false", "0"},
         help="--no-auth (GQL_ANALYTICS_AUTH=none) is for local development: loopback only",
     )
-    for flag, name, what in (
-        ("--jwt-issuer", "JWT_ISSUER", "JWTs: the iss every token must carry"),
-        ("--jwt-audience", "JWT_AUDIENCE", "JWTs: the aud every token must carry"),
-        ("--jwt-secret", "JWT_SECRET", "JWTs signed HS256 with this shared secret"),
-        ("--jwt-jwks-file", "JWT_JWKS_FILE", "JWTs signed RS256/ES256 by a key of this JWKS file"),
-    ):
-        parser.add_argument(flag, default=env.get(ENV_PREFIX + name), help=what)
-    parser.add_argument(
-        "--jwt-tenant-claim", default=default("JWT_TENANT_CLAIM", defaults.jwt_tenant_claim)
-    )
-    parser.add_argument(
-        "--jwt-role-claim", default=default("JWT_ROLE_CLAIM", defaults.jwt_role_claim)
-    )
-    parser.add_argument(
-        "--credential-recheck",
-        type=float,
-        default=float(default("CREDENTIAL_RECHECK", defaults.credential_recheck)),
-        help="seconds between checks of an open socket's credential (revoked, expired: closed)",
-    )
-    parser.add_argument(
-        "--rate-limit",
-        type=float,
-        default=float(default("RATE_LIMIT", defaults.rate_limit)),
-        help="operations a second per API key, on average; 0: off",
-    )
-    parser.add_argument(
-        "--rate-burst",
-        type=int,
-        default=int(default("RATE_BURST", defaults.rate_burst)),
-        help="operations a key may send at once before the rate applies",
-    )
-    parser.add_argument(
-        "--cors-origins",
-        default=default("CORS_ORIGINS", ""),
-        help="comma-separated origins whose browser pages may call the API (default: none)",
-    )
-    for flag, name, what in (
-        ("production", "PRODUCTION", "production: introspection and GraphiQL off"),
-        ("introspection", "INTROSPECTION", "answer introspection queries"),
-        ("graphiql", "GRAPHIQL", "serve GraphiQL to browsers on GET /graphql"),
-    ):
-        parser.add_argument(
-            f"--{flag}",
-            action=argparse.BooleanOptionalAction,
-            default=default(name, str(getattr(defaults, flag))).lower() in {"1", "true", "yes"},
-            help=what,
-        )
-    parser.add_argument(
-        "--connection-init-timeout",
-        type=float,
-        default=float(default("CONNECTION_INIT_TIMEOUT", defaults.connection_init_timeout)),
-        help="seconds a WebSocket may wait before connection_init; then it is closed (4408)",
-    )
-    for flag, name, what in (
-        ("--max-query-depth", "max_query_depth", "deepest nesting of fields in a document"),
-        ("--max-aliases", "max_aliases", "aliases in a document, counted through fragments"),
-        ("--max-tokens", "max_tokens", "tokens in a document (parsing stops past it)"),
-        ("--max-cost", "max_cost", "cost of a document: fields times the page sizes above them"),
-        ("--max-body-bytes", "max_body_bytes", "bytes of a request body (413 past it)"),
-        (
-            "--max-subscriptions-per-connection",
-            "max_subscriptions_per_connection",
-            "operations at once on one WebSocket",
-        ),
-        (
-            "--max-subscriptions-per-tenant",
-            "max_subscriptions_per_tenant",
-            "live subscriptions of one tenant, over every socket",
-        ),
-    ):
-        parser.add_argument(
-            flag, type=int, default=int(default(name.upper(), getattr(defaults, name))), help=what
-        )
 
 
 def from_arguments(arguments: argparse.Namespace) -> Settings:
+    given = {field: getattr(arguments, field) for field in (*NUMBERS, *TEXTS, *OPTIONAL, *SWITCHES)}
     return Settings(
-        host=arguments.host,
-        port=arguments.port,
-        store_url=arguments.store_url,
-        retention_days=arguments.retention_days,
-        live_throttle_ms=arguments.live_throttle_ms,
-        log_level=arguments.log_level,
-        kafka_bootstrap_servers=arguments.kafka_bootstrap_servers or None,
-        kafka_topics=tuple(t.strip() for t in arguments.kafka_topics.split(",") if t.strip()),
-        kafka_group_id=arguments.kafka_group_id,
-        kafka_dlq_suffix=arguments.kafka_dlq_suffix,
-        kafka_idempotence=arguments.kafka_idempotence,
-        analysis_rows=arguments.analysis_rows,
-        analysis_seconds=arguments.analysis_seconds,
-        analysis_workers=arguments.analysis_workers,
-        max_query_depth=arguments.max_query_depth,
-        max_aliases=arguments.max_aliases,
-        max_tokens=arguments.max_tokens,
-        max_cost=arguments.max_cost,
-        max_body_bytes=arguments.max_body_bytes,
-        max_subscriptions_per_connection=arguments.max_subscriptions_per_connection,
-        max_subscriptions_per_tenant=arguments.max_subscriptions_per_tenant,
-        connection_init_timeout=arguments.connection_init_timeout,
-        cors_origins=tuple(o.strip() for o in arguments.cors_origins.split(",") if o.strip()),
+        **given | {"kafka_bootstrap_servers": arguments.kafka_bootstrap_servers or None},
+        kafka_topics=_listed(arguments.kafka_topics),
+        cors_origins=_listed(arguments.cors_origins),
         auth=arguments.auth,
-        jwt_issuer=arguments.jwt_issuer,
-        jwt_audience=arguments.jwt_audience,
-        jwt_secret=arguments.jwt_secret,
-        jwt_jwks_file=arguments.jwt_jwks_file,
-        jwt_tenant_claim=arguments.jwt_tenant_claim,
-        jwt_role_claim=arguments.jwt_role_claim,
-        credential_recheck=arguments.credential_recheck,
-        rate_limit=arguments.rate_limit,
-        rate_burst=arguments.rate_burst,
-        production=arguments.production,
-        introspection=arguments.introspection,
-        graphiql=arguments.graphiql,
     )
+
+
+def _listed(text: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in text.split(",") if item.strip())
