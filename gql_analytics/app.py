@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import ipaddress
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -38,6 +39,8 @@ from gql_analytics.errors import Forbidden, GatewayError, Unauthenticated
 from gql_analytics.kafka.consumer import KafkaIngest
 from gql_analytics.kafka.producer import KafkaSink
 from gql_analytics.live import InProcessBus
+from gql_analytics.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from gql_analytics.metrics import Metrics
 from gql_analytics.pipeline import IngestPipeline
 from gql_analytics.ports import IngestSink, LiveBus, Store
 from gql_analytics.service import AnalyticsService, utc_now
@@ -58,7 +61,9 @@ class GraphQLApp(GraphQL[Context, None]):
         analysis: AnalysisService,
         bus: LiveBus,
         settings: Settings,
+        metrics: Metrics | None = None,
     ) -> None:
+        self.metrics = metrics or Metrics()
         limiter = (
             RateLimiter(settings.rate_limit, settings.rate_burst)
             if settings.rate_limit > 0
@@ -67,7 +72,10 @@ class GraphQLApp(GraphQL[Context, None]):
         # Keep-alives stop idle dashboard sockets from being cut by proxies between updates.
         super().__init__(
             build_schema(
-                settings.document_limits, introspection=settings.introspection_on, limiter=limiter
+                settings.document_limits,
+                introspection=settings.introspection_on,
+                limiter=limiter,
+                metrics=self.metrics,
             ),
             graphql_ide="graphiql" if settings.graphiql_on else None,
             keep_alive=True,
@@ -79,7 +87,7 @@ class GraphQLApp(GraphQL[Context, None]):
         self._analysis = analysis
         self._bus = bus
         self._settings = settings
-        self._quota = SubscriptionQuota(settings.max_subscriptions_per_tenant)
+        self._quota = SubscriptionQuota(settings.max_subscriptions_per_tenant, self.metrics)
         rules = settings.token_rules
         tokens = TokenVerifier(rules) if rules is not None else None
         self._authenticator = Authenticator(service.store, tokens)
@@ -95,6 +103,7 @@ class GraphQLApp(GraphQL[Context, None]):
             live_throttle=self._settings.live_throttle,
             request=request,
             quota=self._quota,
+            metrics=self.metrics,
             auth=self._settings.auth,
         )
         if context.auth:
@@ -114,7 +123,14 @@ class GraphQLApp(GraphQL[Context, None]):
 
     async def guard_socket(self, context: Context, websocket: AsyncWebSocketAdapter) -> None:
         """While a socket lives, its credential is checked again every few seconds; once it is
-        revoked or expired, the socket is closed (4403)."""
+        revoked or expired, the socket is closed (4403). It also counts the open sockets."""
+        self.metrics.sockets.inc()
+        try:
+            await self._recheck(context, websocket)
+        finally:
+            self.metrics.sockets.dec()
+
+    async def _recheck(self, context: Context, websocket: AsyncWebSocketAdapter) -> None:
         while True:
             await asyncio.sleep(self._settings.credential_recheck)
             if context.credential is None:
@@ -175,19 +191,31 @@ def create_app(
     consumer: KafkaIngest | None = None
     kafka_sink: KafkaSink | None = None
     sink: IngestSink
+    metrics = Metrics()
     if settings.kafka_bootstrap_servers:
         sink = kafka_sink = KafkaSink(store, settings)
         consumer = KafkaIngest(store, bus, settings, clock=clock)
+        metrics.watch_consumer(lambda: consumer.totals)
     else:
-        sink = IngestPipeline(store, bus)
+        sink = IngestPipeline(store, bus, metrics=metrics)
     service = AnalyticsService(
-        store, sink, monitor=consumer, retention=settings.retention, clock=clock
+        store, sink, monitor=consumer, retention=settings.retention, clock=clock, metrics=metrics
     )
-    analysis = AnalysisService(service, limits=settings.analysis_limits)
-    graphql = GraphQLApp(service, analysis, bus, settings)
+    analysis = AnalysisService(service, limits=settings.analysis_limits, metrics=metrics)
+    graphql = GraphQLApp(service, analysis, bus, settings, metrics)
 
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
+
+    async def scrape(request: Request) -> Response:
+        """Prometheus text; with auth on, only for the scrape token (--metrics-token)."""
+        if settings.auth:
+            sent = credential_in(request.headers) or ""
+            token = settings.metrics_token
+            if not token or not hmac.compare_digest(sent.encode(), token.encode()):
+                error = "send the scrape token (--metrics-token) as Authorization: Bearer"
+                return JSONResponse({"error": error}, status_code=401)
+        return Response(metrics.exposition(), media_type=METRICS_CONTENT_TYPE)
 
     async def ready(request: Request) -> Response:
         checks = {"store": "ok"}
@@ -228,6 +256,7 @@ def create_app(
             WebSocketRoute("/graphql", graphql),
             Route("/health", health),
             Route("/ready", ready),
+            Route("/metrics", scrape),
         ],
         lifespan=lifespan,
         middleware=_cors(settings.cors_origins),

@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from gql_analytics.domain.records import ApplyResult, Batch, Event, MetricPoint, Record
+from gql_analytics.metrics import Metrics
 from gql_analytics.ports import Change, LiveBus, Store
 
 log = logging.getLogger(__name__)
@@ -45,7 +47,15 @@ def changes_of(result: ApplyResult, *, with_events: bool = True) -> list[Change]
 
 
 class IngestPipeline:
-    def __init__(self, store: Store, bus: LiveBus, *, max_batch: int = 10_000) -> None:
+    def __init__(
+        self,
+        store: Store,
+        bus: LiveBus,
+        *,
+        max_batch: int = 10_000,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self._metrics = metrics
         self._store = store
         self._bus = bus
         self._max_batch = max_batch
@@ -86,6 +96,7 @@ class IngestPipeline:
 
     async def _commit(self, group: list[_Pending]) -> None:
         records = [record for pending in group for record in pending.records]
+        started = time.perf_counter()
         try:
             result = await self._store.apply(Batch(records))
         except BaseException as error:
@@ -100,6 +111,11 @@ class IngestPipeline:
             if isinstance(error, Exception):
                 return
             raise
+        if self._metrics is not None:
+            self._metrics.apply_seconds.observe(time.perf_counter() - started)
+            self._metrics.batch_size.observe(len(records))
+            self._metrics.records.labels("applied").inc(len(result.applied))
+            self._metrics.records.labels("duplicate").inc(result.duplicates)
         for pending in group:
             if not pending.done.done():
                 pending.done.set_result(None)

@@ -14,6 +14,7 @@ from gql_analytics.domain.stats import PERCENTILES, BucketSummary
 from gql_analytics.domain.timerange import Interval, TimeRange
 from gql_analytics.domain.validation import Limits
 from gql_analytics.errors import InvalidInput, InvalidRecord
+from gql_analytics.metrics import Metrics
 from gql_analytics.ports import (
     EventCursor,
     EventQuery,
@@ -86,7 +87,9 @@ class AnalyticsService:
         monitor: IngestMonitor | None = None,
         retention: timedelta | None = None,
         clock: Callable[[], datetime] = utc_now,
+        metrics: Metrics | None = None,
     ) -> None:
+        self.meters = metrics  # (``metrics`` is the query of metric names)
         self.store = store
         self.sink = sink
         self.monitor = monitor
@@ -113,6 +116,8 @@ class AnalyticsService:
                 records.append(draft.build(origin))
             except InvalidRecord as error:
                 errors.append((index, error))
+        if errors and self.meters is not None:
+            self.meters.records.labels("rejected").inc(len(errors))
         await self.sink.submit(records, wait=wait)
         return TrackOutcome([record.id for record in records], errors)
 

@@ -60,6 +60,7 @@ class Settings:
     jwt_tenant_claim: str = "tenant"
     jwt_role_claim: str = "role"
     credential_recheck: float = 5.0
+    metrics_token: str | None = None
     rate_limit: float = 50.0
     rate_burst: int = 100
     production: bool = False
@@ -150,6 +151,7 @@ OPTIONAL: dict[str, str] = {  # text settings off unless given
     "jwt_audience": "JWTs: the aud every token must carry",
     "jwt_secret": "JWTs signed HS256 with this shared secret",
     "jwt_jwks_file": "JWTs signed RS256/ES256 by a key of this JWKS file",
+    "metrics_token": "the token a Prometheus scraper sends for /metrics (when auth is on)",
 }
 SWITCHES: dict[str, str] = {  # --name / --no-name
     "kafka_idempotence": "idempotent producer (needs InitProducerId; ids already make retries safe)",

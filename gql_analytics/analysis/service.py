@@ -32,6 +32,7 @@ from gql_analytics.analysis.operations import OPERATIONS, preflight
 from gql_analytics.analysis.parameters import Parameters
 from gql_analytics.analysis.runner import AnalysisRunner
 from gql_analytics.errors import AnalysisFailed, GatewayError, InvalidInput
+from gql_analytics.metrics import Metrics
 from gql_analytics.ports import JobCursor
 from gql_analytics.service import AnalyticsService
 
@@ -72,7 +73,9 @@ class AnalysisService:
         runner: AnalysisRunner | None = None,
         ids: Callable[[], str] = new_id,
         heartbeat: float = HEARTBEAT,
+        metrics: Metrics | None = None,
     ) -> None:
+        self._metrics = metrics
         self._analytics = analytics
         self._store = analytics.store
         self._clock = analytics.clock
@@ -110,6 +113,7 @@ class AnalysisService:
         except AnalysisFailed as error:
             failed = replace(job, state=FAILED, finished_at=self._clock(), error=error.message)
             await self._store.save_job(failed)
+            self._ended(failed)
             return failed
         preflight(request.operation, frame, request.parameters)
         await self._store.save_job(job)
@@ -153,7 +157,12 @@ class AnalysisService:
             log.error("analysis %s: its end could not be stored: %s", running.job.id, error)
         finally:
             self._notify(running)
+            self._ended(running.job)
             del self._running[(running.job.tenant, running.job.id)]
+
+    def _ended(self, job: AnalysisJob) -> None:
+        if self._metrics is not None:
+            self._metrics.jobs.labels(job.state).inc()
 
     async def _start_workers(self) -> None:
         """Workers start with the first job (not with the server, which starts faster without)."""

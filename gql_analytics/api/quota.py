@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from gql_analytics.errors import GatewayError
+from gql_analytics.metrics import Metrics
 
 
 class TooManySubscriptions(GatewayError):
@@ -15,8 +16,9 @@ class TooManySubscriptions(GatewayError):
 
 
 class SubscriptionQuota:
-    def __init__(self, per_tenant: int) -> None:
+    def __init__(self, per_tenant: int, metrics: Metrics | None = None) -> None:
         self.per_tenant = per_tenant
+        self._metrics = metrics
         self._held: Counter[str] = Counter()
 
     @contextmanager
@@ -27,9 +29,13 @@ class SubscriptionQuota:
                 f"the tenant has {self.per_tenant} live subscriptions already, its limit"
             )
         self._held[tenant] += 1
+        if self._metrics is not None:
+            self._metrics.subscriptions.inc()
         try:
             yield
         finally:
+            if self._metrics is not None:
+                self._metrics.subscriptions.dec()
             self._held[tenant] -= 1
             if not self._held[tenant]:
                 del self._held[tenant]

@@ -22,8 +22,10 @@ from gql_analytics.api.mutation import Mutation
 from gql_analytics.api.operations_limit import most_operations
 from gql_analytics.api.query import Query
 from gql_analytics.api.rate_limit import RateLimiter
+from gql_analytics.api.request_metrics import RequestMetrics
 from gql_analytics.api.scalars import DateTime
 from gql_analytics.api.subscription import Subscription
+from gql_analytics.metrics import Metrics
 from gql_analytics.settings import DocumentLimits
 
 
@@ -40,9 +42,11 @@ def build_schema(
     *,
     introspection: bool = True,
     limiter: RateLimiter | None = None,
+    metrics: Metrics | None = None,
 ) -> Schema:
     limits = limits or DocumentLimits()
     hidden = [] if introspection else [DisableIntrospection]
+    measured = [] if metrics is None else [lambda: RequestMetrics(metrics=metrics)]
     return Schema(
         query=Query,
         mutation=Mutation,
@@ -57,6 +61,7 @@ def build_schema(
             lambda: CostLimit(limit=limits.cost),
             lambda: AddValidationRules([most_operations(limits.operations)]),
             *hidden,
+            *measured,
         ],
     )
 

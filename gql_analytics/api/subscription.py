@@ -43,6 +43,7 @@ async def _live(
                 throttle=ctx.live_throttle,
                 next_tick=next_tick,
             ):
+                ctx.metrics.pushed.inc()
                 yield value
 
 
@@ -99,6 +100,7 @@ class Subscription:
                 async for change in changes:
                     for event in change.events:
                         if matches(query, event):
+                            ctx.metrics.pushed.inc()
                             yield Event.from_domain(event)
 
     @strawberry.subscription(
@@ -110,4 +112,5 @@ class Subscription:
         ctx = info.context
         with ctx.quota.hold(ctx.tenant):
             async for job in ctx.analysis.watch(ctx.tenant, str(id)):
+                ctx.metrics.pushed.inc()
                 yield AnalysisJob.from_domain(job)

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from gql_analytics.app import create_app
 from gql_analytics.service import utc_now
@@ -46,6 +47,15 @@ async def test_a_mutation_with_wait_is_visible_to_the_next_query(
         '{ metric(name: "latency", range: {last: "1h"}) { count sum } }'
     )
     assert metric["metric"] == {"count": 1, "sum": 7.5}
+    scraped = (await kafka_client.http.get("/metrics")).text
+    applied = [
+        sample.value
+        for family in text_string_to_metric_families(scraped)
+        for sample in family.samples
+        if sample.name == "gql_analytics_kafka_records_total"
+        and sample.labels == {"outcome": "applied"}
+    ]
+    assert applied == [3]  # the consumer's own count, read at the scrape
 
 
 async def test_a_subscription_is_pushed_records_produced_to_kafka(

@@ -1,0 +1,94 @@
+"""What operators see at /metrics (Prometheus text format, prometheus-client): one registry per
+app, never the library's global one, so every app (and every test) counts for itself."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.registry import Collector
+
+from gql_analytics.ports import IngestTotals
+
+PREFIX = "gql_analytics"
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        registry = self.registry
+        self.records = Counter(
+            f"{PREFIX}_records_ingested",
+            "Records by outcome: applied, duplicate (seen before), rejected (invalid input)",
+            ["outcome"],
+            registry=registry,
+        )
+        self.batch_size = Histogram(
+            f"{PREFIX}_ingest_batch_records",
+            "Records per batch applied to the store",
+            buckets=(1, 10, 100, 1_000, 10_000, 100_000),
+            registry=registry,
+        )
+        self.apply_seconds = Histogram(
+            f"{PREFIX}_ingest_apply_seconds",
+            "Time to apply one batch to the store",
+            registry=registry,
+        )
+        self.requests = Counter(
+            f"{PREFIX}_graphql_requests",
+            "GraphQL operations by operation (type and root field) and outcome (ok, error)",
+            ["operation", "outcome"],
+            registry=registry,
+        )
+        self.request_seconds = Histogram(
+            f"{PREFIX}_graphql_request_seconds",
+            "Time to answer a GraphQL operation",
+            ["operation", "outcome"],
+            registry=registry,
+        )
+        self.sockets = Gauge(
+            f"{PREFIX}_websocket_connections", "Open WebSocket connections", registry=registry
+        )
+        self.subscriptions = Gauge(
+            f"{PREFIX}_subscriptions_active", "Live subscriptions", registry=registry
+        )
+        self.pushed = Counter(
+            f"{PREFIX}_subscription_messages", "Messages pushed to subscribers", registry=registry
+        )
+        self.jobs = Counter(
+            f"{PREFIX}_analysis_jobs_ended",
+            "Analysis jobs by the state they ended in",
+            ["state"],
+            registry=registry,
+        )
+        self.store_errors = Counter(
+            f"{PREFIX}_store_errors",
+            "Store calls that failed (STORE_UNAVAILABLE)",
+            registry=registry,
+        )
+
+    def watch_consumer(self, totals: Callable[[], IngestTotals]) -> None:
+        """Read the Kafka consumer's own totals at every scrape."""
+        self.registry.register(_ConsumerCollector(totals))
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+class _ConsumerCollector(Collector):
+    def __init__(self, totals: Callable[[], IngestTotals]) -> None:
+        self._totals = totals
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        totals = self._totals()
+        consumed = CounterMetricFamily(
+            f"{PREFIX}_kafka_records",
+            "Records the Kafka consumer handled, by outcome (applied, duplicate, dead_lettered)",
+            labels=["outcome"],
+        )
+        consumed.add_metric(["applied"], totals.applied)
+        consumed.add_metric(["duplicate"], totals.duplicates)
+        consumed.add_metric(["dead_lettered"], totals.dead_lettered)
+        yield consumed
