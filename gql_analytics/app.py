@@ -22,6 +22,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http.async_base_view import AsyncWebSocketAdapter
 from strawberry.types.unset import UnsetType
 
+from gql_analytics import logs
 from gql_analytics.analysis.service import AnalysisService
 from gql_analytics.api.body_limit import BodyLimit
 from gql_analytics.api.context import Context
@@ -39,6 +40,7 @@ from gql_analytics.errors import Forbidden, GatewayError, Unauthenticated
 from gql_analytics.kafka.consumer import KafkaIngest
 from gql_analytics.kafka.producer import KafkaSink
 from gql_analytics.live import InProcessBus
+from gql_analytics.logs import RequestIds
 from gql_analytics.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from gql_analytics.metrics import Metrics
 from gql_analytics.pipeline import IngestPipeline
@@ -106,6 +108,7 @@ class GraphQLApp(GraphQL[Context, None]):
             metrics=self.metrics,
             auth=self._settings.auth,
         )
+        logs.tenant.set(context.tenant)
         if context.auth:
             await self._authenticate(context, credential_in(request.headers))
         return context
@@ -119,6 +122,7 @@ class GraphQLApp(GraphQL[Context, None]):
             context.principal, context.auth_error = None, error
         else:
             context.tenant, context.auth_error = context.principal.tenant, None
+            logs.tenant.set(context.tenant)
             context.credential = credential
 
     async def guard_socket(self, context: Context, websocket: AsyncWebSocketAdapter) -> None:
@@ -259,7 +263,7 @@ def create_app(
             Route("/metrics", scrape),
         ],
         lifespan=lifespan,
-        middleware=_cors(settings.cors_origins),
+        middleware=[Middleware(RequestIds), *_cors(settings.cors_origins)],
     )
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import signal
 import sys
@@ -111,9 +110,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _configure_logging(settings: settings_module.Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    from gql_analytics import logs
+
+    logs.configure(settings.log_level)
 
 
 def _consume(settings: settings_module.Settings, *, exit_at_end: bool) -> int:
@@ -156,6 +155,7 @@ def _serve(settings: settings_module.Settings) -> int:
         port=settings.port,
         log_level=settings.log_level,
         lifespan="on",
+        log_config=None,  # uvicorn's loggers write through ours: JSON lines, or text on a tty
         ws="websockets-sansio",  # uvicorn's default websockets backend is the deprecated legacy one
     )
     return 0
