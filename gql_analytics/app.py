@@ -10,6 +10,9 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 
+from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.trace import Tracer
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -22,7 +25,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http.async_base_view import AsyncWebSocketAdapter
 from strawberry.types.unset import UnsetType
 
-from gql_analytics import logs
+from gql_analytics import logs, tracing
 from gql_analytics.analysis.service import AnalysisService
 from gql_analytics.api.body_limit import BodyLimit
 from gql_analytics.api.context import Context
@@ -64,6 +67,7 @@ class GraphQLApp(GraphQL[Context, None]):
         bus: LiveBus,
         settings: Settings,
         metrics: Metrics | None = None,
+        tracer: Tracer | None = None,
     ) -> None:
         self.metrics = metrics or Metrics()
         limiter = (
@@ -78,6 +82,7 @@ class GraphQLApp(GraphQL[Context, None]):
                 introspection=settings.introspection_on,
                 limiter=limiter,
                 metrics=self.metrics,
+                tracer=tracer,
             ),
             graphql_ide="graphiql" if settings.graphiql_on else None,
             keep_alive=True,
@@ -180,6 +185,7 @@ def create_app(
     store: Store | None = None,
     bus: LiveBus | None = None,
     clock: Callable[[], datetime] = utc_now,
+    tracer_provider: TracerProvider | None = None,
 ) -> Starlette:
     if not settings.auth:
         if not is_loopback(settings.host):
@@ -196,6 +202,7 @@ def create_app(
     kafka_sink: KafkaSink | None = None
     sink: IngestSink
     metrics = Metrics()
+    provider = tracer_provider if tracer_provider is not None else tracing.tracer_provider()
     if settings.kafka_bootstrap_servers:
         sink = kafka_sink = KafkaSink(store, settings)
         consumer = KafkaIngest(store, bus, settings, clock=clock)
@@ -206,7 +213,9 @@ def create_app(
         store, sink, monitor=consumer, retention=settings.retention, clock=clock, metrics=metrics
     )
     analysis = AnalysisService(service, limits=settings.analysis_limits, metrics=metrics)
-    graphql = GraphQLApp(service, analysis, bus, settings, metrics)
+    graphql = GraphQLApp(
+        service, analysis, bus, settings, metrics, tracer=provider.get_tracer(tracing.SERVICE)
+    )
 
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -263,7 +272,13 @@ def create_app(
             Route("/metrics", scrape),
         ],
         lifespan=lifespan,
-        middleware=[Middleware(RequestIds), *_cors(settings.cors_origins)],
+        middleware=[
+            Middleware(RequestIds),
+            Middleware(
+                OpenTelemetryMiddleware, tracer_provider=provider, exclude_spans=["receive", "send"]
+            ),
+            *_cors(settings.cors_origins),
+        ],
     )
 
 

@@ -16,12 +16,12 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import IO
 
+from opentelemetry import trace
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 tenant: ContextVar[str | None] = ContextVar("tenant", default=None)
-trace_id: ContextVar[str | None] = ContextVar("trace_id", default=None)
 HEADER = "x-request-id"
 
 
@@ -33,12 +33,18 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
             "request_id": request_id.get(),
-            "trace_id": trace_id.get(),
+            "trace_id": _trace_id(),
             "tenant": tenant.get(),
         }
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         return json.dumps({k: v for k, v in line.items() if v is not None})
+
+
+def _trace_id() -> str | None:
+    """The id of the trace being recorded (the request's), as the tracing backends show it."""
+    context = trace.get_current_span().get_span_context()
+    return format(context.trace_id, "032x") if context.is_valid else None
 
 
 def configure(level: str, stream: IO[str] | None = None) -> None:

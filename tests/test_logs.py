@@ -81,4 +81,5 @@ async def test_a_request_logs_with_its_id_and_tenant(root_logging: None) -> None
     assert failure["level"] == "error"
     assert failure["request_id"] == "trace-me-42"
     assert failure["tenant"] == "default"
+    assert len(failure["trace_id"]) == 32  # the request's trace
     assert "boom" in failure["exception"]

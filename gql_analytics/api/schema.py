@@ -6,6 +6,7 @@ from datetime import datetime
 
 import strawberry
 from graphql import GraphQLError
+from opentelemetry.trace import Tracer
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
@@ -27,6 +28,7 @@ from gql_analytics.api.scalars import DateTime
 from gql_analytics.api.subscription import Subscription
 from gql_analytics.metrics import Metrics
 from gql_analytics.settings import DocumentLimits
+from gql_analytics.tracing import OperationSpans
 
 
 class Schema(strawberry.Schema):
@@ -43,10 +45,12 @@ def build_schema(
     introspection: bool = True,
     limiter: RateLimiter | None = None,
     metrics: Metrics | None = None,
+    tracer: Tracer | None = None,
 ) -> Schema:
     limits = limits or DocumentLimits()
     hidden = [] if introspection else [DisableIntrospection]
     measured = [] if metrics is None else [lambda: RequestMetrics(metrics=metrics)]
+    traced = [] if tracer is None else [lambda: OperationSpans(tracer=tracer)]
     return Schema(
         query=Query,
         mutation=Mutation,
@@ -62,6 +66,7 @@ def build_schema(
             lambda: AddValidationRules([most_operations(limits.operations)]),
             *hidden,
             *measured,
+            *traced,
         ],
     )
 
