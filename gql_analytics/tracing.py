@@ -8,12 +8,13 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping
 
-from graphql import FieldNode, get_operation_ast
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import Tracer
 from strawberry.extensions import SchemaExtension
+
+from gql_analytics.api.operation import describe
 
 SERVICE = "gql-analytics"
 
@@ -30,7 +31,7 @@ def tracer_provider(env: Mapping[str, str] | None = None) -> TracerProvider:
 
 class OperationSpans(SchemaExtension):
     """A span per GraphQL operation, named by its type and name (or root field), with the
-    operation's type and name as attributes and its errors as the span's status."""
+    operation's type and name, and the number of its errors, as attributes."""
 
     def __init__(self, *, tracer: Tracer) -> None:
         self.tracer = tracer
@@ -39,18 +40,8 @@ class OperationSpans(SchemaExtension):
         with self.tracer.start_as_current_span("graphql") as span:
             yield
             context = self.execution_context
-            kind, name = "unknown", context.operation_name
-            if context.graphql_document is not None:
-                operation = get_operation_ast(context.graphql_document, context.operation_name)
-                if operation is not None:
-                    kind = operation.operation.value
-                    roots = [
-                        s.name.value
-                        for s in operation.selection_set.selections
-                        if isinstance(s, FieldNode)
-                    ]
-                    name = name or (operation.name.value if operation.name else None)
-                    name = name or (roots[0] if roots else None)
+            described = describe(context)
+            kind, name = described.kind, described.name or described.root
             span.update_name(f"{kind} {name or 'anonymous'}")
             span.set_attribute("graphql.operation.type", kind)
             span.set_attribute("graphql.operation.name", name or "")

@@ -6,9 +6,9 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
-from graphql import FieldNode, get_operation_ast
 from strawberry.extensions import SchemaExtension
 
+from gql_analytics.api.operation import describe
 from gql_analytics.errors import StoreUnavailable
 from gql_analytics.metrics import Metrics
 
@@ -24,22 +24,11 @@ class RequestMetrics(SchemaExtension):
         result = context.result
         errors = context.pre_execution_errors or (getattr(result, "errors", None) or [])
         outcome = "error" if errors else "ok"
-        operation = self._operation()
+        described = describe(context)
+        operation = f"{described.kind} {described.root or '-'}"
         self.metrics.requests.labels(operation, outcome).inc()
         self.metrics.request_seconds.labels(operation, outcome).observe(
             time.perf_counter() - started
         )
         if any(isinstance(e.original_error, StoreUnavailable) for e in errors):
             self.metrics.store_errors.inc()
-
-    def _operation(self) -> str:
-        context = self.execution_context
-        if context.graphql_document is None:
-            return "unparsed"
-        operation = get_operation_ast(context.graphql_document, context.operation_name)
-        if operation is None:
-            return "unknown"
-        fields = [
-            s.name.value for s in operation.selection_set.selections if isinstance(s, FieldNode)
-        ]
-        return f"{operation.operation.value} {fields[0] if fields else '-'}"
