@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from starlette.datastructures import Headers
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from gql_analytics.api.errors import refusal_response
 
 
 class _TooLarge(Exception):
@@ -46,6 +47,4 @@ class BodyLimit:
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         message = f"the request body is larger than {self.limit:,} bytes"
-        error = {"message": message, "extensions": {"code": "PAYLOAD_TOO_LARGE"}}
-        response = JSONResponse({"data": None, "errors": [error]}, status_code=413)
-        await response(scope, receive, send)
+        await refusal_response(message, "PAYLOAD_TOO_LARGE", 413)(scope, receive, send)

@@ -11,8 +11,9 @@ query) is served as before. The rule is Apollo Server's CSRF prevention.
 from __future__ import annotations
 
 from starlette.datastructures import Headers, QueryParams
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from gql_analytics.api.errors import refusal_response
 
 PREFLIGHT_HEADERS = (
     "graphql-require-preflight",
@@ -42,9 +43,6 @@ class CSRFGuard:
                 "this request could be forged by another site: send JSON "
                 "(Content-Type: application/json) or a GraphQL-Require-Preflight header"
             )
-            error = {"message": message, "extensions": {"code": "CSRF_REFUSED"}}
-            await JSONResponse({"data": None, "errors": [error]}, status_code=400)(
-                scope, receive, send
-            )
+            await refusal_response(message, "CSRF_REFUSED", 400)(scope, receive, send)
             return
         await self.app(scope, receive, send)

@@ -13,6 +13,7 @@ import logging
 import uuid
 
 from graphql import ExecutionResult, GraphQLError
+from starlette.responses import JSONResponse
 from strawberry.extensions import MaskErrors
 from strawberry.types import ExecutionContext
 
@@ -73,6 +74,12 @@ def refusal(error: GatewayError) -> ExecutionResult:
     """The answer to an operation refused before it runs (set as the execution's result, so
     that nothing executes and the error is coded like any other)."""
     return ExecutionResult(data=None, errors=[GraphQLError(error.message, original_error=error)])
+
+
+def refusal_response(message: str, code: str, status: int) -> JSONResponse:
+    """A request refused before GraphQL sees it, answered as GraphQL answers errors."""
+    error = {"message": message, "extensions": {"code": code}}
+    return JSONResponse({"data": None, "errors": [error]}, status_code=status)
 
 
 def log_errors(errors: list[GraphQLError], execution_context: ExecutionContext | None) -> None:

@@ -12,6 +12,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
+from gql_analytics.errors import InvalidInput
+
 PREFIX = "gqa"
 INGEST = "ingest"
 READ = "read"
@@ -38,10 +40,15 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def new_key(tenant: str, role: str, now: datetime, name: str | None = None) -> tuple[str, ApiKey]:
-    """The key's text (to give to its holder, never stored) and the record to store."""
+def check_role(role: str) -> None:
     if role not in ROLES:
-        raise ValueError(f"role: one of {', '.join(ROLES)}")
+        raise InvalidInput(f"role: one of {', '.join(ROLES)}", field="role")
+
+
+def new_key(tenant: str, role: str, now: datetime, name: str | None = None) -> tuple[str, ApiKey]:
+    """The key's text (to give to its holder, never stored) and the record to store;
+    ``InvalidInput`` for a role that is not one."""
+    check_role(role)
     key_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
     return f"{PREFIX}_{key_id}_{secret}", ApiKey(key_id, tenant, role, _hash(secret), now, name)
 

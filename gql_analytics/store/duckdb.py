@@ -523,8 +523,6 @@ class DuckDBStore:
 
     # -- API keys -------------------------------------------------------------------------------
 
-    _KEY_COLUMNS = "id, tenant, role, secret_hash, created_at, name, revoked_at"
-
     async def save_key(self, key: ApiKey) -> None:
         row = [
             key.id,
@@ -535,24 +533,21 @@ class DuckDBStore:
             key.name,
             key.revoked_at and naive(key.revoked_at),
         ]
-        statement = (
-            f"INSERT OR REPLACE INTO api_keys ({self._KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
-        )
 
         def save() -> None:
             with self._write_lock:
-                self._connection.execute(statement, row)
+                self._connection.execute(sql.SAVE_KEY, row)
 
         await self._run(save)
 
     async def key(self, key_id: str) -> ApiKey | None:
-        statement = f"SELECT {self._KEY_COLUMNS} FROM api_keys WHERE id = ?"
+        statement = f"SELECT {sql.KEY_COLUMNS} FROM api_keys WHERE id = ?"
         rows = await self._run(lambda: self.rows(statement, [key_id]))
         return _key_of(rows[0]) if rows else None
 
     async def keys(self, tenant: str | None = None) -> list[ApiKey]:
         where, params = ("WHERE tenant = ?", [tenant]) if tenant is not None else ("", [])
-        statement = f"SELECT {self._KEY_COLUMNS} FROM api_keys {where} ORDER BY created_at, id"
+        statement = f"SELECT {sql.KEY_COLUMNS} FROM api_keys {where} ORDER BY created_at, id"
         rows = await self._run(lambda: self.rows(statement, params))
         return [_key_of(row) for row in rows]
 

@@ -127,6 +127,8 @@ _JOB_CHANGES = ", ".join(
     for c in JOB_COLUMNS.replace(" ", "").split(",")
     if c not in {"id", "tenant"}
 )
+KEY_COLUMNS = "id, tenant, role, secret_hash, created_at, name, revoked_at"
+SAVE_KEY = f"INSERT OR REPLACE INTO api_keys ({KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
 # An ended job is final: a later save of the same job changes nothing.
 SAVE_JOB = f"""
 INSERT INTO analysis_jobs ({JOB_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
