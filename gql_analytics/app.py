@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.trace import Tracer
+from opentelemetry.trace import NoOpTracer, Tracer
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -69,6 +69,8 @@ class GraphQLApp(GraphQL[Context, None]):
         metrics: Metrics | None = None,
         tracer: Tracer | None = None,
     ) -> None:
+        """``metrics``: where operations, sockets and subscriptions are counted (None: a
+        registry nobody reads); ``tracer``: a span per operation (None: none)."""
         self.metrics = metrics or Metrics()
         limiter = (
             RateLimiter(settings.rate_limit, settings.rate_burst)
@@ -81,7 +83,7 @@ class GraphQLApp(GraphQL[Context, None]):
                 settings.document_limits,
                 introspection=settings.introspection_on,
                 limiter=limiter,
-                metrics=self.metrics,
+                metrics=metrics,
                 tracer=tracer,
             ),
             graphql_ide="graphiql" if settings.graphiql_on else None,
@@ -202,19 +204,31 @@ def create_app(
     kafka_sink: KafkaSink | None = None
     sink: IngestSink
     metrics = Metrics()
-    provider = tracer_provider if tracer_provider is not None else tracing.tracer_provider()
+    made_provider = tracer_provider is None and settings.tracing
+    provider = tracing.tracer_provider() if made_provider else tracer_provider
+    tracer: Tracer = NoOpTracer()
+    if provider is not None:
+        tracer = provider.get_tracer(tracing.SERVICE)
+        store = tracing.traced_store(store, tracer)
     if settings.kafka_bootstrap_servers:
-        sink = kafka_sink = KafkaSink(store, settings)
-        consumer = KafkaIngest(store, bus, settings, clock=clock)
-        metrics.watch_consumer(lambda: consumer.totals)
+        sink = kafka_sink = KafkaSink(store, settings, tracer=tracer)
+        consumer = KafkaIngest(store, bus, settings, clock=clock, tracer=tracer)
+        metrics.watch_consumer(consumer)
     else:
         sink = IngestPipeline(store, bus, metrics=metrics)
     service = AnalyticsService(
         store, sink, monitor=consumer, retention=settings.retention, clock=clock, metrics=metrics
     )
-    analysis = AnalysisService(service, limits=settings.analysis_limits, metrics=metrics)
+    analysis = AnalysisService(
+        service, limits=settings.analysis_limits, metrics=metrics, tracer=tracer
+    )
     graphql = GraphQLApp(
-        service, analysis, bus, settings, metrics, tracer=provider.get_tracer(tracing.SERVICE)
+        service,
+        analysis,
+        bus,
+        settings,
+        metrics if settings.metrics else None,
+        tracer=tracer if provider is not None else None,
     )
 
     async def health(request: Request) -> Response:
@@ -246,6 +260,8 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as stack:
+            if made_provider and provider is not None:  # spans still queued are sent
+                stack.push_async_callback(asyncio.to_thread, provider.shutdown)
             stack.push_async_callback(store.close)
             await sink.start()
             stack.push_async_callback(sink.stop)
@@ -259,6 +275,16 @@ def create_app(
                 stack.push_async_callback(_finish, purger, None)
             yield
 
+    traced = (
+        []
+        if provider is None
+        else [
+            Middleware(
+                OpenTelemetryMiddleware, tracer_provider=provider, exclude_spans=["receive", "send"]
+            )
+        ]
+    )
+    scraped = [Route("/metrics", scrape)] if settings.metrics else []
     return Starlette(
         routes=[
             Route(
@@ -269,16 +295,10 @@ def create_app(
             WebSocketRoute("/graphql", graphql),
             Route("/health", health),
             Route("/ready", ready),
-            Route("/metrics", scrape),
+            *scraped,
         ],
         lifespan=lifespan,
-        middleware=[
-            Middleware(RequestIds),
-            Middleware(
-                OpenTelemetryMiddleware, tracer_provider=provider, exclude_spans=["receive", "send"]
-            ),
-            *_cors(settings.cors_origins),
-        ],
+        middleware=[Middleware(RequestIds), *traced, *_cors(settings.cors_origins)],
     )
 
 

@@ -3,16 +3,28 @@ app, never the library's global one, so every app (and every test) counts for it
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Mapping
+from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from gql_analytics.ports import IngestTotals
 
 PREFIX = "gql_analytics"
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class Consumer(Protocol):
+    """What /metrics reads of the Kafka consumer at each scrape."""
+
+    @property
+    def totals(self) -> IngestTotals: ...
+
+    def lag(self) -> Mapping[tuple[str, int], int]:
+        """Records not yet applied, per assigned (topic, partition) whose end is known."""
+        ...
 
 
 class Metrics:
@@ -69,20 +81,20 @@ class Metrics:
             registry=registry,
         )
 
-    def watch_consumer(self, totals: Callable[[], IngestTotals]) -> None:
-        """Read the Kafka consumer's own totals at every scrape."""
-        self.registry.register(_ConsumerCollector(totals))
+    def watch_consumer(self, consumer: Consumer) -> None:
+        """Read the Kafka consumer's own totals and lag at every scrape."""
+        self.registry.register(_ConsumerCollector(consumer))
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
 
 
 class _ConsumerCollector(Collector):
-    def __init__(self, totals: Callable[[], IngestTotals]) -> None:
-        self._totals = totals
+    def __init__(self, consumer: Consumer) -> None:
+        self._consumer = consumer
 
-    def collect(self) -> Iterator[CounterMetricFamily]:
-        totals = self._totals()
+    def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
+        totals = self._consumer.totals
         consumed = CounterMetricFamily(
             f"{PREFIX}_kafka_records",
             "Records the Kafka consumer handled, by outcome (applied, duplicate, dead_lettered)",
@@ -92,3 +104,11 @@ class _ConsumerCollector(Collector):
         consumed.add_metric(["duplicate"], totals.duplicates)
         consumed.add_metric(["dead_lettered"], totals.dead_lettered)
         yield consumed
+        lag = GaugeMetricFamily(
+            f"{PREFIX}_kafka_consumer_lag",
+            "Records on the broker not yet applied, per assigned topic-partition",
+            labels=["topic", "partition"],
+        )
+        for (topic, partition), behind in sorted(self._consumer.lag().items()):
+            lag.add_metric([topic, str(partition)], behind)
+        yield lag

@@ -213,6 +213,8 @@ class Store(Protocol):
     is neither stored nor counted again. Reads see every committed batch.
     """
 
+    system: str  # the database behind it, as OpenTelemetry names it: "duckdb", "mongodb"
+
     async def apply(self, batch: Batch) -> ApplyResult: ...
 
     async def prepare_messages(self, batch: MessageBatch, limits: Limits) -> PreparedMessages:

@@ -66,6 +66,8 @@ class Settings:
     production: bool = False
     introspection: bool = True
     graphiql: bool = True
+    tracing: bool = True
+    metrics: bool = True
 
     @property
     def introspection_on(self) -> bool:
@@ -158,6 +160,8 @@ SWITCHES: dict[str, str] = {  # --name / --no-name
     "production": "production: introspection and GraphiQL off",
     "introspection": "answer introspection queries",
     "graphiql": "serve GraphiQL to browsers on GET /graphql",
+    "tracing": "OpenTelemetry spans (exported over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set)",
+    "metrics": "serve /metrics and time every GraphQL operation",
 }
 FLAG_NAMES = {"store_url": "--store", "kafka_bootstrap_servers": "--kafka"}
 

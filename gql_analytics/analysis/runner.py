@@ -5,6 +5,10 @@ A fixed number of worker processes (the concurrency limit) wait for work; a job 
 the time limit. A job past its limit, or cancelled, has its worker killed and replaced, so a
 runaway computation never holds a worker or the process it serves. Workers are started with
 ``spawn``: the gateway's threads (DuckDB, the event loop) are never forked.
+
+The trace of a job crosses into its worker: the worker times what it does (reading the dataset,
+computing, encoding the result) and sends those phases back with its answer; the server records
+them as spans under the job's span, so a worker needs no exporter of its own.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import contextlib
 import json
 import logging
 import multiprocessing
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -21,6 +26,8 @@ from multiprocessing.context import SpawnProcess
 from typing import Any
 
 import pandas as pd
+from opentelemetry import trace
+from opentelemetry.trace import NoOpTracer, Span, Tracer
 
 from gql_analytics.analysis.operations import Operation
 from gql_analytics.analysis.parameters import JSON, Parameters, Progress, ignore
@@ -29,6 +36,7 @@ from gql_analytics.errors import AnalysisFailed, InvalidAnalysis
 log = logging.getLogger(__name__)
 FRAME_ROWS = 20_000
 RESULT_BYTES = 1 << 20
+Phases = list[tuple[str, int, int]]  # (what, start, end): nanoseconds since the epoch
 
 
 def _nothing() -> None:
@@ -55,12 +63,14 @@ def _receive_frame(connection: Connection) -> pd.DataFrame:
     return parts[0] if len(parts) == 1 else pd.concat(parts)
 
 
-def _send_result(connection: Connection, result: JSON) -> None:
+def _send_result(connection: Connection, result: JSON, phases: Phases) -> None:
     """The result as JSON text in chunks of bytes: encoding happens here, in the worker, and the
     server stores and parses text rather than unpickling a million objects."""
+    begun = time.time_ns()
     text = json.dumps(result, allow_nan=False).encode()
     chunks = range(0, max(len(text), 1), RESULT_BYTES)
-    connection.send(("ok", len(chunks)))
+    phases.append(("encode result", begun, time.time_ns()))
+    connection.send(("ok", len(chunks), phases))
     for start in chunks:
         connection.send_bytes(text[start : start + RESULT_BYTES])
 
@@ -82,21 +92,32 @@ def _serve(connection: Connection) -> None:
     while True:
         try:
             operation, parameters = connection.recv()
+            begun = time.time_ns()
             frame = _receive_frame(connection)
         except EOFError:
             return
+        phases: Phases = [("receive dataset", begun, time.time_ns())]
+        begun = time.time_ns()
         try:
-            _send_result(connection, operation(frame, parameters, report))
+            result = operation(frame, parameters, report)
         except InvalidAnalysis as error:
-            connection.send(("invalid", error.message))
+            phases.append(("compute", begun, time.time_ns()))
+            connection.send(("invalid", error.message, phases))
         except Exception as error:  # reported to the job, which ends FAILED
-            connection.send(("error", f"{type(error).__name__}: {error}"))
+            phases.append(("compute", begun, time.time_ns()))
+            connection.send(("error", f"{type(error).__name__}: {error}", phases))
+        else:
+            phases.append(("compute", begun, time.time_ns()))
+            _send_result(connection, result, phases)
 
 
 class AnalysisRunner:
-    def __init__(self, *, workers: int = 2, seconds: float = 60.0) -> None:
+    def __init__(
+        self, *, workers: int = 2, seconds: float = 60.0, tracer: Tracer | None = None
+    ) -> None:
         self._size = workers
         self._seconds = seconds
+        self._tracer = tracer or NoOpTracer()
         self._context = multiprocessing.get_context("spawn")
         self._idle: asyncio.Queue[_Worker] | None = None
         self._all: set[_Worker] = set()
@@ -147,20 +168,15 @@ class AnalysisRunner:
         try:
             started()
             try:
-                async with asyncio.timeout(self._seconds):
-                    await asyncio.to_thread(worker.connection.send, (operation, parameters))
-                    await asyncio.to_thread(_send_frame, worker.connection, frame)
-                    while True:
-                        answer: tuple[str, Any] = await asyncio.to_thread(worker.connection.recv)
-                        if answer[0] != "progress":
-                            break
-                        progress(answer[1])
-                    if answer[0] == "ok":
-                        chunks = answer[1]
-                        answer = (
-                            "ok",
-                            await asyncio.to_thread(_receive_result, worker.connection, chunks),
-                        )
+                with self._tracer.start_as_current_span(
+                    "analysis worker",
+                    attributes={
+                        "process.pid": worker.process.pid or 0,
+                        "analysis.rows": len(frame),
+                    },
+                ) as span:
+                    answer = await self._exchange(worker, operation, frame, parameters, progress)
+                    _record(self._tracer, span, answer[2], worker.process.pid or 0)
             except TimeoutError:
                 raise AnalysisFailed(
                     f"the analysis ran past its limit of {self._seconds:g} seconds"
@@ -173,7 +189,7 @@ class AnalysisRunner:
                 self._retire(worker)
                 worker = await asyncio.to_thread(self._spawn)
             idle.put_nowait(worker)
-        outcome, value = answer
+        outcome, value, _ = answer
         if outcome == "invalid":
             raise InvalidAnalysis(value)
         if outcome == "error":
@@ -182,9 +198,42 @@ class AnalysisRunner:
         result: JSON = value
         return result
 
+    async def _exchange(
+        self,
+        worker: _Worker,
+        operation: Operation,
+        frame: pd.DataFrame,
+        parameters: Parameters,
+        progress: Progress,
+    ) -> tuple[str, Any, Phases]:
+        """Send the work, pass its progress on, and return the worker's answer: (outcome, result
+        or message, the worker's phases), within the time limit."""
+        async with asyncio.timeout(self._seconds):
+            await asyncio.to_thread(worker.connection.send, (operation, parameters))
+            await asyncio.to_thread(_send_frame, worker.connection, frame)
+            while True:
+                answer: tuple[Any, ...] = await asyncio.to_thread(worker.connection.recv)
+                if answer[0] != "progress":
+                    break
+                progress(answer[1])
+            outcome, value, phases = answer
+            if outcome == "ok":
+                value = await asyncio.to_thread(_receive_result, worker.connection, value)
+            return outcome, value, phases
+
     async def close(self) -> None:
         for worker in list(self._all):
             with contextlib.suppress(OSError):
                 worker.connection.close()
             await asyncio.to_thread(self._retire, worker)
         self._idle = None
+
+
+def _record(tracer: Tracer, parent: Span, phases: Phases, pid: int) -> None:
+    """The worker's phases as spans under ``parent``, with the times the worker measured."""
+    context = trace.set_span_in_context(parent)
+    for what, start, end in phases:
+        span = tracer.start_span(
+            what, context=context, start_time=start, attributes={"process.pid": pid}
+        )
+        span.end(end_time=end)

@@ -5,18 +5,22 @@ A request is read into its dataset and checked against the operation first (``pr
 bad input is an error and never a job; a dataset past the row limit is a job that ends FAILED at
 once. A job is stored QUEUED, turns RUNNING when a worker takes it, and ends SUCCEEDED, FAILED or
 CANCELLED; every change is stored (``analysis(id)`` reads it after a restart) and pushed to whoever
-follows the job in this process.
+follows the job in this process. A job is a span in the trace of the request that submitted it,
+with the worker's phases under it (see ``runner``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
+
+from opentelemetry.trace import NoOpTracer, Tracer
 
 from gql_analytics.analysis.datasets import Dataset, load
 from gql_analytics.analysis.jobs import (
@@ -74,13 +78,17 @@ class AnalysisService:
         ids: Callable[[], str] = new_id,
         heartbeat: float = HEARTBEAT,
         metrics: Metrics | None = None,
+        tracer: Tracer | None = None,
     ) -> None:
         self._metrics = metrics
+        self._tracer = tracer = tracer or NoOpTracer()
         self._analytics = analytics
         self._store = analytics.store
         self._clock = analytics.clock
         self.limits = limits = limits or AnalysisLimits()
-        self._runner = runner or AnalysisRunner(workers=limits.concurrent, seconds=limits.seconds)
+        self._runner = runner or AnalysisRunner(
+            workers=limits.concurrent, seconds=limits.seconds, tracer=tracer
+        )
         self._ids = ids
         self._heartbeat = heartbeat
         self._beating: asyncio.Task[None] | None = None
@@ -122,14 +130,25 @@ class AnalysisService:
         running.task = asyncio.create_task(
             self._execute(running, frame, request), name=f"analysis-{job.id}"
         )
-        if self._beating is None:
-            self._beating = asyncio.create_task(self._beat_forever(), name="analysis-heartbeat")
+        if self._beating is None:  # in no request's context: its saves belong to no trace
+            self._beating = asyncio.create_task(
+                self._beat_forever(), name="analysis-heartbeat", context=contextvars.Context()
+            )
         if wait:
             # The job is the server's: a client that stops waiting does not cancel it.
             await asyncio.shield(running.task)
         return running.job
 
     async def _execute(self, running: _Running, frame: Any, request: AnalysisRequest) -> None:
+        job = running.job
+        with self._tracer.start_as_current_span(
+            f"analysis {job.operation}",
+            attributes={"analysis.job.id": job.id, "analysis.operation": job.operation},
+        ) as span:
+            await self._work(running, frame, request)
+            span.set_attribute("analysis.state", running.job.state)
+
+    async def _work(self, running: _Running, frame: Any, request: AnalysisRequest) -> None:
         try:
             await self._start_workers()
             result = await self._runner.run(

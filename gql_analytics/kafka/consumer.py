@@ -4,7 +4,8 @@ Delivery is at least once; the effect is exactly once. Each batch from ``getmany
 store raw: ``Store.prepare_messages`` decodes and validates it (DuckDB does that in SQL), its
 poison is dead-lettered (and acknowledged by the broker), then ``Store.apply_prepared`` commits its
 records and the partition offsets it covers in one transaction. Only after that are the offsets
-committed to Kafka. A crash between the two leaves the store ahead of Kafka: on
+committed to Kafka. Each applied batch is a span, linked to the spans that produced its
+messages (their ``traceparent`` headers). A crash between the two leaves the store ahead of Kafka: on
 (re)assignment the consumer seeks to the store's positions, and redelivered records keep their ids
 (from the message, or topic:partition:offset) so the store counts them once anyway.
 """
@@ -31,6 +32,7 @@ from aiokafka import (
     TopicPartition,
 )
 from aiokafka.errors import KafkaError
+from opentelemetry.trace import NoOpTracer, Tracer
 
 from gql_analytics.domain.validation import Limits
 from gql_analytics.errors import GatewayError
@@ -46,6 +48,7 @@ from gql_analytics.ports import (
     Store,
 )
 from gql_analytics.settings import Settings
+from gql_analytics.tracing import consumed
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -119,9 +122,11 @@ class KafkaIngest:
         clock: Callable[[], datetime],
         max_records: int = 20_000,
         stop_at_end: bool = False,
+        tracer: Tracer | None = None,
     ) -> None:
         assert settings.kafka_bootstrap_servers, "Kafka ingestion needs bootstrap servers"
         self._store = store
+        self._tracer = tracer or NoOpTracer()
         self._bus = bus
         self._settings = settings
         self._clock = clock
@@ -130,6 +135,7 @@ class KafkaIngest:
         self._in_flight = asyncio.Lock()
         self._generation = 0  # rebalances seen
         self._seeks: dict[TopicPartition, int] = {}  # seeks to the store's positions, per partition
+        self._through: dict[TopicPartition, int] = {}  # next offset to apply, per partition
         self._consumer: AIOKafkaConsumer[bytes, bytes] | None = None
         self.totals = IngestTotals()
         self.started = asyncio.Event()
@@ -246,6 +252,18 @@ class KafkaIngest:
         ready: _Prepared,
         stopping: asyncio.Event,
     ) -> None:
+        batch = ready.fetched.batch
+        headers = [message.headers for messages in batch.values() for message in messages]
+        with consumed(self._tracer, (tp.topic for tp in batch), headers):
+            await self._apply(consumer, producer, ready, stopping)
+
+    async def _apply(
+        self,
+        consumer: AIOKafkaConsumer[bytes, bytes],
+        producer: AIOKafkaProducer[bytes, bytes],
+        ready: _Prepared,
+        stopping: asyncio.Event,
+    ) -> None:
         prepared, batch = ready.prepared, ready.fetched.batch
         async with self._in_flight:
             current = {
@@ -284,6 +302,9 @@ class KafkaIngest:
         self.totals.dead_lettered += len(dead)
         for position in positions:
             self.totals.last_applied_at[(position.source, position.partition)] = now
+            self._through[TopicPartition(position.source, position.partition)] = (
+                position.next_offset
+            )
         try:
             await consumer.commit(
                 {
@@ -342,6 +363,7 @@ class KafkaIngest:
             for tp in (tp for tp in assigned if tp.topic == topic):
                 committed = await consumer.committed(tp)
                 ahead = stored.get(tp.partition)
+                self._through[tp] = max(committed or 0, ahead or 0)
                 if ahead is not None and (committed is None or ahead > committed):
                     log.info("kafka: %s resumes at the store's offset %d", tp, ahead)
                     consumer.seek(tp, ahead)
@@ -355,6 +377,18 @@ class KafkaIngest:
         return {(tp.topic, tp.partition) for tp in consumer.assignment()}
 
     # -- status ---------------------------------------------------------------------------------
+
+    def lag(self) -> dict[tuple[str, int], int]:
+        """Records not yet applied, per assigned partition whose end the broker has told."""
+        consumer = self._consumer
+        if consumer is None:
+            return {}
+        lags = {}
+        for tp in consumer.assignment():
+            end = consumer.highwater(tp)
+            if end is not None:
+                lags[(tp.topic, tp.partition)] = max(end - self._through.get(tp, 0), 0)
+        return lags
 
     async def status(self) -> list[PartitionStatus]:
         consumer = self._consumer

@@ -1,7 +1,8 @@
 """The ingest mutations' way into Kafka: produce, wait for the broker, optionally for the store.
 
 Each record goes out as the upstream shape ``domain.wire`` writes, keyed by its id, with
-``acks=all``. ``submit(wait=True)`` then waits until the store's positions for the partitions
+``acks=all``. The produce is a span of the mutation's trace, and every message carries its ``traceparent``
+header, so the consumer's batch joins the trace. ``submit(wait=True)`` then waits until the store's positions for the partitions
 written pass the produced offsets: read-your-writes on demand, whichever process consumes.
 """
 
@@ -16,6 +17,7 @@ from datetime import timedelta
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
+from opentelemetry.trace import NoOpTracer, SpanKind, Tracer
 
 from gql_analytics.domain.records import Record
 from gql_analytics.domain.wire import to_message
@@ -23,6 +25,7 @@ from gql_analytics.errors import BrokerUnavailable, NotYetApplied
 from gql_analytics.kafka import new_producer
 from gql_analytics.ports import Store
 from gql_analytics.settings import Settings
+from gql_analytics.tracing import trace_headers
 
 log = logging.getLogger(__name__)
 POLL = timedelta(milliseconds=20)
@@ -30,9 +33,15 @@ POLL = timedelta(milliseconds=20)
 
 class KafkaSink:
     def __init__(
-        self, store: Store, settings: Settings, *, wait_timeout: timedelta = timedelta(seconds=30)
+        self,
+        store: Store,
+        settings: Settings,
+        *,
+        wait_timeout: timedelta = timedelta(seconds=30),
+        tracer: Tracer | None = None,
     ) -> None:
         self._store = store
+        self._tracer = tracer or NoOpTracer()
         self._settings = settings
         self._topic = settings.kafka_ingest_topic
         self._wait_timeout = wait_timeout
@@ -72,16 +81,32 @@ class KafkaSink:
         if not records:
             return
         producer = await self._connect()
-        try:
-            deliveries = [
-                await producer.send(
-                    self._topic, json.dumps(to_message(r)).encode(), key=r.id.encode()
-                )
-                for r in records
-            ]
-            written = [await delivery for delivery in deliveries]
-        except KafkaError as error:
-            raise BrokerUnavailable(f"kafka: the broker did not acknowledge: {error}") from error
+        with self._tracer.start_as_current_span(
+            f"send {self._topic}",
+            kind=SpanKind.PRODUCER,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.operation.type": "send",
+                "messaging.destination.name": self._topic,
+                "messaging.batch.message_count": len(records),
+            },
+        ):
+            headers = trace_headers()
+            try:
+                deliveries = [
+                    await producer.send(
+                        self._topic,
+                        json.dumps(to_message(r)).encode(),
+                        key=r.id.encode(),
+                        headers=headers,
+                    )
+                    for r in records
+                ]
+                written = [await delivery for delivery in deliveries]
+            except KafkaError as error:
+                raise BrokerUnavailable(
+                    f"kafka: the broker did not acknowledge: {error}"
+                ) from error
         if wait:
             needed: dict[int, int] = {}
             for metadata in written:

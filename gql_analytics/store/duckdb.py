@@ -59,6 +59,8 @@ PREPARERS = 2
 
 
 class DuckDBStore:
+    system = "duckdb"
+
     def __init__(self, path: str = ":memory:") -> None:
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)

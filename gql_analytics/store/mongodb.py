@@ -97,6 +97,8 @@ def open_mongodb(url: str, *, retention: timedelta | None = None) -> MongoStore:
 
 
 class MongoStore:
+    system = "mongodb"
+
     def __init__(
         self, client: Any, database: str = DEFAULT_DATABASE, *, retention: timedelta | None = None
     ) -> None:

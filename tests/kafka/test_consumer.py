@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 from datetime import timedelta
 
 import pytest
 from aiokafka import AIOKafkaConsumer
+from prometheus_client.parser import text_string_to_metric_families
 
 from gql_analytics.domain.records import Batch, SourcePosition
 from gql_analytics.domain.timerange import Interval, TimeRange
 from gql_analytics.errors import StoreUnavailable
 from gql_analytics.live import InProcessBus
+from gql_analytics.metrics import Metrics
 from gql_analytics.pipeline import IngestPipeline
 from gql_analytics.ports import EventQuery, MessagesResult, PreparedMessages, Store
 from gql_analytics.service import AnalyticsService, utc_now
@@ -326,3 +329,49 @@ async def test_a_mongodb_outage_holds_the_batch_and_its_offsets_until_the_server
     assert (ingest.totals.applied, ingest.totals.duplicates) == (100, 0)
     assert await store.positions(topic) == {0: 100}
     assert await store.count_events(EventQuery("default")) == 100
+
+
+class HeldStore(DuckDBStore):
+    """Applies nothing until released, as a slow store would."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = asyncio.Event()
+
+    async def apply_prepared(
+        self, prepared: PreparedMessages, *, with_events: bool = False
+    ) -> MessagesResult:
+        await self.release.wait()
+        return await super().apply_prepared(prepared, with_events=with_events)
+
+
+def lags(metrics: Metrics) -> dict[tuple[str, str], float]:
+    return {
+        (sample.labels["topic"], sample.labels["partition"]): sample.value
+        for family in text_string_to_metric_families(metrics.exposition().decode())
+        for sample in family.samples
+        if sample.name == "gql_analytics_kafka_consumer_lag"
+    }
+
+
+async def test_consumer_lag_per_partition_is_what_is_left_to_apply(
+    kafka_settings: Settings, run_consumer: RunConsumer
+) -> None:
+    store = HeldStore()
+    ingest = await run_consumer(store)
+    metrics = Metrics()
+    metrics.watch_consumer(ingest)
+    topic = await produce_views(kafka_settings, 7)
+
+    async def behind() -> bool:
+        return lags(metrics).get((topic, "0")) == 7
+
+    await eventually(behind, "the lag of 7 unapplied records was not shown", KAFKA_DEADLINE)
+    others = {lag for key, lag in lags(metrics).items() if key != (topic, "0")}
+    assert others <= {0}, "nothing waits in the other partitions"
+    store.release.set()
+
+    async def caught_up() -> bool:
+        return lags(metrics).get((topic, "0")) == 0
+
+    await eventually(caught_up, "the lag did not fall to 0 once applied", KAFKA_DEADLINE)

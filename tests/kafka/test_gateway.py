@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from prometheus_client.parser import text_string_to_metric_families
 
 from gql_analytics.app import create_app
+from gql_analytics.kafka.consumer import KafkaIngest
+from gql_analytics.live import InProcessBus
 from gql_analytics.service import utc_now
 from gql_analytics.settings import Settings
 from gql_analytics.store.duckdb import DuckDBStore
+from gql_analytics.tracing import traced_store
 from tests.api.sockets import TRANSPORT_WS, socket
 from tests.kafka.broker import KAFKA_DEADLINE, free_port, produce
 from tests.support import GraphQLClient, ServerThread, eventually
@@ -134,3 +141,68 @@ async def test_with_the_broker_down_reads_work_and_ingest_says_broker_unavailabl
             }
             error = await client.error('mutation { trackEvent(input: {name: "x"}) { accepted } }')
             assert error["extensions"]["code"] == "BROKER_UNAVAILABLE"
+
+
+async def test_a_mutation_and_the_batch_that_applies_it_are_one_trace(
+    kafka_settings: Settings,
+) -> None:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    app = create_app(kafka_settings, store=DuckDBStore(), clock=utc_now, tracer_provider=provider)
+    topic = kafka_settings.kafka_ingest_topic
+    with ServerThread(app) as server:
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http:
+            client = GraphQLClient(http)
+            await client.data(
+                'mutation Track { trackEvents(inputs: [{name: "signup", id: "t1"},'
+                ' {name: "signup", id: "t2"}], wait: true) { accepted } }'
+            )
+
+            async def batch_ended() -> bool:
+                return any(s.name == f"process {topic}" for s in exporter.get_finished_spans())
+
+            await eventually(batch_ended, "the consumer's batch span did not end")
+    spans = exporter.get_finished_spans()
+    operation = next(s for s in spans if s.name == "mutation Track")
+    send = next(s for s in spans if s.name == f"send {topic}")
+    batch = next(s for s in spans if s.name == f"process {topic}")
+    assert send.kind.name == "PRODUCER"
+    assert batch.kind.name == "CONSUMER"
+    assert send.parent is not None
+    assert send.parent.span_id == operation.context.span_id
+    assert batch.context.trace_id == operation.context.trace_id
+    assert batch.parent is not None
+    assert batch.parent.span_id == send.context.span_id
+    assert [link.context.span_id for link in batch.links] == [send.context.span_id]
+    assert batch.attributes is not None
+    assert batch.attributes["messaging.batch.message_count"] == 2
+    applied = next(s for s in spans if s.name == "duckdb apply_prepared")
+    assert applied.parent is not None
+    assert applied.parent.span_id == batch.context.span_id
+
+
+async def test_a_batch_from_untraced_producers_starts_its_own_trace(
+    kafka_settings: Settings,
+) -> None:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    store = traced_store(DuckDBStore(), provider.get_tracer("test"))
+    ingest = KafkaIngest(
+        store, InProcessBus(), kafka_settings, clock=utc_now, tracer=provider.get_tracer("test")
+    )
+    stopping = asyncio.Event()
+    running = asyncio.create_task(ingest.run(stopping))
+    topic = kafka_settings.kafka_topics[0]
+    await produce(kafka_settings.kafka_bootstrap_servers or "", topic, [{"event": "a"}])
+
+    async def applied() -> bool:
+        return ingest.totals.applied == 1
+
+    await eventually(applied, "the record was not applied", deadline=KAFKA_DEADLINE)
+    stopping.set()
+    await asyncio.wait_for(running, 30)
+    (batch,) = (s for s in exporter.get_finished_spans() if s.name.startswith("process "))
+    assert batch.parent is None
+    assert batch.links == ()
