@@ -1,28 +1,30 @@
 """OpenTelemetry traces: a tracer provider per app (never the process-wide global), the ASGI
-server span of every request (``opentelemetry-instrumentation-asgi``) and, inside it, a span per
-GraphQL operation, and inside that a span per store call. Spans leave through OTLP only when ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set
-(the standard ``OTEL_*`` variables configure the exporter); otherwise nothing is exported."""
+server span of every request (``opentelemetry-instrumentation-asgi``), inside it a span per
+GraphQL operation (``api/telemetry.py``), and inside that a span per store call; across Kafka, W3C ``traceparent``
+headers. Spans leave through OTLP only when ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set (the standard
+``OTEL_*`` variables configure the exporter); otherwise nothing is exported."""
 
 from __future__ import annotations
 
 import functools
 import inspect
 import os
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, cast
 
-from opentelemetry import propagate, trace
+from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
-from opentelemetry.trace import Link, Span, SpanKind, Tracer
-from strawberry.extensions import SchemaExtension
+from opentelemetry.trace import Link, Span, SpanContext, SpanKind, Tracer
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-from gql_analytics.api.operation import describe
 from gql_analytics.ports import Store
 
 SERVICE = "gql-analytics"
+W3C = TraceContextTextMapPropagator()
+MAX_LINKS = 128  # OpenTelemetry's default limit of links per span
 
 
 def tracer_provider(env: Mapping[str, str] | None = None) -> TracerProvider | None:
@@ -36,27 +38,6 @@ def tracer_provider(env: Mapping[str, str] | None = None) -> TracerProvider | No
 
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     return provider
-
-
-class OperationSpans(SchemaExtension):
-    """A span per GraphQL operation, named by its type and name (or root field), with the
-    operation's type and name, and the number of its errors, as attributes."""
-
-    def __init__(self, *, tracer: Tracer) -> None:
-        self.tracer = tracer
-
-    def on_operation(self) -> Iterator[None]:
-        with self.tracer.start_as_current_span("graphql") as span:
-            yield
-            context = self.execution_context
-            described = describe(context)
-            kind, name = described.kind, described.name or described.root
-            span.update_name(f"{kind} {name or 'anonymous'}")
-            span.set_attribute("graphql.operation.type", kind)
-            span.set_attribute("graphql.operation.name", name or "")
-            errors = context.pre_execution_errors or getattr(context.result, "errors", None)
-            if errors:
-                span.set_attribute("graphql.errors", len(errors))
 
 
 def traced_store(store: Store, tracer: Tracer) -> Store:
@@ -101,10 +82,10 @@ class _TracedStore:
 
 
 def trace_headers() -> list[tuple[str, bytes]]:
-    """The current trace context as Kafka headers (W3C ``traceparent``, and whatever else the
-    configured propagators add), for the consumer to link its batch to."""
+    """The current trace context as Kafka headers (W3C ``traceparent``, ``tracestate``), for
+    the consumer to link its batch to."""
     carrier: dict[str, str] = {}
-    propagate.inject(carrier)
+    W3C.inject(carrier)
     return [(key, value.encode()) for key, value in carrier.items()]
 
 
@@ -112,17 +93,18 @@ def consumed(
     tracer: Tracer, topics: Iterable[str], headers: Sequence[Sequence[tuple[str, bytes]]]
 ) -> AbstractContextManager[Span]:
     """The span of a consumed batch, given each message's headers: linked to every producer's
-    span; and when all its traced messages come from one, in that producer's trace."""
+    span (the first ``MAX_LINKS``); and when all its traced messages come from one, in that
+    producer's trace."""
     sent = {value for pairs in headers for key, value in pairs if key == "traceparent"}
-    producers = [
-        context
-        for value in sent
-        if (
-            context := trace.get_current_span(
-                propagate.extract({"traceparent": value.decode(errors="replace")})
-            ).get_span_context()
-        ).is_valid
-    ]
+    producers: list[SpanContext] = []
+    for value in sent:
+        context = trace.get_current_span(
+            W3C.extract({"traceparent": value.decode(errors="replace")})
+        ).get_span_context()
+        if context.is_valid:
+            producers.append(context)
+            if len(producers) == MAX_LINKS:
+                break
     parent = (
         trace.set_span_in_context(trace.NonRecordingSpan(producers[0]))
         if len(producers) == 1

@@ -23,12 +23,11 @@ from gql_analytics.api.mutation import Mutation
 from gql_analytics.api.operations_limit import most_operations
 from gql_analytics.api.query import Query
 from gql_analytics.api.rate_limit import RateLimiter
-from gql_analytics.api.request_metrics import RequestMetrics
 from gql_analytics.api.scalars import DateTime
 from gql_analytics.api.subscription import Subscription
+from gql_analytics.api.telemetry import OperationTelemetry
 from gql_analytics.metrics import Metrics
 from gql_analytics.settings import DocumentLimits
-from gql_analytics.tracing import OperationSpans
 
 
 class Schema(strawberry.Schema):
@@ -49,8 +48,11 @@ def build_schema(
 ) -> Schema:
     limits = limits or DocumentLimits()
     hidden = [] if introspection else [DisableIntrospection]
-    measured = [] if metrics is None else [lambda: RequestMetrics(metrics=metrics)]
-    traced = [] if tracer is None else [lambda: OperationSpans(tracer=tracer)]
+    observed = (
+        []
+        if metrics is None and tracer is None
+        else [lambda: OperationTelemetry(metrics=metrics, tracer=tracer)]
+    )
     return Schema(
         query=Query,
         mutation=Mutation,
@@ -65,8 +67,7 @@ def build_schema(
             lambda: CostLimit(limit=limits.cost),
             lambda: AddValidationRules([most_operations(limits.operations)]),
             *hidden,
-            *measured,
-            *traced,
+            *observed,
         ],
     )
 

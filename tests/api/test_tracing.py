@@ -17,7 +17,7 @@ from gql_analytics.app import create_app
 from gql_analytics.errors import StoreUnavailable
 from gql_analytics.settings import Settings
 from gql_analytics.store.duckdb import DuckDBStore
-from gql_analytics.tracing import traced_store, tracer_provider
+from gql_analytics.tracing import MAX_LINKS, consumed, trace_headers, traced_store, tracer_provider
 from tests.support import Clock, ServerThread
 
 
@@ -172,3 +172,25 @@ async def test_an_analysis_job_is_traced_into_its_worker_process(
         assert worker.start_time <= phase.start_time <= phase.end_time <= worker.end_time
     saves = [s for s in _children(spans, job) if s.name == "duckdb save_job"]
     assert saves, "the job's state changes are stored within its span"
+
+
+def test_a_batch_of_many_producers_links_to_them_and_joins_none(
+    exporter: InMemorySpanExporter,
+) -> None:
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer = provider.get_tracer("test")
+    headers: list[list[tuple[str, bytes]]] = []
+    for _ in range(200):
+        with tracer.start_as_current_span("send"):
+            headers.append(trace_headers())
+    headers += [[("traceparent", b"not a trace context")], []]
+    with consumed(tracer, ["events", "events"], headers):
+        pass
+    batch = _named(exporter.get_finished_spans(), "process events")
+    sends = {s.context.span_id for s in exporter.get_finished_spans() if s.name == "send"}
+    assert batch.parent is None
+    assert len(batch.links) == MAX_LINKS
+    assert {link.context.span_id for link in batch.links} <= sends
+    assert batch.attributes is not None
+    assert batch.attributes["messaging.batch.message_count"] == 202
