@@ -47,6 +47,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.kafka_ingest
 	$(BIN)/python -m bench.mongodb_writes
 	$(BIN)/python -m bench.analysis
+	$(BIN)/python -m bench.observability
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
