@@ -28,8 +28,10 @@ from strawberry.types.unset import UnsetType
 from gql_analytics import logs, tracing
 from gql_analytics.analysis.service import AnalysisService
 from gql_analytics.api.body_limit import BodyLimit
+from gql_analytics.api.cache import QueryCache
 from gql_analytics.api.context import Context
 from gql_analytics.api.csrf import PREFLIGHT_HEADERS, CSRFGuard
+from gql_analytics.api.persisted import PersistedQueries, read_manifest
 from gql_analytics.api.quota import SubscriptionQuota
 from gql_analytics.api.rate_limit import RateLimiter
 from gql_analytics.api.schema import build_schema
@@ -40,6 +42,8 @@ from gql_analytics.auth.keys import READ
 from gql_analytics.auth.tokens import TokenVerifier
 from gql_analytics.domain.records import DEFAULT_TENANT
 from gql_analytics.errors import Forbidden, GatewayError, Unauthenticated
+from gql_analytics.fanout import Feeds
+from gql_analytics.kafka.broadcast import KafkaBus
 from gql_analytics.kafka.consumer import KafkaIngest
 from gql_analytics.kafka.producer import KafkaSink
 from gql_analytics.live import InProcessBus
@@ -85,6 +89,12 @@ class GraphQLApp(GraphQL[Context, None]):
                 limiter=limiter,
                 metrics=metrics,
                 tracer=tracer,
+                cache=(
+                    QueryCache(settings.query_cache_entries)
+                    if settings.query_cache_entries > 0
+                    else None
+                ),
+                persisted=_persisted(settings),
             ),
             graphql_ide="graphiql" if settings.graphiql_on else None,
             keep_alive=True,
@@ -97,6 +107,7 @@ class GraphQLApp(GraphQL[Context, None]):
         self._bus = bus
         self._settings = settings
         self._quota = SubscriptionQuota(settings.max_subscriptions_per_tenant, self.metrics)
+        self._feeds = Feeds()
         rules = settings.token_rules
         tokens = TokenVerifier(rules) if rules is not None else None
         self._authenticator = Authenticator(service.store, tokens)
@@ -113,6 +124,7 @@ class GraphQLApp(GraphQL[Context, None]):
             request=request,
             quota=self._quota,
             metrics=self.metrics,
+            feeds=self._feeds,
             auth=self._settings.auth,
         )
         logs.tenant.set(context.tenant)
@@ -171,6 +183,14 @@ class GraphQLApp(GraphQL[Context, None]):
         return None
 
 
+def _persisted(settings: Settings) -> PersistedQueries:
+    if settings.persisted_only and not settings.persisted_queries:
+        raise ValueError("--persisted-only needs the operations: --persisted-queries FILE")
+    manifest = settings.persisted_queries
+    known = read_manifest(manifest) if manifest else {}
+    return PersistedQueries(known, only=settings.persisted_only)
+
+
 async def _purge_forever(service: AnalyticsService, retention: timedelta) -> None:
     while True:
         try:
@@ -199,7 +219,9 @@ def create_app(
     store = (
         store if store is not None else open_store(settings.store_url, retention=settings.retention)
     )
-    bus = bus if bus is not None else InProcessBus()
+    # With Kafka on, replicas share live changes through the live topic.
+    live = KafkaBus(settings) if bus is None and settings.kafka_bootstrap_servers else None
+    bus = bus if bus is not None else (live or InProcessBus())
     consumer: KafkaIngest | None = None
     kafka_sink: KafkaSink | None = None
     sink: IngestSink
@@ -253,6 +275,9 @@ def create_app(
         if consumer is not None and kafka_sink is not None:
             up = consumer.started.is_set() and kafka_sink.connected
             checks["kafka"] = "ok" if up else "kafka: the broker is not reachable yet"
+        if live is not None:
+            listening = live.listening.is_set()
+            checks["live"] = "ok" if listening else "live: the live topic is not read yet"
         if any(value != "ok" for value in checks.values()):
             return JSONResponse({"status": "unavailable", **checks}, status_code=503)
         return JSONResponse({"status": "ready", **checks})
@@ -263,6 +288,9 @@ def create_app(
             if made_provider and provider is not None:  # spans still queued are sent
                 stack.push_async_callback(asyncio.to_thread, provider.shutdown)
             stack.push_async_callback(store.close)
+            if live is not None:
+                await live.start()
+                stack.push_async_callback(live.stop)
             await sink.start()
             stack.push_async_callback(sink.stop)
             stack.push_async_callback(analysis.close)

@@ -121,23 +121,24 @@ def _consume(settings: settings_module.Settings, *, exit_at_end: bool) -> int:
         print("consume: give --kafka or GQL_ANALYTICS_KAFKA_BOOTSTRAP_SERVERS", file=sys.stderr)
         return 2
 
+    from gql_analytics.kafka.broadcast import KafkaBus
     from gql_analytics.kafka.consumer import KafkaIngest
-    from gql_analytics.live import InProcessBus
     from gql_analytics.service import utc_now
     from gql_analytics.store import open_store
 
     async def run() -> None:
         store = open_store(settings.store_url, retention=settings.retention)
-        ingest = KafkaIngest(
-            store, InProcessBus(), settings, clock=utc_now, stop_at_end=exit_at_end
-        )
+        bus = KafkaBus(settings)  # the serving replicas' subscribers hear of what it applies
+        ingest = KafkaIngest(store, bus, settings, clock=utc_now, stop_at_end=exit_at_end)
         stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signal_number in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signal_number, stopping.set)
+        await bus.start()
         try:
             await ingest.run(stopping)
         finally:
+            await bus.stop()
             await store.close()
 
     asyncio.run(run())

@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+from gql_analytics import dependencies
+from gql_analytics.dependencies import Dependency, Version
 from gql_analytics.domain.normalize import Origin
-from gql_analytics.domain.records import Event, Record
+from gql_analytics.domain.records import TASK_COMPLETED, TASK_CREATED, TASK_UPDATED, Event, Record
 from gql_analytics.domain.rollup import EVENT, METRIC, METRIC_TOTAL
 from gql_analytics.domain.stats import PERCENTILES, BucketSummary
 from gql_analytics.domain.timerange import Interval, TimeRange
@@ -29,6 +31,7 @@ from gql_analytics.ports import (
 )
 
 MAX_BATCH = 1000
+TASK_EVENTS = (TASK_COMPLETED, TASK_CREATED, TASK_UPDATED)
 
 
 def utc_now() -> datetime:
@@ -132,7 +135,28 @@ class AnalyticsService:
     def time_range(
         self, start: datetime | None = None, end: datetime | None = None, last: str | None = None
     ) -> TimeRange:
-        return TimeRange.resolve(start=start, end=end, last=last, now=self.clock())
+        now = self.clock()
+        reads = dependencies.current()
+        if reads is not None and (end is None or last is not None):  # a range that ends now
+            reads.minute = now.replace(second=0, microsecond=0)
+        return TimeRange.resolve(start=start, end=end, last=last, now=now)
+
+    # -- what answers depend on -----------------------------------------------------------------
+
+    async def _depend(self, tenant: str, kind: str, names: Sequence[str] | None = None) -> None:
+        """When the answer is meant for the cache, stamp the series it is about to read."""
+        reads = dependencies.current()
+        if reads is None:
+            return
+        dependency = Dependency(tenant, kind, None if names is None else tuple(sorted(set(names))))
+        if dependency not in reads.versions:
+            reads.versions[dependency] = await self.version(dependency)
+
+    async def version(self, dependency: Dependency) -> Version:
+        """The store's version of the series of a dependency now."""
+        names = dependency.names
+        found = await self.store.series(dependency.tenant, dependency.kind, names)
+        return dependencies.version_of(found)
 
     # -- events ---------------------------------------------------------------------------------
 
@@ -143,6 +167,7 @@ class AnalyticsService:
         time_range: TimeRange,
         interval: Interval,
     ) -> list[CountSeries]:
+        await self._depend(tenant, EVENT, names)
         window = time_range.to_minutes()
         buckets = window.buckets(interval)
         known = await self.store.series(tenant, EVENT, names)
@@ -175,6 +200,7 @@ class AnalyticsService:
         self, tenant: str, names: Sequence[str] | None, time_range: TimeRange
     ) -> dict[str, int]:
         """Events per name over the whole range, from rollups (names absent count nothing)."""
+        await self._depend(tenant, EVENT, names)
         known = await self.store.series(tenant, EVENT, names)
         stats = await self.store.rollup_stats(
             {s.id: s.key.name for s in known}, time_range.to_minutes(), None
@@ -184,6 +210,7 @@ class AnalyticsService:
     async def active_users(
         self, tenant: str, time_range: TimeRange, interval: Interval
     ) -> tuple[int, list[tuple[datetime, int]]]:
+        await self._depend(tenant, EVENT)
         window = time_range.to_minutes()
         buckets = window.buckets(interval)
         total, per_bucket = await self.store.active_users(tenant, window, interval)
@@ -194,10 +221,12 @@ class AnalyticsService:
     ) -> tuple[list[Event], bool, int]:
         if not 0 <= first <= 500:
             raise InvalidInput("first: must be between 0 and 500", field="first")
+        await self._depend(query.tenant, EVENT, query.names)
         page, has_next = await self.store.events(query, first, after)
         return page, has_next, await self.store.count_events(query)
 
     async def event(self, tenant: str, event_id: str) -> Event | None:
+        await self._depend(tenant, EVENT)
         return await self.store.event(tenant, event_id)
 
     # -- metrics --------------------------------------------------------------------------------
@@ -211,6 +240,7 @@ class AnalyticsService:
         tags: Mapping[str, Any] | None = None,
         group_by_tag: str | None = None,
     ) -> MetricResult:
+        await self._depend(tenant, METRIC, [name])
         window = time_range.to_minutes()
         buckets = window.buckets(interval)
         # Unfiltered, the name's total series answers alone; filtered, the matching tag sets merge.
@@ -239,6 +269,7 @@ class AnalyticsService:
         )
 
     async def metrics(self, tenant: str) -> list[MetricSummary]:
+        await self._depend(tenant, METRIC)
         summaries: dict[str, MetricSummary] = {}
         for info in await self.store.series(tenant, METRIC):
             known = summaries.get(info.key.name)
@@ -256,11 +287,13 @@ class AnalyticsService:
     ) -> tuple[list[UserTaskCounts], bool, int]:
         if not 0 <= first <= 500:
             raise InvalidInput("first: must be between 0 and 500", field="first")
+        await self._depend(tenant, EVENT, TASK_EVENTS)
         return await self.store.tasks_per_user(tenant, time_range, first, after_user)
 
     async def task_stats(
         self, tenant: str, time_range: TimeRange, user_id: str | None
     ) -> TaskSummary:
+        await self._depend(tenant, EVENT, TASK_EVENTS)
         return await self.store.task_summary(tenant, time_range, user_id)
 
     # -- ingestion ------------------------------------------------------------------------------
@@ -274,6 +307,8 @@ class AnalyticsService:
     # -- overview -------------------------------------------------------------------------------
 
     async def dashboard(self, tenant: str) -> DashboardSummary:
+        await self._depend(tenant, EVENT)
+        await self._depend(tenant, METRIC)
         events = await self.store.series(tenant, EVENT)
         metrics = await self.store.series(tenant, METRIC)
         return DashboardSummary(

@@ -39,6 +39,7 @@ class Settings:
     kafka_topics: tuple[str, ...] = DEFAULT_TOPICS
     kafka_group_id: str = "gql-analytics"
     kafka_dlq_suffix: str = ".dlq"
+    kafka_live_topic: str = "analytics.live"
     kafka_idempotence: bool = False
     analysis_rows: int = 1_000_000
     analysis_seconds: float = 60.0
@@ -50,6 +51,9 @@ class Settings:
     max_body_bytes: int = 1_000_000
     max_subscriptions_per_connection: int = 50
     max_subscriptions_per_tenant: int = 1_000
+    query_cache_entries: int = 1_000
+    persisted_queries: str | None = None
+    persisted_only: bool = False
     connection_init_timeout: float = 10.0
     cors_origins: tuple[str, ...] = ()
     auth: bool = True
@@ -137,6 +141,7 @@ NUMBERS: dict[str, str] = {
     "credential_recheck": "seconds between checks of an open socket's credential",
     "rate_limit": "operations a second per credential, on average; 0: off",
     "rate_burst": "operations a credential may send at once before the rate applies",
+    "query_cache_entries": "answers kept for repeated queries (never stale); 0: no cache",
 }
 TEXTS: dict[str, str] = {  # likewise, for text settings with a default
     "host": "address to serve on (--no-auth only on a loopback one)",
@@ -144,6 +149,7 @@ TEXTS: dict[str, str] = {  # likewise, for text settings with a default
     "log_level": "debug, info, warning or error",
     "kafka_group_id": "the consumer group",
     "kafka_dlq_suffix": "appended to a topic's name for its dead letters",
+    "kafka_live_topic": "the topic replicas share live changes through (with Kafka on)",
     "jwt_tenant_claim": "the JWT claim naming the tenant",
     "jwt_role_claim": "the JWT claim naming the role",
 }
@@ -154,10 +160,12 @@ OPTIONAL: dict[str, str] = {  # text settings off unless given
     "jwt_secret": "JWTs signed HS256 with this shared secret",
     "jwt_jwks_file": "JWTs signed RS256/ES256 by a key of this JWKS file",
     "metrics_token": "the token a Prometheus scraper sends for /metrics (when auth is on)",
+    "persisted_queries": "a persisted query manifest (JSON) of operations registered up front",
 }
 SWITCHES: dict[str, str] = {  # --name / --no-name
     "kafka_idempotence": "idempotent producer (needs InitProducerId; ids already make retries safe)",
     "production": "production: introspection and GraphiQL off",
+    "persisted_only": "run only the operations of --persisted-queries (an allow-list)",
     "introspection": "answer introspection queries",
     "graphiql": "serve GraphiQL to browsers on GET /graphql",
     "tracing": "OpenTelemetry spans (exported over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set)",

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import httpx
 import uvicorn
-from starlette.applications import Starlette
+from starlette.types import ASGIApp
 
 T = TypeVar("T")
 DEADLINE = 10.0
@@ -38,7 +38,7 @@ def iso(moment: datetime) -> str:
 class ServerThread:
     """uvicorn serving an app on 127.0.0.1 and a free port, in a thread of its own."""
 
-    def __init__(self, app: Starlette) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         config = uvicorn.Config(
             app,
             host="127.0.0.1",
@@ -60,9 +60,13 @@ class ServerThread:
         self.thread.join(DEADLINE)
 
     @property
+    def port(self) -> int:
+        port: int = self.server.servers[0].sockets[0].getsockname()[1]
+        return port
+
+    @property
     def base_url(self) -> str:
-        port = self.server.servers[0].sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}"
+        return f"http://127.0.0.1:{self.port}"
 
     @property
     def ws_url(self) -> str:

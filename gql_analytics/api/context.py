@@ -14,6 +14,7 @@ from gql_analytics.analysis.service import AnalysisService
 from gql_analytics.api.quota import SubscriptionQuota
 from gql_analytics.auth.access import Principal
 from gql_analytics.errors import GatewayError
+from gql_analytics.fanout import Feeds
 from gql_analytics.metrics import Metrics
 from gql_analytics.ports import LiveBus
 from gql_analytics.service import AnalyticsService
@@ -29,6 +30,7 @@ class Context:
     request: Request | WebSocket
     quota: SubscriptionQuota
     metrics: Metrics
+    feeds: Feeds
     auth: bool = False
     principal: Principal | None = None
     auth_error: GatewayError | None = None  # why the credential sent speaks for nobody

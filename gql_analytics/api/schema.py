@@ -17,10 +17,13 @@ from strawberry.extensions import (
 from strawberry.types import ExecutionContext
 
 from gql_analytics.api.access import AccessControl
+from gql_analytics.api.cache import CachedAnswers, QueryCache
 from gql_analytics.api.cost import CostLimit
+from gql_analytics.api.documents import CachedDocuments, Documents
 from gql_analytics.api.errors import CodedErrors, log_errors
 from gql_analytics.api.mutation import Mutation
 from gql_analytics.api.operations_limit import most_operations
+from gql_analytics.api.persisted import PersistedQueries, PersistedQueryLookup
 from gql_analytics.api.query import Query
 from gql_analytics.api.rate_limit import RateLimiter
 from gql_analytics.api.scalars import DateTime
@@ -45,8 +48,16 @@ def build_schema(
     limiter: RateLimiter | None = None,
     metrics: Metrics | None = None,
     tracer: Tracer | None = None,
+    cache: QueryCache | None = None,
+    persisted: PersistedQueries | None = None,
 ) -> Schema:
+    """The schema with its extensions: each document parsed and validated once (per schema),
+    checked against the limits and the caller's role, answered from ``cache`` when it can be,
+    counted, timed and traced."""
     limits = limits or DocumentLimits()
+    documents = Documents()
+    queries = persisted or PersistedQueries()
+    cached = [] if cache is None else [lambda: CachedAnswers(cache=cache)]
     hidden = [] if introspection else [DisableIntrospection]
     observed = (
         []
@@ -60,12 +71,15 @@ def build_schema(
         scalar_overrides={datetime: DateTime},
         extensions=[
             CodedErrors,
+            lambda: PersistedQueryLookup(queries=queries),
+            lambda: CachedDocuments(documents=documents),
             lambda: AccessControl(limiter=limiter),
             lambda: QueryDepthLimiter(max_depth=limits.depth),
             lambda: MaxAliasesLimiter(max_alias_count=limits.aliases),
             lambda: MaxTokensLimiter(max_token_count=limits.tokens),
             lambda: CostLimit(limit=limits.cost),
             lambda: AddValidationRules([most_operations(limits.operations)]),
+            *cached,
             *hidden,
             *observed,
         ],

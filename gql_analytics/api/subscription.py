@@ -1,9 +1,11 @@
-"""Subscriptions: pushed when committed records change the answer, never polled."""
+"""Subscriptions: pushed when committed records change the answer, never polled. Subscribers
+of the same question (tenant, field, arguments) share one computation (``fanout``)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Awaitable, Callable
-from typing import TypeVar
+import json
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Hashable
+from typing import Any, TypeVar
 
 import strawberry
 from strawberry.scalars import JSON
@@ -21,20 +23,27 @@ from gql_analytics.watch import seconds_to_next_minute, watch
 T = TypeVar("T")
 
 
+def question(field: str, *arguments: Any) -> Hashable:
+    """What a subscription asks, as the key of the computation it shares."""
+    return (field, json.dumps(arguments, sort_keys=True, default=str))
+
+
 async def _live(
     ctx: Context,
+    key: Hashable,
     window: TimeRange,
     compute: Callable[[DomainTimeRange], Awaitable[T]],
     relevant: Callable[[Change], bool],
 ) -> AsyncGenerator[T, None]:
     """``compute`` over the window, pushed when a relevant change commits; a ``last`` window is
-    also recomputed as it slides past each minute boundary."""
+    also recomputed as it slides past each minute boundary. Subscribers of the same ``key``
+    (and tenant) share the computation and get its latest value."""
     sliding = window.resolve(ctx.service).sliding  # resolving first refuses a bad range up front
 
     def next_tick() -> float | None:
         return seconds_to_next_minute(ctx.service.clock()) if sliding else None
 
-    with ctx.quota.hold(ctx.tenant):
+    async def source() -> AsyncIterator[T]:
         async with ctx.bus.subscribe(ctx.tenant) as changes:
             async for value in watch(
                 lambda: compute(window.resolve(ctx.service)),
@@ -43,6 +52,11 @@ async def _live(
                 throttle=ctx.live_throttle,
                 next_tick=next_tick,
             ):
+                yield value
+
+    with ctx.quota.hold(ctx.tenant):
+        async with ctx.feeds.join((ctx.tenant, key), source) as values:
+            async for value in values:
                 ctx.metrics.pushed.inc()
                 yield value
 
@@ -61,8 +75,10 @@ class Subscription:
         async def count(window: DomainTimeRange) -> int:
             return await ctx.service.event_count(ctx.tenant, name, window)
 
+        window = range or TimeRange()
+        key = question("eventCount", name, window.from_, window.to, window.last)
         async for value in _live(
-            ctx, range or TimeRange(), count, lambda change: name in change.event_names
+            ctx, key, window, count, lambda change: name in change.event_names
         ):
             yield EventCountUpdate(name=name, count=value, at=ctx.service.clock())
 
@@ -83,8 +99,12 @@ class Subscription:
         async def aggregate(window: DomainTimeRange) -> MetricResult:
             return await ctx.service.metric(ctx.tenant, name, window, width, tag_filter)
 
+        window = range or TimeRange()
+        key = question(
+            "metricUpdates", name, window.from_, window.to, window.last, tag_filter, width.value
+        )
         async for result in _live(
-            ctx, range or TimeRange(), aggregate, lambda change: name in change.metric_names
+            ctx, key, window, aggregate, lambda change: name in change.metric_names
         ):
             yield MetricAggregation.from_domain(result)
 

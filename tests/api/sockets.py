@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Protocol
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
-from tests.support import ServerThread, within
+from tests.support import within
 
 TRANSPORT_WS = Subprotocol("graphql-transport-ws")
 LEGACY_WS = Subprotocol("graphql-ws")
@@ -44,9 +44,14 @@ class Socket:
         return data
 
 
+class Served(Protocol):
+    @property
+    def ws_url(self) -> str: ...
+
+
 @asynccontextmanager
-async def socket(server: ServerThread, protocol: Subprotocol) -> AsyncIterator[Socket]:
-    async with connect(server.ws_url, subprotocols=[protocol]) as connection:
+async def socket(server: Served, protocol: Subprotocol, query: str = "") -> AsyncIterator[Socket]:
+    async with connect(server.ws_url + query, subprotocols=[protocol]) as connection:
         assert connection.subprotocol == protocol
         client = Socket(connection, protocol)
         await connection.send(json.dumps({"type": "connection_init", "payload": {}}))

@@ -336,3 +336,15 @@ def test_no_auth_on_loopback_serves_with_a_warning(caplog: pytest.LogCaptureFixt
         record.levelname == "WARNING" and "authentication is off" in record.getMessage()
         for record in caplog.records
     )
+
+
+async def test_a_cached_answer_is_never_given_to_another_tenant(
+    http: httpx.AsyncClient, keys: Keys
+) -> None:
+    a, b = await keys.make("acme", "admin"), await keys.make("globex", "admin")
+    assert code(await call(http, TRACK, a)) is None
+    first, again = await call(http, TOP, a), await call(http, TOP, a)
+    assert (first["extensions"]["cache"], again["extensions"]["cache"]) == ("miss", "hit")
+    other = await call(http, TOP, b)
+    assert other["extensions"]["cache"] == "miss"
+    assert other["data"] != first["data"]

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
+import httpx
+import pytest
+
+from gql_analytics.app import create_app
+from gql_analytics.settings import Settings
+from gql_analytics.store.duckdb import DuckDBStore
 from tests.api.sockets import LEGACY_WS, TRANSPORT_WS, socket
-from tests.support import NOW, GraphQLClient, ServerThread, iso
+from tests.support import NOW, Clock, GraphQLClient, ServerThread, iso
 
 TRACK = "mutation($inputs: [EventInput!]!) { trackEvents(inputs: $inputs) { accepted } }"
 
@@ -104,3 +114,101 @@ async def test_a_bad_subscription_gets_a_coded_error(server: ServerThread) -> No
         assert message["type"] in {"error", "next"}
         errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
         assert errors[0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+class HeldSends:
+    """The app, with what it sends as subscription messages to sockets opened with ``?slow``
+    held until ``release`` is set: a client on a slow network, whose sends wait."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.release = threading.Event()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "websocket" or b"slow" not in scope.get("query_string", b""):
+            await self.app(scope, receive, send)
+            return
+
+        async def held(message: Any) -> None:
+            if message["type"] == "websocket.send" and '"next"' in message.get("text", ""):
+                await asyncio.to_thread(self.release.wait)
+            await send(message)
+
+        await self.app(scope, receive, held)
+
+
+@pytest.fixture
+def held(clock: Clock) -> Iterator[tuple[ServerThread, HeldSends]]:
+    settings = Settings(auth=False, store_url="duckdb:///:memory:", live_throttle_ms=20)
+    app = HeldSends(create_app(settings, store=DuckDBStore(), clock=clock))
+    with ServerThread(app) as server:
+        yield server, app
+    app.release.set()
+
+
+LIVE_SIGNUPS = 'subscription { eventCount(name: "signup", range: {last: "1h"}) { count } }'
+UPDATES = 30
+
+
+async def test_a_slow_socket_holds_up_no_other_and_gets_the_latest_value(
+    held: tuple[ServerThread, HeldSends],
+) -> None:
+    server, app = held
+    async with (
+        httpx.AsyncClient(base_url=server.base_url, timeout=10) as http,
+        socket(server, TRANSPORT_WS, query="?slow") as slow,
+        socket(server, TRANSPORT_WS) as fast,
+    ):
+        client = GraphQLClient(http)
+        await slow.subscribe(LIVE_SIGNUPS)
+        await fast.subscribe(LIVE_SIGNUPS)
+        assert (await fast.next_data())["eventCount"]["count"] == 0
+        for update in range(1, UPDATES + 1):
+            await client.data('mutation { trackEvent(input: {name: "signup"}) { accepted } }')
+            while (count := (await fast.next_data())["eventCount"]["count"]) < update:
+                pass
+            assert count == update  # each update reached the fast socket, in order
+        app.release.set()
+        # What waited for the slow socket: the message its send was held on, then the latest
+        # value, not one message per update.
+        received = [(await slow.next_data())["eventCount"]["count"]]
+        while received[-1] < UPDATES:
+            received.append((await slow.next_data())["eventCount"]["count"])
+        assert len(received) <= 2, received
+
+
+class CountingStore(DuckDBStore):
+    """Counts the rollup reads: one per computation of an aggregate."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rollup_reads = 0
+
+    async def rollup_stats(self, *args: Any, **kwargs: Any) -> Any:
+        self.rollup_reads += 1
+        return await super().rollup_stats(*args, **kwargs)
+
+
+async def test_subscribers_of_one_question_share_one_computation(clock: Clock) -> None:
+    store = CountingStore()
+    settings = Settings(auth=False, store_url="duckdb:///:memory:", live_throttle_ms=20)
+    with ServerThread(create_app(settings, store=store, clock=clock)) as server:
+        async with (
+            httpx.AsyncClient(base_url=server.base_url, timeout=10) as http,
+            socket(server, TRANSPORT_WS) as first,
+            socket(server, LEGACY_WS) as second,
+        ):
+            for ws in (first, second):
+                for id in range(10):
+                    await ws.subscribe(LIVE_SIGNUPS, id=str(id))
+            for ws in (first, second):
+                for _ in range(10):
+                    assert (await ws.next_data())["eventCount"]["count"] == 0
+            assert store.rollup_reads == 1
+            await GraphQLClient(http).data(
+                'mutation { trackEvent(input: {name: "signup"}) { accepted } }'
+            )
+            for ws in (first, second):
+                for _ in range(10):
+                    assert (await ws.next_data())["eventCount"]["count"] == 1
+            assert store.rollup_reads == 2  # one computation for twenty subscribers

@@ -206,3 +206,19 @@ async def test_a_batch_from_untraced_producers_starts_its_own_trace(
     (batch,) = (s for s in exporter.get_finished_spans() if s.name.startswith("process "))
     assert batch.parent is None
     assert batch.links == ()
+
+
+async def test_a_consumed_record_changes_the_next_cached_answer(
+    kafka_client: GraphQLClient, kafka_settings: Settings
+) -> None:
+    query = '{ eventCounts(names: ["purchase"], range: {last: "1h"}) { total } }'
+    assert (await kafka_client.data(query))["eventCounts"] == [{"total": 0}]
+    assert (await kafka_client.post(query))["extensions"]["cache"] == "hit"
+    topic = kafka_settings.kafka_topics[1]
+    await produce(kafka_settings.kafka_bootstrap_servers or "", topic, [{"event": "purchase"}])
+
+    async def counted() -> bool:
+        body = await kafka_client.post(query)
+        return bool(body["data"]["eventCounts"] == [{"total": 1}])
+
+    await eventually(counted, "the consumed record never reached the answer", KAFKA_DEADLINE)

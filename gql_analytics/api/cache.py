@@ -1,0 +1,136 @@
+"""Identical queries answered from memory while the data under them is unchanged.
+
+A query is cached by (tenant, role, document, operation name, variables) when every root field
+reads stored records (``CACHEABLE``): never an analysis job, a key or the consumer's progress,
+which change without a record being written. While it is resolved, every read of the service
+stamps what it depends on (``dependencies``); a cached answer is given again only if each of
+those versions, asked of the store again, is the same, and, for a range ending now, within the
+same minute. So a record written through any replica or consumer changes the next answer, and
+one of an unrelated series does not evict it. ``extensions.cache`` says ``hit``, ``miss`` or
+``bypass`` (not cacheable).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from graphql import ExecutionResult, FieldNode, OperationType, get_operation_ast
+from strawberry.extensions import SchemaExtension
+
+from gql_analytics import dependencies
+from gql_analytics.dependencies import Dependency, Version
+from gql_analytics.service import AnalyticsService
+
+CACHEABLE = frozenset(
+    {
+        "events",
+        "event",
+        "eventCounts",
+        "topEvents",
+        "activeUsers",
+        "metric",
+        "metrics",
+        "tasksPerUser",
+        "taskStats",
+        "dashboard",
+        "__typename",
+        "__schema",
+        "__type",
+    }
+)
+Key = tuple[str, str | None, str, str | None, str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    data: dict[str, Any]
+    versions: tuple[tuple[Dependency, Version], ...]
+    minute: datetime | None
+
+
+class QueryCache:
+    """The most recently used answers, at most ``entries`` of them."""
+
+    def __init__(self, entries: int = 1000) -> None:
+        self._entries = entries
+        self._answers: OrderedDict[Key, _Entry] = OrderedDict()
+
+    def get(self, key: Key) -> _Entry | None:
+        entry = self._answers.get(key)
+        if entry is not None:
+            self._answers.move_to_end(key)
+        return entry
+
+    def put(self, key: Key, entry: _Entry) -> None:
+        self._answers[key] = entry
+        if len(self._answers) > self._entries:
+            self._answers.popitem(last=False)
+
+    def drop(self, key: Key) -> None:
+        self._answers.pop(key, None)
+
+
+class CachedAnswers(SchemaExtension):
+    def __init__(self, *, cache: QueryCache) -> None:
+        self.cache = cache
+        self.state: str | None = None
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        execution = self.execution_context
+        key = self._key()
+        if key is None or execution.result is not None:  # refused before, or not a query
+            yield
+            return
+        context = execution.context
+        entry = self.cache.get(key)
+        if entry is not None and await _fresh(entry, context.service):
+            self.state = "hit"
+            execution.result = ExecutionResult(data=entry.data)
+            yield
+            return
+        self.state = "miss"
+        with dependencies.recording() as reads:
+            yield
+        result = execution.result
+        if isinstance(result, ExecutionResult) and result.data is not None and not result.errors:
+            versions = tuple(reads.versions.items())
+            self.cache.put(key, _Entry(result.data, versions, reads.minute))
+        else:
+            self.cache.drop(key)
+
+    def _key(self) -> Key | None:
+        """The answer's key, or None when it is not to be cached (``state`` says why)."""
+        execution = self.execution_context
+        document = execution.graphql_document
+        if document is None or execution.query is None:
+            return None
+        operation = get_operation_ast(document, execution.operation_name)
+        if operation is None or operation.operation != OperationType.QUERY:
+            return None
+        roots = operation.selection_set.selections
+        if not all(isinstance(f, FieldNode) and f.name.value in CACHEABLE for f in roots):
+            self.state = "bypass"
+            return None
+        context = execution.context
+        role = context.principal.role if context.principal is not None else None
+        variables = json.dumps(execution.variables or {}, sort_keys=True, default=str)
+        return (context.tenant, role, execution.query, execution.operation_name, variables)
+
+    def get_results(self) -> dict[str, Any]:
+        return {} if self.state is None else {"cache": self.state}
+
+
+async def _fresh(entry: _Entry, service: AnalyticsService) -> bool:
+    if entry.minute is not None:
+        now = service.clock()
+        if now.replace(second=0, microsecond=0) != entry.minute:
+            return False
+    for dependency, version in entry.versions:
+        if await service.version(dependency) != version:
+            return False
+    return True

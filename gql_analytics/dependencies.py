@@ -1,0 +1,59 @@
+"""What an answer read, so that a cached answer is used only while the data under it is unchanged.
+
+While a query is resolved for the cache, a ``Reads`` is open (``recording``). Every read of the
+service declares what it depends on before it reads: some series of one tenant, of one kind, by
+name or all of them (``Dependency``), stamped with their version as the store reports it
+(``version_of``: how many series, how many records they counted, the newest record's time); and,
+for a range that ends now, the minute it was resolved in. The store updates a series' count in
+the same transaction as the records, so a stamp taken before the data is read is never newer
+than the data: a changed version means the answer may have changed, and an unchanged one that
+it has not (whichever replica or consumer wrote, since the version is the store's).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from gql_analytics.ports import SeriesInfo
+
+Version = tuple[int, int, datetime | None]  # series, records counted, newest record
+
+
+@dataclass(frozen=True, slots=True)
+class Dependency:
+    tenant: str
+    kind: str
+    names: tuple[str, ...] | None  # None: every series of the kind, including new names
+
+
+@dataclass(slots=True)
+class Reads:
+    versions: dict[Dependency, Version] = field(default_factory=dict)
+    minute: datetime | None = None  # the minute a range ending now was resolved in
+
+
+def version_of(series: Sequence[SeriesInfo]) -> Version:
+    seen = [s.last_seen for s in series if s.last_seen is not None]
+    return len(series), sum(s.count for s in series), max(seen, default=None)
+
+
+_reads: ContextVar[Reads | None] = ContextVar("reads", default=None)
+
+
+@contextmanager
+def recording() -> Iterator[Reads]:
+    reads = Reads()
+    token = _reads.set(reads)
+    try:
+        yield reads
+    finally:
+        _reads.reset(token)
+
+
+def current() -> Reads | None:
+    """The reads being recorded, if the answer being resolved is meant for the cache."""
+    return _reads.get()
