@@ -3,11 +3,9 @@
 While a query is resolved for the cache, a ``Reads`` is open (``recording``). Every read of the
 service declares what it depends on before it reads: some series of one tenant, of one kind, by
 name or all of them (``Dependency``), stamped with their version as the store reports it
-(``version_of``: how many series, how many records they counted, the newest record's time); and,
-for a range that ends now, the minute it was resolved in. The store updates a series' count in
-the same transaction as the records, so a stamp taken before the data is read is never newer
-than the data: a changed version means the answer may have changed, and an unchanged one that
-it has not (whichever replica or consumer wrote, since the version is the store's).
+(``Store.versions``); and, for a range that ends now, the minute it was resolved in. A stamp
+taken before the data is read is never newer than the data: a changed version means the answer
+may have changed, and an unchanged one that it has not.
 """
 
 from __future__ import annotations
@@ -18,16 +16,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from gql_analytics.ports import SeriesInfo
-
-Version = tuple[int, int, datetime | None]  # series, records counted, newest record
-
-
-@dataclass(frozen=True, slots=True)
-class Dependency:
-    tenant: str
-    kind: str
-    names: tuple[str, ...] | None  # None: every series of the kind, including new names
+from gql_analytics.ports import Dependency, SeriesInfo, Version
 
 
 @dataclass(slots=True)
@@ -37,6 +26,9 @@ class Reads:
 
 
 def version_of(series: Sequence[SeriesInfo]) -> Version:
+    """A version read from the series themselves, for a store shared by processes: the store
+    updates a series' count in the same transaction as its records, so (series, records
+    counted, newest record) moves with every batch applied to them."""
     seen = [s.last_seen for s in series if s.last_seen is not None]
     return len(series), sum(s.count for s in series), max(seen, default=None)
 

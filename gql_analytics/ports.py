@@ -29,6 +29,20 @@ from gql_analytics.domain.validation import Limits
 
 
 @dataclass(frozen=True, slots=True)
+class Dependency:
+    """Series an answer read: of one tenant and kind, by name or all of them."""
+
+    tenant: str
+    kind: str
+    names: tuple[str, ...] | None  # None: every series of the kind, including new names
+
+
+# What a store says of a dependency's series now: opaque, compared for equality only. It
+# changes whenever records are applied to them, and for nothing else.
+Version = tuple[object, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class SeriesInfo:
     key: SeriesKey
     id: int
@@ -233,6 +247,11 @@ class Store(Protocol):
 
     async def discard_prepared(self, prepared: PreparedMessages) -> None:
         """Forget a prepared batch that will not be applied."""
+        ...
+
+    async def versions(self, dependencies: Sequence[Dependency]) -> list[Version]:
+        """The version of each dependency's series now; taken before the data is read, a
+        version is never newer than that data."""
         ...
 
     async def positions(self, source: str) -> dict[int, int]:

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from gql_analytics import dependencies
-from gql_analytics.dependencies import Dependency, Version
 from gql_analytics.domain.normalize import Origin
 from gql_analytics.domain.records import TASK_COMPLETED, TASK_CREATED, TASK_UPDATED, Event, Record
 from gql_analytics.domain.rollup import EVENT, METRIC, METRIC_TOTAL
@@ -18,6 +17,7 @@ from gql_analytics.domain.validation import Limits
 from gql_analytics.errors import InvalidInput, InvalidRecord
 from gql_analytics.metrics import Metrics
 from gql_analytics.ports import (
+    Dependency,
     EventCursor,
     EventQuery,
     IngestMonitor,
@@ -150,13 +150,7 @@ class AnalyticsService:
             return
         dependency = Dependency(tenant, kind, None if names is None else tuple(sorted(set(names))))
         if dependency not in reads.versions:
-            reads.versions[dependency] = await self.version(dependency)
-
-    async def version(self, dependency: Dependency) -> Version:
-        """The store's version of the series of a dependency now."""
-        names = dependency.names
-        found = await self.store.series(dependency.tenant, dependency.kind, names)
-        return dependencies.version_of(found)
+            (reads.versions[dependency],) = await self.store.versions([dependency])
 
     # -- events ---------------------------------------------------------------------------------
 

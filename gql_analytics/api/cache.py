@@ -23,7 +23,7 @@ from graphql import ExecutionResult, FieldNode, OperationType, get_operation_ast
 from strawberry.extensions import SchemaExtension
 
 from gql_analytics import dependencies
-from gql_analytics.dependencies import Dependency, Version
+from gql_analytics.ports import Dependency, Version
 from gql_analytics.service import AnalyticsService
 
 CACHEABLE = frozenset(
@@ -127,10 +127,9 @@ class CachedAnswers(SchemaExtension):
 
 async def _fresh(entry: _Entry, service: AnalyticsService) -> bool:
     if entry.minute is not None:
-        now = service.clock()
-        if now.replace(second=0, microsecond=0) != entry.minute:
+        if service.clock().replace(second=0, microsecond=0) != entry.minute:
             return False
-    for dependency, version in entry.versions:
-        if await service.version(dependency) != version:
-            return False
-    return True
+    if not entry.versions:
+        return True
+    current = await service.store.versions([dependency for dependency, _ in entry.versions])
+    return current == [version for _, version in entry.versions]

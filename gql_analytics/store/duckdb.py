@@ -14,7 +14,7 @@ import itertools
 import json
 import queue
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -25,12 +25,13 @@ import numpy as np
 from gql_analytics.analysis.jobs import AnalysisJob
 from gql_analytics.auth.keys import ApiKey
 from gql_analytics.domain.records import ApplyResult, Batch, Event, MetricPoint, Record
-from gql_analytics.domain.rollup import SeriesKey, rollup
+from gql_analytics.domain.rollup import EVENT, METRIC, SeriesKey, rollup
 from gql_analytics.domain.stats import BucketSummary
 from gql_analytics.domain.timerange import Interval, TimeRange
 from gql_analytics.domain.validation import Limits
 from gql_analytics.errors import StoreUnavailable
 from gql_analytics.ports import (
+    Dependency,
     EventCursor,
     EventQuery,
     JobCursor,
@@ -42,6 +43,7 @@ from gql_analytics.ports import (
     TaskSummary,
     UserActivity,
     UserTaskCounts,
+    Version,
 )
 from gql_analytics.store import duckdb_messages
 from gql_analytics.store import duckdb_schema as sql
@@ -78,6 +80,9 @@ class DuckDBStore:
         self._prepared = itertools.count(1)
         self._done: list[str] = []  # staged tables applied or discarded, to drop
         self._write_lock = threading.Lock()
+        # Batches applied, by (tenant, kind, name), and by (tenant, kind, None) for any name:
+        # the versions of ``versions``, counted under the write lock as each batch commits.
+        self._applied: dict[tuple[str, str, str | None], int] = {}
         self._local = threading.local()
         self._readers: list[duckdb.DuckDBPyConnection] = []
         self._closed = False
@@ -129,11 +134,19 @@ class DuckDBStore:
             write_positions(connection, batch.positions)
             return applied
 
-        applied = self._transaction(write)
+        def touched(applied: tuple[Record, ...]) -> set[tuple[str, str, str]]:
+            return {(r.tenant, EVENT if isinstance(r, Event) else METRIC, r.name) for r in applied}
+
+        applied = self._transaction(write, touched)
         return ApplyResult(applied=applied, duplicates=len(batch.records) - len(applied))
 
-    def _transaction(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
-        """``work`` on the writer connection, committed if it returns, rolled back if it raises."""
+    def _transaction(
+        self,
+        work: Callable[[duckdb.DuckDBPyConnection], T],
+        touched: Callable[[T], Iterable[tuple[str, str, str]]],
+    ) -> T:
+        """``work`` on the writer connection, committed if it returns, rolled back if it raises;
+        once committed, the versions of the (tenant, kind, name) series it ``touched`` move."""
         with self._write_lock:
             connection = self._connection
             connection.begin()
@@ -143,7 +156,21 @@ class DuckDBStore:
             except BaseException:
                 connection.rollback()
                 raise
+            for tenant, kind, name in touched(result):
+                for key in ((tenant, kind, name), (tenant, kind, None)):
+                    self._applied[key] = self._applied.get(key, 0) + 1
         return result
+
+    async def versions(self, dependencies: Sequence[Dependency]) -> list[Version]:
+        """Counted in this process as batches commit: a DuckDB file is written by one process,
+        this one, so they see every write; no query is needed."""
+        applied = self._applied
+        return [
+            (applied.get((d.tenant, d.kind, None), 0),)
+            if d.names is None
+            else tuple(applied.get((d.tenant, d.kind, name), 0) for name in d.names)
+            for d in dependencies
+        ]
 
     async def prepare_messages(self, batch: MessageBatch, limits: Limits) -> PreparedMessages:
         """Staged by SQL into the scratch database on the preparing cursor, beside the writer
@@ -165,7 +192,8 @@ class DuckDBStore:
     ) -> MessagesResult:
         def apply() -> MessagesResult:
             result = self._transaction(
-                lambda connection: duckdb_messages.apply(connection, prepared, with_events)
+                lambda connection: duckdb_messages.apply(connection, prepared, with_events),
+                _touched_by,
             )
             self._drop_staged(prepared)
             return result
@@ -604,3 +632,9 @@ def _job_of(row: tuple[Any, ...]) -> AnalysisJob:
         result=None if result is None else json.loads(result),
         updated_at=aware(updated_at),
     )
+
+
+def _touched_by(result: MessagesResult) -> Iterator[tuple[str, str, str]]:
+    for change in result.changes:
+        yield from ((change.tenant, EVENT, name) for name in change.event_names)
+        yield from ((change.tenant, METRIC, name) for name in change.metric_names)

@@ -25,6 +25,7 @@ from pymongo.uri_parser import parse_uri
 
 from gql_analytics.analysis.jobs import ENDED, AnalysisJob
 from gql_analytics.auth.keys import ApiKey
+from gql_analytics.dependencies import version_of
 from gql_analytics.domain.records import ApplyResult, Batch, Event, Record
 from gql_analytics.domain.rollup import SeriesKey, rollup
 from gql_analytics.domain.stats import BucketStats, BucketSummary
@@ -40,6 +41,7 @@ from gql_analytics.domain.validation import Limits
 from gql_analytics.errors import StoreUnavailable
 from gql_analytics.messages import apply_decoded, prepare_decoded
 from gql_analytics.ports import (
+    Dependency,
     EventCursor,
     EventQuery,
     JobCursor,
@@ -51,6 +53,7 @@ from gql_analytics.ports import (
     TaskSummary,
     UserActivity,
     UserTaskCounts,
+    Version,
 )
 from gql_analytics.store import mongodb_documents as docs
 
@@ -226,6 +229,11 @@ class MongoStore:
 
     async def discard_prepared(self, prepared: PreparedMessages) -> None:
         return None  # nothing was written
+
+    async def versions(self, dependencies: Sequence[Dependency]) -> list[Version]:
+        """Read from the series documents, which every process writing the database updates in
+        the same transaction as the records (``dependencies.version_of``)."""
+        return [version_of(await self.series(d.tenant, d.kind, d.names)) for d in dependencies]
 
     async def positions(self, source: str) -> dict[int, int]:
         async def read() -> dict[int, int]:

@@ -21,6 +21,7 @@ from gql_analytics.domain.stats import PERCENTILES, BucketStats
 from gql_analytics.domain.timerange import Interval, TimeRange
 from gql_analytics.domain.validation import Limits
 from gql_analytics.ports import (
+    Dependency,
     EventCursor,
     EventQuery,
     JobCursor,
@@ -90,6 +91,33 @@ class StoreContract:
         assert again.duplicates == 1
         assert await self.counts(store, "login", DAY, None) == {None: 3}
         assert await store.count_events(EventQuery("default")) == 3
+
+    async def test_a_version_moves_with_its_series_and_with_nothing_else(
+        self, store: Store
+    ) -> None:
+        login = Dependency("default", EVENT, ("login",))
+        any_event = Dependency("default", EVENT, None)
+        other_tenant = Dependency("acme", EVENT, None)
+        watched = [login, any_event, other_tenant]
+        before = await store.versions(watched)
+        await store.apply(Batch([event("a", 1)]))  # a login
+        after_login = await store.versions(watched)
+        assert [a != b for a, b in zip(before, after_login, strict=True)] == [True, True, False]
+        await store.apply(Batch([event("a", 1)]))  # a duplicate: nothing new
+        assert await store.versions(watched) == after_login
+        await store.apply(Batch([event("s", 1, name="signup")]))
+        after_signup = await store.versions(watched)
+        assert after_signup[0] == after_login[0]  # another name: the login answers stay
+        assert after_signup[1] != after_login[1]
+        at = int(T0.timestamp() * 1000)
+        messages = MessageBatch(
+            [PartitionMessages("t", 0, [0], [at], [b'{"event": "login", "id": "k"}'])]
+        )
+        prepared = await store.prepare_messages(messages, Limits(T0 + timedelta(minutes=2)))
+        await store.apply_prepared(prepared)  # the consumer's way in
+        after_kafka = await store.versions(watched)
+        assert after_kafka[0] != after_signup[0]
+        assert after_kafka[2] == before[2]
 
     async def test_raw_messages_apply_once_and_poison_is_named_first(self, store: Store) -> None:
         at = int((T0 + timedelta(minutes=1)).timestamp() * 1000)
