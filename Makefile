@@ -48,6 +48,8 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.mongodb_writes
 	$(BIN)/python -m bench.analysis
 	$(BIN)/python -m bench.observability
+	$(BIN)/python -m bench.dashboard
+	$(BIN)/python -m bench.live
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -1,0 +1,243 @@
+"""Many live subscriptions on one server process: produce-to-push latency and memory.
+
+A Tansu broker on loopback and one ``gql-analytics serve`` process (Kafka on, DuckDB file,
+defaults otherwise: a message at most every 250 ms per subscription). ``--sockets`` WebSockets
+hold ``--per-socket`` ``eventCount`` subscriptions each, over ``--names`` distinct event names
+(each name has as many subscribers as every other). Once every subscription has its first value,
+events are produced to Kafka at ``--rate`` a second for ``--seconds``, round-robin over the names.
+For each message pushed, the latency is the time from producing the newest record it counts (the
+count-th record of its name) to receiving the message. Reported: messages, latency p50/p99/max
+(goal: p99 at most 0.5 s), and the server's resident memory before and after subscribing
+(bytes per subscription).
+
+    .venv/bin/python -m bench.live [--sockets 100] [--per-socket 100] [--names 100]
+                                   [--rate 1000] [--seconds 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+from aiokafka import AIOKafkaProducer
+from prometheus_client.parser import text_string_to_metric_families
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.typing import Subprotocol
+
+from tests.kafka.broker import create_topics, free_port, tansu
+
+ARRIVED = asyncio.Event()  # a message came, to any client
+QUERY = 'subscription($n: String!) { eventCount(name: $n, range: {last: "1h"}) { count } }'
+
+
+def rss(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmRSS")
+
+
+@contextmanager
+def gateway(bootstrap: str, topic: str, store: Path, per_socket: int) -> Iterator[tuple[int, int]]:
+    port = free_port()
+    command = [
+        str(Path(sys.executable).parent / "gql-analytics"),
+        "serve",
+        "--no-auth",
+        "--port",
+        str(port),
+        "--store",
+        f"duckdb:///{store}",
+        "--kafka",
+        bootstrap,
+        "--kafka-topics",
+        topic,
+        "--kafka-live-topic",
+        f"{topic}.live",
+        "--rate-limit",
+        "0",
+        "--max-subscriptions-per-connection",
+        str(per_socket),
+        "--max-subscriptions-per-tenant",
+        "1000000",
+        "--log-level",
+        "warning",
+    ]
+    process = subprocess.Popen(command, env={**os.environ})
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/ready").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError("the gateway did not become ready")
+            time.sleep(0.2)
+        yield process.pid, port
+    finally:
+        process.terminate()
+        process.wait(30)
+
+
+class Client:
+    """The subscriptions of one socket, and the latencies of what they were pushed."""
+
+    def __init__(self, connection: ClientConnection, names: dict[str, str]) -> None:
+        self.connection = connection
+        self.names = names  # subscription id -> event name
+        self.first = asyncio.Event()
+        self.counts: dict[str, int] = {}
+
+    async def read(self, produced: dict[str, list[float]], latencies: list[float]) -> None:
+        async for raw in self.connection:
+            message = json.loads(raw)
+            if message.get("type") != "next":
+                continue
+            now = time.perf_counter()
+            sid = message["id"]
+            count = message["payload"]["data"]["eventCount"]["count"]
+            self.counts[sid] = count
+            ARRIVED.set()
+            if count:
+                latencies.append(now - produced[self.names[sid]][count - 1])
+            if len(self.counts) == len(self.names):
+                self.first.set()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--sockets", type=int, default=100)
+    parser.add_argument("--per-socket", type=int, default=100)
+    parser.add_argument("--names", type=int, default=100)
+    parser.add_argument("--rate", type=int, default=1000)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    args = parser.parse_args()
+    names = [f"event_{i:03d}" for i in range(args.names)]
+    produced: dict[str, list[float]] = defaultdict(list)
+    latencies: list[float] = []
+    with tansu() as bootstrap, tempfile.TemporaryDirectory() as directory:
+        topic = "bench.live.events"
+        await create_topics(bootstrap, [topic])
+        store = Path(directory, "live.duckdb")
+        with gateway(bootstrap, topic, store, args.per_socket) as (pid, port):
+            idle = rss(pid)
+            url = f"ws://127.0.0.1:{port}/graphql"
+            clients = await subscribe(url, names, args)
+            readers = [asyncio.create_task(c.read(produced, latencies)) for c in clients]
+            await asyncio.wait_for(asyncio.gather(*(c.first.wait() for c in clients)), 600)
+            subscribed = rss(pid)
+            total = args.sockets * args.per_socket
+            print(
+                f"{total} subscriptions over {args.sockets} sockets and {args.names} names: "
+                f"server RSS {idle / 2**20:.0f} MB idle, {subscribed / 2**20:.0f} MB subscribed, "
+                f"{(subscribed - idle) / total / 1024:.1f} KB a subscription"
+            )
+            await produce(bootstrap, topic, names, produced, args)
+            behind = await consumer_lag(port)
+            final = {name: len(produced[name]) for name in names}
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and not all(
+                c.counts[sid] == final[c.names[sid]] for c in clients for sid in c.names
+            ):
+                ARRIVED.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(ARRIVED.wait(), deadline - time.monotonic())
+            lagging = sum(c.counts[sid] != final[c.names[sid]] for c in clients for sid in c.names)
+            busy = rss(pid)
+            for task in readers:
+                task.cancel()
+            for client in clients:
+                await client.connection.close()
+    ordered = sorted(latencies)
+
+    def p(q: float) -> float:
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+    print(
+        f"{sum(len(v) for v in produced.values())} records at {args.rate}/s for {args.seconds:g} s:"
+        f" {len(latencies)} messages pushed; produce-to-push latency p50 {p(0.5) * 1000:.0f} ms,"
+        f" p99 {p(0.99) * 1000:.0f} ms, max {ordered[-1] * 1000:.0f} ms (goal: p99 at most"
+        f" 500 ms); median {statistics.median(ordered) * 1000:.0f} ms; server RSS at the end"
+        f" {busy / 2**20:.0f} MB; the consumer's lag when the last record was produced:"
+        f" {behind:.0f} records; subscriptions behind their final count 30 s later: {lagging}"
+    )
+
+
+async def consumer_lag(port: int) -> float:
+    """Records on the broker not yet applied, from the gateway's /metrics."""
+    async with httpx.AsyncClient() as http:
+        scraped = (await http.get(f"http://127.0.0.1:{port}/metrics")).text
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(scraped)
+        for sample in family.samples
+        if sample.name == "gql_analytics_kafka_consumer_lag"
+    )
+
+
+async def subscribe(url: str, names: list[str], args: argparse.Namespace) -> list[Client]:
+    clients = []
+    for s in range(args.sockets):
+        connection = await connect(
+            url, subprotocols=[Subprotocol("graphql-transport-ws")], max_queue=None
+        )
+        await connection.send(json.dumps({"type": "connection_init", "payload": {}}))
+        while json.loads(await connection.recv())["type"] != "connection_ack":
+            pass
+        ids = {}
+        for j in range(args.per_socket):
+            name = names[(s * args.per_socket + j) % len(names)]
+            sid = str(j)
+            ids[sid] = name
+            payload = {"query": QUERY, "variables": {"n": name}}
+            await connection.send(json.dumps({"id": sid, "type": "subscribe", "payload": payload}))
+        clients.append(Client(connection, ids))
+    return clients
+
+
+async def produce(
+    bootstrap: str,
+    topic: str,
+    names: list[str],
+    produced: dict[str, list[float]],
+    args: argparse.Namespace,
+) -> None:
+    """``--rate`` events a second in ticks of 10 ms, each name's send times in order."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=0)
+    await producer.start()
+    try:
+        per_tick = max(1, args.rate // 100)
+        started = time.perf_counter()
+        sent = 0
+        while sent < args.rate * args.seconds:
+            for _ in range(per_tick):
+                name = names[sent % len(names)]
+                value = json.dumps({"event": name, "id": f"r{sent}"}).encode()
+                await producer.send(topic, value)
+                produced[name].append(time.perf_counter())
+                sent += 1
+            pause = started + sent / args.rate - time.perf_counter()
+            if pause > 0:
+                await asyncio.sleep(pause)
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
