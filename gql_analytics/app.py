@@ -90,7 +90,7 @@ class GraphQLApp(GraphQL[Context, None]):
                 metrics=metrics,
                 tracer=tracer,
                 cache=(
-                    QueryCache(settings.query_cache_entries)
+                    QueryCache(settings.query_cache_entries, self.metrics)
                     if settings.query_cache_entries > 0
                     else None
                 ),

@@ -75,6 +75,12 @@ class Metrics:
             ["state"],
             registry=registry,
         )
+        self.cache = Counter(
+            f"{PREFIX}_query_cache",
+            "Queries by what the cache did: hit, miss, bypass (not cacheable)",
+            ["result"],
+            registry=registry,
+        )
         self.store_errors = Counter(
             f"{PREFIX}_store_errors",
             "Store calls that failed (STORE_UNAVAILABLE)",

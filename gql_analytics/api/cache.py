@@ -23,6 +23,7 @@ from graphql import ExecutionResult, FieldNode, OperationType, get_operation_ast
 from strawberry.extensions import SchemaExtension
 
 from gql_analytics import dependencies
+from gql_analytics.metrics import Metrics
 from gql_analytics.ports import Dependency, Version
 from gql_analytics.service import AnalyticsService
 
@@ -54,9 +55,11 @@ class _Entry:
 
 
 class QueryCache:
-    """The most recently used answers, at most ``entries`` of them."""
+    """The most recently used answers, at most ``entries`` of them; what it did is counted in
+    ``metrics`` when given."""
 
-    def __init__(self, entries: int = 1000) -> None:
+    def __init__(self, entries: int = 1000, metrics: Metrics | None = None) -> None:
+        self.metrics = metrics
         self._entries = entries
         self._answers: OrderedDict[Key, _Entry] = OrderedDict()
 
@@ -122,13 +125,17 @@ class CachedAnswers(SchemaExtension):
         return (context.tenant, role, execution.query, execution.operation_name, variables)
 
     def get_results(self) -> dict[str, Any]:
-        return {} if self.state is None else {"cache": self.state}
+        if self.state is None:
+            return {}
+        if self.cache.metrics is not None:
+            self.cache.metrics.cache.labels(self.state).inc()
+        return {"cache": self.state}
 
 
 async def _fresh(entry: _Entry, service: AnalyticsService) -> bool:
-    if entry.minute is not None:
-        if service.clock().replace(second=0, microsecond=0) != entry.minute:
-            return False
+    minute = service.clock().replace(second=0, microsecond=0)
+    if entry.minute is not None and minute != entry.minute:
+        return False
     if not entry.versions:
         return True
     current = await service.store.versions([dependency for dependency, _ in entry.versions])

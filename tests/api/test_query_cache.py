@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import strawberry.schema.schema
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support import Clock, GraphQLClient, ServerThread
 
@@ -127,3 +128,17 @@ async def test_a_document_is_validated_once(
         assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
     assert validations.count(query) == 1
     assert validations.count(invalid) == 1
+
+
+async def test_metrics_count_what_the_cache_did(client: GraphQLClient) -> None:
+    await answer(client, SIGNUPS)
+    await answer(client, SIGNUPS)
+    await answer(client, "{ ingestStatus { applied } }")
+    scraped = (await client.http.get("/metrics")).text
+    counted = {
+        sample.labels["result"]: sample.value
+        for family in text_string_to_metric_families(scraped)
+        for sample in family.samples
+        if sample.name == "gql_analytics_query_cache_total"
+    }
+    assert counted == {"miss": 1.0, "hit": 1.0, "bypass": 1.0}
