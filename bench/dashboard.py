@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,7 +29,8 @@ from typing import Any
 
 import httpx
 
-from bench.observability import DASHBOARD, VARIABLES, load
+from bench.common import serving
+from bench.observability import DASHBOARD, VARIABLES, arguments, load
 from tests.kafka.broker import free_port
 
 BODY = {"query": DASHBOARD, "variables": VARIABLES}
@@ -72,23 +71,9 @@ def serve(store: str, port: int, cache_entries: int) -> None:
 def server(store: Path, cache_entries: int) -> Iterator[str]:
     port = free_port()
     command = [sys.executable, "-m", "bench.dashboard", "serve", str(store), str(port)]
-    process = subprocess.Popen([*command, str(cache_entries)], env={**os.environ})
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError("the server did not start")
-            time.sleep(0.1)
+    with serving([*command, str(cache_entries)], f"{url}/health"):
         yield url
-    finally:
-        process.terminate()
-        process.wait(30)
 
 
 async def hammer(url: str, path: str, seconds: float, concurrency: int) -> tuple[float, float]:
@@ -145,13 +130,7 @@ async def compare(url: str, args: argparse.Namespace) -> tuple[float, float]:
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--points", type=int, default=200_000)
-    parser.add_argument("--events", type=int, default=20_000)
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--concurrency", type=int, default=8)
-    args = parser.parse_args()
+    args = arguments(__doc__)
     with tempfile.TemporaryDirectory() as directory:
         store = Path(directory, "data.duckdb")
         await load(store, args.points, args.events)

@@ -20,9 +20,7 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,6 +35,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
+from bench.common import serving
 from tests.kafka.broker import create_topics, free_port, tansu
 
 ARRIVED = asyncio.Event()  # a message came, to any client
@@ -76,22 +75,8 @@ def gateway(bootstrap: str, topic: str, store: Path, per_socket: int) -> Iterato
         "--log-level",
         "warning",
     ]
-    process = subprocess.Popen(command, env={**os.environ})
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/ready").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError("the gateway did not become ready")
-            time.sleep(0.2)
+    with serving(command, f"http://127.0.0.1:{port}/ready") as process:
         yield process.pid, port
-    finally:
-        process.terminate()
-        process.wait(30)
 
 
 class Client:

@@ -29,7 +29,6 @@ import contextlib
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -43,7 +42,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import END, latency_points
+from bench.common import END, latency_points, serving
 from gql_analytics.domain.records import Batch, Event
 from gql_analytics.store.duckdb import DuckDBStore
 from tests.kafka.broker import free_port
@@ -58,6 +57,17 @@ query Dashboard($from: DateTime!, $to: DateTime!) {
 LIGHT = "query Names { metrics { name count } }"
 VARIABLES = {"from": (END - timedelta(days=1)).isoformat(), "to": END.isoformat()}
 NAMES = ("page_view", "login", "search", "button_click", "purchase", "share")
+
+
+def arguments(doc: str | None) -> argparse.Namespace:
+    """The data and load of the HTTP benchmarks (this one and ``bench.dashboard``)."""
+    parser = argparse.ArgumentParser(description=(doc or "").split("\n", 1)[0])
+    parser.add_argument("--points", type=int, default=200_000)
+    parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--concurrency", type=int, default=8)
+    return parser.parse_args()
 
 
 async def load(path: Path, points: int, events: int) -> None:
@@ -133,23 +143,9 @@ def gateway(store: Path, flags: list[str], env: dict[str, str]) -> Iterator[Gate
         "warning",
         *flags,
     ]
-    process = subprocess.Popen(command, env={**os.environ, **env})
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError(f"the gateway ({' '.join(flags) or 'defaults'}) did not start")
-            time.sleep(0.1)
+    with serving(command, f"{url}/health", env) as process:
         yield Gateway(url, process.pid)
-    finally:
-        process.terminate()
-        process.wait(30)
 
 
 async def hammer(
@@ -185,13 +181,7 @@ async def hammer(
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--points", type=int, default=200_000)
-    parser.add_argument("--events", type=int, default=20_000)
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--concurrency", type=int, default=8)
-    args = parser.parse_args()
+    args = arguments(__doc__)
     collector = Collector()
     exported = {"OTEL_EXPORTER_OTLP_ENDPOINT": collector.url}
     sampled = {

@@ -13,7 +13,6 @@ one of an unrelated series does not evict it. ``extensions.cache`` says ``hit``,
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +24,7 @@ from strawberry.extensions import SchemaExtension
 from gql_analytics import dependencies
 from gql_analytics.metrics import Metrics
 from gql_analytics.ports import Dependency, Version
+from gql_analytics.recent import Recent
 from gql_analytics.service import AnalyticsService
 
 CACHEABLE = frozenset(
@@ -54,28 +54,13 @@ class _Entry:
     minute: datetime | None
 
 
-class QueryCache:
+class QueryCache(Recent[Key, _Entry]):
     """The most recently used answers, at most ``entries`` of them; what it did is counted in
     ``metrics`` when given."""
 
     def __init__(self, entries: int = 1000, metrics: Metrics | None = None) -> None:
+        super().__init__(entries)
         self.metrics = metrics
-        self._entries = entries
-        self._answers: OrderedDict[Key, _Entry] = OrderedDict()
-
-    def get(self, key: Key) -> _Entry | None:
-        entry = self._answers.get(key)
-        if entry is not None:
-            self._answers.move_to_end(key)
-        return entry
-
-    def put(self, key: Key, entry: _Entry) -> None:
-        self._answers[key] = entry
-        if len(self._answers) > self._entries:
-            self._answers.popitem(last=False)
-
-    def drop(self, key: Key) -> None:
-        self._answers.pop(key, None)
 
 
 class CachedAnswers(SchemaExtension):

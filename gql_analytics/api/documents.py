@@ -4,12 +4,13 @@ document's validation errors, none or some, are too."""
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from graphql import DocumentNode, GraphQLError
 from strawberry.extensions import SchemaExtension
+
+from gql_analytics.recent import Recent
 
 
 @dataclass(slots=True)
@@ -18,23 +19,11 @@ class _Known:
     errors: list[GraphQLError] | None = None  # None until validated once
 
 
-class Documents:
+class Documents(Recent[str, _Known]):
     """The most recently used documents, by their text."""
 
     def __init__(self, entries: int = 1000) -> None:
-        self._entries = entries
-        self._known: OrderedDict[str, _Known] = OrderedDict()
-
-    def get(self, text: str) -> _Known | None:
-        known = self._known.get(text)
-        if known is not None:
-            self._known.move_to_end(text)
-        return known
-
-    def put(self, text: str, document: DocumentNode) -> None:
-        self._known[text] = _Known(document)
-        if len(self._known) > self._entries:
-            self._known.popitem(last=False)
+        super().__init__(entries)
 
 
 class CachedDocuments(SchemaExtension):
@@ -49,7 +38,7 @@ class CachedDocuments(SchemaExtension):
         yield
         parsed = context.graphql_document
         if known is None and context.query and parsed is not None:
-            self.documents.put(context.query, parsed)
+            self.documents.put(context.query, _Known(parsed))
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context

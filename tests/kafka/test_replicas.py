@@ -27,7 +27,7 @@ from gql_analytics.service import utc_now
 from gql_analytics.settings import Settings
 from gql_analytics.store.duckdb import DuckDBStore
 from tests.api.sockets import TRANSPORT_WS, socket
-from tests.kafka.broker import free_port, produce
+from tests.kafka.broker import free_port, kafka_flags, produce
 from tests.support import GraphQLClient, ServerThread, eventually, iso
 
 # A fixed range: it never slides, so only a change can make the count move.
@@ -73,18 +73,7 @@ def processes(settings: Settings, store_url: str) -> Iterator[tuple[str, str]]:
     """Two ``gql-analytics serve`` processes over one MongoDB store."""
     ports = [free_port(), free_port()]
     command = [str(Path(sys.executable).parent / "gql-analytics"), "serve", "--no-auth"]
-    flags = [
-        "--store",
-        store_url,
-        "--kafka",
-        settings.kafka_bootstrap_servers or "",
-        "--kafka-topics",
-        ",".join(settings.kafka_topics),
-        "--kafka-group-id",
-        settings.kafka_group_id,
-        "--kafka-live-topic",
-        settings.kafka_live_topic,
-    ]
+    flags = ["--store", store_url, *kafka_flags(settings)]
     servers = [subprocess.Popen([*command, "--port", str(p), *flags]) for p in ports]
     try:
         yield f"http://127.0.0.1:{ports[0]}", f"http://127.0.0.1:{ports[1]}"
