@@ -55,6 +55,10 @@ T = TypeVar("T")
 RETRY_MIN = timedelta(milliseconds=100)
 RETRY_MAX = timedelta(seconds=5)
 PREPARING = 3  # batches prepared at once, ahead of the one applied
+# How long the broker may hold a fetch that found nothing new: the longest a record can wait to
+# be fetched. aiokafka's 500 ms put a record 124 ms (median) behind at 100 records a second on
+# Tansu; 50 ms, 58 ms. Live counts are what the difference is for.
+FETCH_WAIT_MS = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +232,7 @@ class KafkaIngest:
                 enable_auto_commit=False,
                 auto_offset_reset="earliest",
                 max_partition_fetch_bytes=8 * 1024 * 1024,
+                fetch_max_wait_ms=FETCH_WAIT_MS,
             )
             producer = new_producer(self._settings)
             consumer.subscribe(
