@@ -142,8 +142,10 @@ def held(clock: Clock) -> Iterator[tuple[ServerThread, HeldSends]]:
     settings = Settings(auth=False, store_url="duckdb:///:memory:", live_throttle_ms=20)
     app = HeldSends(create_app(settings, store=DuckDBStore(), clock=clock))
     with ServerThread(app) as server:
-        yield server, app
-    app.release.set()
+        try:
+            yield server, app
+        finally:
+            app.release.set()  # a send still held would keep the server from stopping
 
 
 LIVE_SIGNUPS = 'subscription { eventCount(name: "signup", range: {last: "1h"}) { count } }'
