@@ -11,6 +11,9 @@ from typing import Any, TypeVar
 
 import httpx
 import uvicorn
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from starlette.types import ASGIApp
 
 T = TypeVar("T")
@@ -120,3 +123,10 @@ class GraphQLClient:
         assert body.get("errors"), body
         error: dict[str, Any] = body["errors"][0]
         return error
+
+
+def recorded(exporter: InMemorySpanExporter) -> TracerProvider:
+    """A tracer provider that hands every span, as it ends, to ``exporter``."""
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    return provider

@@ -29,6 +29,7 @@ class Documents(Recent[str, _Known]):
 class CachedDocuments(SchemaExtension):
     def __init__(self, *, documents: Documents) -> None:
         self.documents = documents
+        self.known: _Known | None = None  # this request's document, once parsed or found
 
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
@@ -38,11 +39,13 @@ class CachedDocuments(SchemaExtension):
         yield
         parsed = context.graphql_document
         if known is None and context.query and parsed is not None:
-            self.documents.put(context.query, _Known(parsed))
+            known = _Known(parsed)
+            self.documents.put(context.query, known)
+        self.known = known
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
-        known = self.documents.get(context.query) if context.query else None
+        known = self.known
         if known is not None and known.errors is not None:
             context.pre_execution_errors = list(known.errors)  # Strawberry then does not validate
         yield

@@ -8,8 +8,8 @@ from collections.abc import Iterator, Sequence
 import httpx
 import pytest
 from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from starlette.applications import Starlette
 
@@ -18,7 +18,7 @@ from gql_analytics.errors import StoreUnavailable
 from gql_analytics.settings import Settings
 from gql_analytics.store.duckdb import DuckDBStore
 from gql_analytics.tracing import MAX_LINKS, consumed, trace_headers, traced_store, tracer_provider
-from tests.support import Clock, ServerThread
+from tests.support import Clock, ServerThread, recorded
 
 
 class UnreachableStore(DuckDBStore):
@@ -33,8 +33,7 @@ def exporter() -> InMemorySpanExporter:
 
 @pytest.fixture
 def traced(exporter: InMemorySpanExporter, clock: Clock) -> Iterator[ServerThread]:
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    provider = recorded(exporter)
     settings = Settings(auth=False, store_url="duckdb:///:memory:")
     app = create_app(settings, store=DuckDBStore(), clock=clock, tracer_provider=provider)
     with ServerThread(app) as server:
@@ -107,8 +106,7 @@ async def test_store_calls_are_child_spans_of_the_operation(
 
 
 async def test_a_failed_store_call_is_an_error_span(exporter: InMemorySpanExporter) -> None:
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    provider = recorded(exporter)
     tracer = provider.get_tracer("test")
     store = traced_store(UnreachableStore(), tracer)
     with tracer.start_as_current_span("operation"), pytest.raises(StoreUnavailable):
@@ -118,8 +116,7 @@ async def test_a_failed_store_call_is_an_error_span(exporter: InMemorySpanExport
 
 
 async def test_store_calls_outside_any_trace_make_no_spans(exporter: InMemorySpanExporter) -> None:
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    provider = recorded(exporter)
     store = traced_store(DuckDBStore(), provider.get_tracer("test"))
     assert await store.positions("topic") == {}  # e.g. a background loop's call
     await store.close()
@@ -177,8 +174,7 @@ async def test_an_analysis_job_is_traced_into_its_worker_process(
 def test_a_batch_of_many_producers_links_to_them_and_joins_none(
     exporter: InMemorySpanExporter,
 ) -> None:
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    provider = recorded(exporter)
     tracer = provider.get_tracer("test")
     headers: list[list[tuple[str, bytes]]] = []
     for _ in range(200):

@@ -7,8 +7,6 @@ from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -21,7 +19,7 @@ from gql_analytics.store.duckdb import DuckDBStore
 from gql_analytics.tracing import traced_store
 from tests.api.sockets import TRANSPORT_WS, socket
 from tests.kafka.broker import KAFKA_DEADLINE, free_port, produce
-from tests.support import GraphQLClient, ServerThread, eventually
+from tests.support import GraphQLClient, ServerThread, eventually, recorded
 
 
 @pytest.fixture
@@ -147,8 +145,7 @@ async def test_a_mutation_and_the_batch_that_applies_it_are_one_trace(
     kafka_settings: Settings,
 ) -> None:
     exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    provider = recorded(exporter)
     app = create_app(kafka_settings, store=DuckDBStore(), clock=utc_now, tracer_provider=provider)
     topic = kafka_settings.kafka_ingest_topic
     with ServerThread(app) as server:
@@ -186,8 +183,7 @@ async def test_a_batch_from_untraced_producers_starts_its_own_trace(
     kafka_settings: Settings,
 ) -> None:
     exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    provider = recorded(exporter)
     store = traced_store(DuckDBStore(), provider.get_tracer("test"))
     ingest = KafkaIngest(
         store, InProcessBus(), kafka_settings, clock=utc_now, tracer=provider.get_tracer("test")
