@@ -21,31 +21,37 @@ T = TypeVar("T")
 _EMPTY: Any = object()
 
 
+class _Ended(Exception):
+    """The source has no more values."""
+
+
 class _Slot(Generic[T]):
-    __slots__ = ("_error", "_ready", "_value")
+    __slots__ = ("_end", "_ready", "_value")
 
     def __init__(self) -> None:
         self._value: T = _EMPTY
-        self._error: BaseException | None = None
+        self._end: BaseException | None = None
         self._ready = asyncio.Event()
 
     def put(self, value: T) -> None:
         self._value = value
         self._ready.set()
 
-    def fail(self, error: BaseException) -> None:
-        self._error = error
+    def end(self, error: BaseException) -> None:
+        self._end = error
         self._ready.set()
 
     async def values(self) -> AsyncIterator[T]:
         while True:
             await self._ready.wait()
             self._ready.clear()
-            if self._error is not None:
-                raise self._error
             value, self._value = self._value, _EMPTY
             if value is not _EMPTY:
                 yield value
+            if isinstance(self._end, _Ended):
+                return
+            if self._end is not None:
+                raise self._end
 
 
 class _Feed(Generic[T]):
@@ -64,8 +70,11 @@ class _Feed(Generic[T]):
                 for slot in self.slots:
                     slot.put(value)
         except Exception as error:  # every subscriber hears of it, as each would have alone
-            for slot in self.slots:
-                slot.fail(error)
+            ended: Exception = error
+        else:
+            ended = _Ended()
+        for slot in self.slots:
+            slot.end(ended)
 
 
 class Feeds:

@@ -66,6 +66,12 @@ class Metrics:
         self.subscriptions = Gauge(
             f"{PREFIX}_subscriptions_active", "Live subscriptions", registry=registry
         )
+        self.live_computations = Gauge(
+            f"{PREFIX}_live_computations",
+            "Computations running for live subscriptions, each shared by every subscriber of the"
+            " same question (or the same operation)",
+            registry=registry,
+        )
         self.pushed = Counter(
             f"{PREFIX}_subscription_messages", "Messages pushed to subscribers", registry=registry
         )

@@ -93,3 +93,18 @@ async def test_a_failing_computation_reaches_every_subscriber() -> None:
         for values in (first, second):
             with pytest.raises(RuntimeError, match="store down"):
                 await within(anext(values))
+
+
+async def test_a_feed_that_ends_gives_every_subscriber_its_last_value_then_ends() -> None:
+    feeds = Feeds()
+
+    async def answers() -> AsyncIterator[int]:
+        for value in (1, 2, 3):
+            yield value
+
+    async def all_of(values: AsyncIterator[int]) -> list[int]:
+        return [value async for value in values]
+
+    async with feeds.join("q", answers) as first, feeds.join("q", answers) as second:
+        for values in (first, second):
+            assert (await within(all_of(values)))[-1] == 3

@@ -29,7 +29,8 @@ class AccessControl(SchemaExtension):
         if context.auth and document is not None:
             operation = get_operation_ast(document, self.execution_context.operation_name)
             problem = None if operation is None else self._problem(context, operation)
-        if problem is None and self.limiter is not None and context.principal is not None:
+        taken = context.shared  # each subscriber of a shared stream took its own (``sharing``)
+        if problem is None and self.limiter is not None and context.principal and not taken:
             try:
                 self.limiter.take(context.principal.credential)
             except RateLimited as limited:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -36,6 +37,18 @@ class Context:
     auth_error: GatewayError | None = None  # why the credential sent speaks for nobody
     credential: str | None = None  # the one the principal was read from
     connection_params: dict[str, Any] | None = None  # a WebSocket's connection_init payload
+    # A stream shared by identical subscriptions (``sharing``): its subscribers are admitted,
+    # held in the quota and counted one by one by the sharing, so the stream itself is not.
+    shared: bool = False
+
+    def place(self) -> AbstractContextManager[None]:
+        """A place in the tenant's quota of live subscriptions while this one lives."""
+        return nullcontext() if self.shared else self.quota.hold(self.tenant)
+
+    def pushed(self) -> None:
+        """Counts a message pushed to this subscriber."""
+        if not self.shared:
+            self.metrics.pushed.inc()
 
 
 Info = _Info[Context, None]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
@@ -14,10 +16,13 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     QueryDepthLimiter,
 )
+from strawberry.schema.schema import StreamResult
 from strawberry.types import ExecutionContext
+from strawberry.types.graphql import OperationType
 
 from gql_analytics.api.access import AccessControl
 from gql_analytics.api.cache import CachedAnswers, QueryCache
+from gql_analytics.api.context import Context
 from gql_analytics.api.cost import CostLimit
 from gql_analytics.api.documents import CachedDocuments, Documents
 from gql_analytics.api.errors import CodedErrors, log_errors
@@ -27,6 +32,7 @@ from gql_analytics.api.persisted import PersistedQueries, PersistedQueryLookup
 from gql_analytics.api.query import Query
 from gql_analytics.api.rate_limit import RateLimiter
 from gql_analytics.api.scalars import DateTime
+from gql_analytics.api.sharing import SharedSubscriptions
 from gql_analytics.api.subscription import Subscription
 from gql_analytics.api.telemetry import OperationTelemetry
 from gql_analytics.metrics import Metrics
@@ -34,6 +40,47 @@ from gql_analytics.settings import DocumentLimits
 
 
 class Schema(strawberry.Schema):
+    sharing: SharedSubscriptions | None = None
+
+    async def stream(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+    ) -> StreamResult:
+        """Strawberry's, but an identical live subscription joins a running one (``sharing``)."""
+
+        async def run(context: Any) -> StreamResult:
+            return await super(Schema, self).stream(
+                query,
+                variable_values,
+                context,
+                root_value,
+                operation_name,
+                operation_extensions,
+                allowed_operation_types,
+            )
+
+        sharing, context = self.sharing, context_value
+        if (
+            sharing is None
+            or not isinstance(context, Context)
+            or context.shared
+            or not query
+            or root_value is not None
+            or operation_extensions
+        ):
+            return await run(context_value)
+        shared = sharing.key(context, query, variable_values, operation_name)
+        if shared is None:
+            return await run(context)
+        key, root = shared
+        return sharing.results(context, key, root, run)
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -64,7 +111,7 @@ def build_schema(
         if metrics is None and tracer is None
         else [lambda: OperationTelemetry(metrics=metrics, tracer=tracer)]
     )
-    return Schema(
+    schema = Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -84,6 +131,8 @@ def build_schema(
             *observed,
         ],
     )
+    schema.sharing = SharedSubscriptions(documents, limiter)
+    return schema
 
 
 def export_sdl() -> str:

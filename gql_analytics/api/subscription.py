@@ -21,6 +21,9 @@ from gql_analytics.service import MetricResult, matches
 from gql_analytics.watch import seconds_to_next_minute, watch
 
 T = TypeVar("T")
+LATEST_VALUE_FIELDS = frozenset({"eventCount", "metricUpdates"})
+"""Fields whose subscribers want the latest value, not every one: identical subscriptions to
+them share one stream (``sharing``)."""
 
 
 def question(field: str, *arguments: Any) -> Hashable:
@@ -54,10 +57,10 @@ async def _live(
             ):
                 yield value
 
-    with ctx.quota.hold(ctx.tenant):
+    with ctx.place():
         async with ctx.feeds.join((ctx.tenant, key), source) as values:
             async for value in values:
-                ctx.metrics.pushed.inc()
+                ctx.pushed()
                 yield value
 
 
@@ -114,13 +117,13 @@ class Subscription:
     ) -> AsyncGenerator[Event, None]:
         ctx = info.context
         query = (filter or EventFilter()).to_query(ctx.tenant, ctx.service)
-        with ctx.quota.hold(ctx.tenant):
+        with ctx.place():
             async with ctx.bus.subscribe(ctx.tenant, events=True) as changes:
                 change: Change
                 async for change in changes:
                     for event in change.events:
                         if matches(query, event):
-                            ctx.metrics.pushed.inc()
+                            ctx.pushed()
                             yield Event.from_domain(event)
 
     @strawberry.subscription(
@@ -130,7 +133,7 @@ class Subscription:
         self, info: Info, id: strawberry.ID
     ) -> AsyncGenerator[AnalysisJob, None]:
         ctx = info.context
-        with ctx.quota.hold(ctx.tenant):
+        with ctx.place():
             async for job in ctx.analysis.watch(ctx.tenant, str(id)):
-                ctx.metrics.pushed.inc()
+                ctx.pushed()
                 yield AnalysisJob.from_domain(job)

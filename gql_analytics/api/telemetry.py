@@ -8,8 +8,9 @@ operation names) and outcome; its span is named by its type and name (``query Da
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
+from graphql import GraphQLError
 from opentelemetry.trace import Span, Tracer
 from strawberry.extensions import SchemaExtension
 
@@ -25,13 +26,21 @@ class OperationTelemetry(SchemaExtension):
 
     def on_operation(self) -> Iterator[None]:
         started = time.perf_counter()
+        if getattr(self.execution_context.context, "shared", False):
+            yield  # a stream shared by subscribers, who are each counted (``sharing``)
+            return
+        # A subscription usually ends by its client's leaving (cancelled): counted all the same.
         if self.tracer is None:
-            yield
-            self._ended(started, None)
+            try:
+                yield
+            finally:
+                self._ended(started, None)
             return
         with self.tracer.start_as_current_span("graphql") as span:
-            yield
-            self._ended(started, span)
+            try:
+                yield
+            finally:
+                self._ended(started, span)
 
     def _ended(self, started: float, span: Span | None) -> None:
         context = self.execution_context
@@ -39,13 +48,7 @@ class OperationTelemetry(SchemaExtension):
         described = describe(context)
         if self.metrics is not None:
             operation = f"{described.kind} {described.root or '-'}"
-            outcome = "error" if errors else "ok"
-            self.metrics.requests.labels(operation, outcome).inc()
-            self.metrics.request_seconds.labels(operation, outcome).observe(
-                time.perf_counter() - started
-            )
-            if any(isinstance(e.original_error, StoreUnavailable) for e in errors):
-                self.metrics.store_errors.inc()
+            count(self.metrics, operation, errors, time.perf_counter() - started)
         if span is not None and span.is_recording():
             kind, name = described.kind, described.name or described.root
             span.update_name(f"{kind} {name or 'anonymous'}")
@@ -53,3 +56,12 @@ class OperationTelemetry(SchemaExtension):
             span.set_attribute("graphql.operation.name", name or "")
             if errors:
                 span.set_attribute("graphql.errors", len(errors))
+
+
+def count(metrics: Metrics, operation: str, errors: Sequence[GraphQLError], seconds: float) -> None:
+    """One operation (``subscription eventCount``) that ended with ``errors`` after ``seconds``."""
+    outcome = "error" if errors else "ok"
+    metrics.requests.labels(operation, outcome).inc()
+    metrics.request_seconds.labels(operation, outcome).observe(seconds)
+    if any(isinstance(e.original_error, StoreUnavailable) for e in errors):
+        metrics.store_errors.inc()

@@ -1,0 +1,141 @@
+"""Identical live subscriptions share one stream.
+
+Ten thousand dashboard widgets are a few hundred distinct subscriptions. A subscription to a
+latest-value field (``eventCount``, ``metricUpdates``) whose document, variables and operation
+name are those of one already running for the same tenant and role joins that one's stream
+instead of executing its own: the operation is executed once per change and its data encoded to
+JSON once (``Encoded``), and each subscriber's socket only frames it with its own id. Each
+subscriber gets the stream's latest result (``fanout``), so a slow socket holds up no one.
+
+Each subscriber is still admitted on its own: it takes a token of its key's rate and a place in
+its tenant's quota, is counted in /metrics as one operation, and its messages as its own. What
+else is checked of an operation (the role, validation, depth, cost) depends only on what the key
+holds, so the shared stream checked it once for all. A subscriber who cannot be admitted takes
+the ordinary path, which refuses it as it would any other; so does a document not yet parsed and
+validated once, so that a document is never parsed here without the parser's limits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Hashable
+from typing import Any
+
+from graphql import FieldNode, GraphQLError, OperationType, get_operation_ast
+from strawberry.types import ExecutionResult
+from strawberry.types.execution import PreExecutionError
+
+from gql_analytics.api import telemetry
+from gql_analytics.api.context import Context
+from gql_analytics.api.documents import Documents
+from gql_analytics.api.rate_limit import RateLimiter
+from gql_analytics.api.subscription import LATEST_VALUE_FIELDS
+from gql_analytics.errors import GatewayError
+
+Result = ExecutionResult | PreExecutionError
+Run = Callable[[Context], Awaitable[AsyncGenerator[Any, None]]]
+"""Runs the operation the ordinary way, for the given context."""
+
+
+def _compact(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+class Encoded(dict[str, Any]):
+    """A result's data, with its JSON encoded once for every subscriber it is sent to."""
+
+    __slots__ = ("json",)
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        super().__init__(data)
+        self.json = _compact(data)
+
+
+def encoded_message(message: object) -> str | None:
+    """The JSON of a subscription message (``next`` or legacy ``data``) whose data is
+    ``Encoded``, framed around the data's own; None for any other message."""
+    if type(message) is not dict:
+        return None
+    payload = message.get("payload")
+    if type(payload) is not dict or len(payload) != 1:
+        return None
+    data = payload.get("data")
+    if type(data) is not Encoded:
+        return None
+    kind, id = _compact(message["type"]), _compact(message["id"])
+    return f'{{"type":{kind},"id":{id},"payload":{{"data":{data.json}}}}}'
+
+
+class SharedSubscriptions:
+    def __init__(self, documents: Documents, limiter: RateLimiter | None) -> None:
+        self._documents = documents
+        self._limiter = limiter
+
+    def key(
+        self,
+        context: Context,
+        query: str,
+        variables: dict[str, Any] | None,
+        operation_name: str | None,
+    ) -> tuple[Hashable, str] | None:
+        """What identical subscriptions share, and the root field they ask for; None when the
+        operation is not a subscription to a latest-value field of a known valid document."""
+        known = self._documents.get(query)
+        if known is None or known.errors is None or known.errors:
+            return None
+        operation = get_operation_ast(known.document, operation_name)
+        if operation is None or operation.operation is not OperationType.SUBSCRIPTION:
+            return None
+        (root, *more) = operation.selection_set.selections
+        if more or not isinstance(root, FieldNode) or root.name.value not in LATEST_VALUE_FIELDS:
+            return None
+        role = context.principal.role if context.principal is not None else None
+        arguments = json.dumps(variables, sort_keys=True, default=str)
+        key = ("operation", context.tenant, context.auth, role, query, arguments, operation_name)
+        return key, root.name.value
+
+    async def results(
+        self, context: Context, key: Hashable, root: str, run: Run
+    ) -> AsyncGenerator[Result, None]:
+        """The results of the stream shared under ``key``, for one subscriber."""
+        with contextlib.ExitStack() as admitted:
+            try:
+                admitted.enter_context(context.quota.hold(context.tenant))
+                if self._limiter is not None and context.principal is not None:
+                    self._limiter.take(context.principal.credential)
+            except GatewayError:
+                admitted.close()
+                async with contextlib.aclosing(await run(context)) as refused:
+                    async for result in refused:
+                        yield result
+                return
+            started, errors = time.perf_counter(), list[GraphQLError]()
+            try:
+                async with context.feeds.join(key, lambda: self._stream(context, run)) as results:
+                    async for result in results:
+                        errors = result.errors or errors
+                        context.metrics.pushed.inc()
+                        yield result
+            finally:
+                seconds = time.perf_counter() - started
+                telemetry.count(context.metrics, f"subscription {root}", errors, seconds)
+
+    @staticmethod
+    async def _stream(context: Context, run: Run) -> AsyncIterator[Result]:
+        """The operation run once for every subscriber (in the context of the first, which
+        differs from the others' only in what they were admitted by one by one)."""
+        async with contextlib.aclosing(
+            await run(dataclasses.replace(context, shared=True))
+        ) as run_:
+            async for result in run_:
+                if (
+                    type(result) is ExecutionResult
+                    and result.data is not None
+                    and not result.errors
+                    and not result.extensions
+                ):
+                    result.data = Encoded(result.data)
+                yield result

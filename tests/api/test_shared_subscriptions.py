@@ -1,0 +1,93 @@
+"""Identical live subscriptions share one stream: one execution per change for all of them, and
+still one subscription each for the tenant's quota, /metrics and their own sockets."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from gql_analytics.app import create_app
+from gql_analytics.settings import Settings
+from gql_analytics.store.duckdb import DuckDBStore
+from tests.api.sockets import LEGACY_WS, TRANSPORT_WS, Socket, socket
+from tests.api.test_metrics import scrape, value
+from tests.support import Clock, GraphQLClient, ServerThread, eventually
+
+LIVE_SIGNUPS = 'subscription { eventCount(name: "signup", range: {last: "1h"}) { count } }'
+SIGNUP = 'mutation { trackEvent(input: {name: "signup"}) { accepted } }'
+COMPUTATIONS = "gql_analytics_live_computations"
+
+
+@pytest.fixture
+def live(clock: Clock) -> Iterator[ServerThread]:
+    settings = Settings(auth=False, store_url="duckdb:///:memory:", live_throttle_ms=20)
+    with ServerThread(create_app(settings, store=DuckDBStore(), clock=clock)) as server:
+        yield server
+
+
+async def counts(ws: Socket, subscriptions: int) -> list[int]:
+    return [(await ws.next_data())["eventCount"]["count"] for _ in range(subscriptions)]
+
+
+async def test_identical_subscriptions_share_one_stream_and_each_gets_every_update(
+    live: ServerThread,
+) -> None:
+    async with (
+        httpx.AsyncClient(base_url=live.base_url, timeout=10) as http,
+        socket(live, TRANSPORT_WS) as first,
+        socket(live, LEGACY_WS) as second,
+    ):
+        for ws in (first, second):
+            for id in range(10):
+                await ws.subscribe(LIVE_SIGNUPS, id=str(id))
+        assert [await counts(ws, 10) for ws in (first, second)] == [[0] * 10] * 2
+        # The first subscriber of a document runs it alone (it is parsed and validated then);
+        # the other nineteen share one stream, and every stream shares one count.
+        shared = await scrape(http)
+        assert value(shared, COMPUTATIONS) == 2
+        await GraphQLClient(http).data(SIGNUP)
+        assert [await counts(ws, 10) for ws in (first, second)] == [[1] * 10] * 2
+        pushed = await scrape(http)
+        assert value(pushed, "gql_analytics_subscription_messages_total") == 40
+        assert value(pushed, "gql_analytics_subscriptions_active") == 20
+
+    async def all_ended() -> bool:
+        ended = await scrape(http)
+        return (
+            value(ended, COMPUTATIONS) == 0
+            and value(ended, "gql_analytics_subscriptions_active") == 0
+            and value(
+                ended,
+                "gql_analytics_graphql_requests_total",
+                operation="subscription eventCount",
+                outcome="ok",
+            )
+            == 20
+        )
+
+    async with httpx.AsyncClient(base_url=live.base_url, timeout=10) as http:
+        await eventually(all_ended, "the streams outlived their subscribers, or went uncounted")
+
+
+async def test_a_subscriber_leaving_a_shared_stream_leaves_the_others_their_updates(
+    live: ServerThread,
+) -> None:
+    async with (
+        httpx.AsyncClient(base_url=live.base_url, timeout=10) as http,
+        socket(live, TRANSPORT_WS) as ws,
+    ):
+        for id in ("alone", "a", "b", "c"):
+            await ws.subscribe(LIVE_SIGNUPS, id=id)
+        assert await counts(ws, 4) == [0] * 4
+        await ws.connection.send(json.dumps({"id": "b", "type": "complete"}))
+        await ws.subscribe(LIVE_SIGNUPS, id="d")  # answered after the server ended "b"
+        assert await counts(ws, 1) == [0]
+        await GraphQLClient(http).data(SIGNUP)
+        updated: dict[str, int] = {}
+        while len(updated) < 4:
+            message = await ws.receive()
+            updated[message["id"]] = message["payload"]["data"]["eventCount"]["count"]
+        assert updated == {"alone": 1, "a": 1, "c": 1, "d": 1}
