@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import math
-import os
 import random
 import statistics
-import subprocess
 import time
-from collections.abc import Awaitable, Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
-
-import httpx
 
 from gql_analytics.domain.records import MetricPoint
 
@@ -53,26 +48,3 @@ async def median_seconds(work: Callable[[], Awaitable[object]], repeats: int = 5
         await work()
         timings.append(time.perf_counter() - started)
     return statistics.median(timings)
-
-
-@contextmanager
-def serving(
-    command: list[str], ready: str, env: Mapping[str, str] | None = None
-) -> Iterator[subprocess.Popen[bytes]]:
-    """``command`` running until the block ends, entered once ``ready`` (a URL) answers 200."""
-    process = subprocess.Popen(command, env={**os.environ, **(env or {})})
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(ready).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError(f"{' '.join(command[:2])} did not become ready at {ready}")
-            time.sleep(0.1)
-        yield process
-    finally:
-        process.terminate()
-        process.wait(30)

@@ -29,9 +29,9 @@ from typing import Any
 
 import httpx
 
-from bench.common import serving
 from bench.observability import DASHBOARD, VARIABLES, arguments, load
 from tests.kafka.broker import free_port
+from tests.support import serving
 
 BODY = {"query": DASHBOARD, "variables": VARIABLES}
 

@@ -35,8 +35,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
-from bench.common import serving
 from tests.kafka.broker import create_topics, free_port, tansu
+from tests.support import serving
 
 ARRIVED = asyncio.Event()  # a message came, to any client
 QUERY = 'subscription($n: String!) { eventCount(name: $n, range: {last: "1h"}) { count } }'

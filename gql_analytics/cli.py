@@ -158,6 +158,8 @@ def _serve(settings: settings_module.Settings) -> int:
         lifespan="on",
         log_config=None,  # uvicorn's loggers write through ours: JSON lines, or text on a tty
         ws="websockets-sansio",  # uvicorn's default websockets backend is the deprecated legacy one
+        # Deflating each small live message costs more CPU than all the rest of sending it.
+        ws_per_message_deflate=settings.ws_compression,
     )
     return 0
 

@@ -72,6 +72,7 @@ class Settings:
     graphiql: bool = True
     tracing: bool = True
     metrics: bool = True
+    ws_compression: bool = False
 
     @property
     def introspection_on(self) -> bool:
@@ -170,6 +171,7 @@ SWITCHES: dict[str, str] = {  # --name / --no-name
     "graphiql": "serve GraphiQL to browsers on GET /graphql",
     "tracing": "OpenTelemetry spans (exported over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set)",
     "metrics": "serve /metrics and time every GraphQL operation",
+    "ws_compression": "compress WebSocket messages (permessage-deflate) when a client offers it",
 }
 FLAG_NAMES = {"store_url": "--store", "kafka_bootstrap_servers": "--kafka"}
 

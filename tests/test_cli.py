@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from pathlib import Path
 
 import pytest
+from websockets.asyncio.client import connect
 
 from gql_analytics import cli
 from gql_analytics.api.schema import export_sdl
@@ -13,6 +15,9 @@ from gql_analytics.auth.authenticator import Authenticator
 from gql_analytics.errors import Unauthenticated
 from gql_analytics.settings import Settings, add_arguments, from_arguments
 from gql_analytics.store.duckdb import DuckDBStore
+from tests.api.sockets import TRANSPORT_WS
+from tests.kafka.broker import free_port
+from tests.support import serving
 
 
 def parse(argv: list[str], env: dict[str, str]) -> Settings:
@@ -95,3 +100,18 @@ async def holder(tmp_path: Path, key: str) -> Principal:
         return await Authenticator(store).principal(key)
     finally:
         await store.close()
+
+
+@pytest.mark.parametrize(("flags", "compressed"), [([], False), (["--ws-compression"], True)])
+async def test_served_sockets_are_compressed_only_when_asked(
+    flags: list[str], compressed: bool
+) -> None:
+    port = free_port()
+    serve = [str(Path(sys.executable).parent / "gql-analytics"), "serve", "--no-auth"]
+    served = [*serve, "--store", "duckdb:///:memory:", "--port", str(port), *flags]
+    with serving(served, f"http://127.0.0.1:{port}/health"):
+        # The client offers permessage-deflate, as browsers do.
+        async with connect(f"ws://127.0.0.1:{port}/graphql", subprotocols=[TRANSPORT_WS]) as ws:
+            assert ws.response is not None
+            extensions = ws.response.headers.get("Sec-WebSocket-Extensions", "")
+            assert ("permessage-deflate" in extensions) is compressed
