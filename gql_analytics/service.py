@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
+
+from strawberry.dataloader import DataLoader
 
 from gql_analytics import dependencies
 from gql_analytics.domain.normalize import Origin
@@ -32,6 +36,10 @@ from gql_analytics.ports import (
 
 MAX_BATCH = 1000
 TASK_EVENTS = (TASK_COMPLETED, TASK_CREATED, TASK_UPDATED)
+
+
+_Count = tuple[str, str, TimeRange]
+"""(tenant, event name, whole-minute range): one count asked of ``event_count``."""
 
 
 def utc_now() -> datetime:
@@ -98,6 +106,7 @@ class AnalyticsService:
         self.monitor = monitor
         self.retention = retention
         self.clock = clock
+        self._counts: tuple[asyncio.AbstractEventLoop, DataLoader[_Count, int]] | None = None
 
     # -- ingest ---------------------------------------------------------------------------------
 
@@ -180,7 +189,23 @@ class AnalyticsService:
         return series
 
     async def event_count(self, tenant: str, name: str, time_range: TimeRange) -> int:
-        return (await self._event_totals(tenant, [name], time_range)).get(name, 0)
+        """Counts asked at the same moment (the live subscriptions that one commit woke) are
+        read together: one query per tenant and range, whatever the names."""
+        await self._depend(tenant, EVENT, [name])
+        loop = asyncio.get_running_loop()
+        if self._counts is None or self._counts[0] is not loop:
+            self._counts = loop, DataLoader(self._read_counts, cache=False, loop=loop)
+        return await self._counts[1].load((tenant, name, time_range.to_minutes()))
+
+    async def _read_counts(self, asked: Sequence[_Count]) -> list[int]:
+        names: defaultdict[tuple[str, TimeRange], list[str]] = defaultdict(list)
+        for tenant, name, window in asked:
+            names[(tenant, window)].append(name)
+        totals = {
+            (tenant, window): await self._read_totals(tenant, wanted, window)
+            for (tenant, window), wanted in names.items()
+        }
+        return [totals[(tenant, window)].get(name, 0) for tenant, name, window in asked]
 
     async def top_events(
         self, tenant: str, time_range: TimeRange, limit: int
@@ -195,10 +220,13 @@ class AnalyticsService:
     ) -> dict[str, int]:
         """Events per name over the whole range, from rollups (names absent count nothing)."""
         await self._depend(tenant, EVENT, names)
+        return await self._read_totals(tenant, names, time_range.to_minutes())
+
+    async def _read_totals(
+        self, tenant: str, names: Sequence[str] | None, window: TimeRange
+    ) -> dict[str, int]:
         known = await self.store.series(tenant, EVENT, names)
-        stats = await self.store.rollup_stats(
-            {s.id: s.key.name for s in known}, time_range.to_minutes(), None
-        )
+        stats = await self.store.rollup_stats({s.id: s.key.name for s in known}, window, None)
         return {label: s.count for (label, _), s in stats.items()}
 
     async def active_users(

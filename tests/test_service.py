@@ -1,0 +1,49 @@
+"""The analytics service over a real (in-memory DuckDB) store."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from gql_analytics.domain.records import Batch, Event
+from gql_analytics.domain.timerange import TimeRange
+from gql_analytics.live import InProcessBus
+from gql_analytics.pipeline import IngestPipeline
+from gql_analytics.service import AnalyticsService
+from gql_analytics.store.duckdb import DuckDBStore
+
+T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+HOUR = TimeRange(T0, T0 + timedelta(hours=1))
+LATER = TimeRange(T0 + timedelta(minutes=30), T0 + timedelta(hours=1))
+
+
+class CountingStore(DuckDBStore):
+    """Counts the rollup reads."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rollup_reads = 0
+
+    async def rollup_stats(self, *args: Any, **kwargs: Any) -> Any:
+        self.rollup_reads += 1
+        return await super().rollup_stats(*args, **kwargs)
+
+
+def event(id: str, name: str, minutes: int) -> Event:
+    at = T0 + timedelta(minutes=minutes)
+    return Event(id, name, "default", at, at, None, None, {})
+
+
+async def test_event_counts_asked_at_the_same_moment_are_read_together() -> None:
+    store = CountingStore()
+    await store.apply(Batch([event("1", "a", 5), event("2", "a", 40), event("3", "b", 5)]))
+    service = AnalyticsService(store, IngestPipeline(store, InProcessBus()))
+    asked = [("a", HOUR), ("b", HOUR), ("never", HOUR), ("a", LATER), ("b", LATER)]
+    counts = await asyncio.gather(*(service.event_count("default", n, r) for n, r in asked))
+    assert counts == [2, 1, 0, 1, 0]
+    assert store.rollup_reads == 2  # one read per range, whatever the names
+    assert await service.event_count("default", "a", HOUR) == 2  # and nothing is kept
+    await store.apply(Batch([event("4", "a", 6)]))
+    assert await service.event_count("default", "a", HOUR) == 3
+    await store.close()
