@@ -10,7 +10,6 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 
-from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import NoOpTracer, Tracer
 from starlette.applications import Starlette
@@ -309,15 +308,7 @@ def create_app(
                 stack.push_async_callback(_finish, purger, None)
             yield
 
-    traced = (
-        []
-        if provider is None
-        else [
-            Middleware(
-                OpenTelemetryMiddleware, tracer_provider=provider, exclude_spans=["receive", "send"]
-            )
-        ]
-    )
+    traced = [] if provider is None else [Middleware(tracing.TracedRequests, provider)]
     scraped = [Route("/metrics", scrape)] if settings.metrics else []
     return Starlette(
         routes=[

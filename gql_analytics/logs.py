@@ -62,7 +62,7 @@ def configure(level: str, stream: IO[str] | None = None) -> None:
 
 class RequestIds:
     """ASGI middleware: each HTTP request and WebSocket gets an id (the client's X-Request-ID, or
-    a new one), set for its logs and returned in the response's X-Request-ID header."""
+    a new one), set for its logs and returned in an HTTP response's X-Request-ID header."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -80,7 +80,7 @@ class RequestIds:
                 MutableHeaders(scope=message)[HEADER] = current
             await send(message)
 
-        try:
-            await self.app(scope, receive, send_with_id)
+        try:  # a WebSocket's messages carry no headers, so its sends pass by
+            await self.app(scope, receive, send_with_id if scope["type"] == "http" else send)
         finally:
             request_id.reset(token)

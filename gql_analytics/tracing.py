@@ -14,11 +14,13 @@ from contextlib import AbstractContextManager
 from typing import Any, cast
 
 from opentelemetry import trace
+from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import Link, Span, SpanContext, SpanKind, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gql_analytics.ports import Store
 
@@ -38,6 +40,24 @@ def tracer_provider(env: Mapping[str, str] | None = None) -> TracerProvider | No
 
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     return provider
+
+
+class TracedRequests:
+    """ASGI middleware: a server span per HTTP request (OpenTelemetry's ASGI middleware). A
+    WebSocket passes by: its operations are traced by their own spans, and the middleware's work
+    on every message sent cost more than the rest of sending a live message."""
+
+    def __init__(self, app: ASGIApp, tracer_provider: TracerProvider) -> None:
+        self.app = app
+        self.traced = OpenTelemetryMiddleware(
+            app, tracer_provider=tracer_provider, exclude_spans=["receive", "send"]
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self.app(scope, receive, send)
+        else:
+            await self.traced(scope, receive, send)
 
 
 def traced_store(store: Store, tracer: Tracer) -> Store:

@@ -7,7 +7,6 @@ from collections.abc import Iterator, Sequence
 
 import httpx
 import pytest
-from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -17,8 +16,16 @@ from gql_analytics.app import create_app
 from gql_analytics.errors import StoreUnavailable
 from gql_analytics.settings import Settings
 from gql_analytics.store.duckdb import DuckDBStore
-from gql_analytics.tracing import MAX_LINKS, consumed, trace_headers, traced_store, tracer_provider
-from tests.support import Clock, ServerThread, recorded
+from gql_analytics.tracing import (
+    MAX_LINKS,
+    TracedRequests,
+    consumed,
+    trace_headers,
+    traced_store,
+    tracer_provider,
+)
+from tests.api.sockets import TRANSPORT_WS, socket
+from tests.support import Clock, ServerThread, eventually, recorded
 
 
 class UnreachableStore(DuckDBStore):
@@ -58,6 +65,21 @@ async def test_a_query_is_a_graphql_span_inside_the_request_span(
     assert request.attributes.get("http.route", request.attributes.get("http.target")) is not None
 
 
+async def test_a_subscription_is_a_span_of_its_own_and_its_socket_makes_none(
+    traced: ServerThread, exporter: InMemorySpanExporter
+) -> None:
+    async with socket(traced, TRANSPORT_WS) as ws:
+        await ws.subscribe('subscription Live { eventCount(name: "signup") { count } }')
+        assert (await ws.next_data())["eventCount"]["count"] == 0
+
+    async def ended() -> bool:
+        return any(s.name == "subscription Live" for s in exporter.get_finished_spans())
+
+    await eventually(ended, "the subscription's span never ended")
+    spans = exporter.get_finished_spans()
+    assert [s.kind.name for s in spans if s.kind.name == "SERVER"] == []
+
+
 def test_nothing_is_exported_without_an_endpoint() -> None:
     provider = tracer_provider({})
     assert provider is not None
@@ -76,9 +98,9 @@ def test_an_endpoint_turns_the_otlp_exporter_on() -> None:
 def test_otel_sdk_disabled_turns_tracing_off() -> None:
     assert tracer_provider({"OTEL_SDK_DISABLED": "true"}) is None
     app = create_app(Settings(auth=False, store_url="duckdb:///:memory:", tracing=False))
-    assert OpenTelemetryMiddleware not in _middleware(app)
+    assert TracedRequests not in _middleware(app)
     app = create_app(Settings(auth=False, store_url="duckdb:///:memory:"))
-    assert OpenTelemetryMiddleware in _middleware(app)
+    assert TracedRequests in _middleware(app)
 
 
 def _middleware(app: Starlette) -> list[object]:
