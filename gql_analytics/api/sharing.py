@@ -3,8 +3,8 @@
 Ten thousand dashboard widgets are a few hundred distinct subscriptions. A subscription to a
 latest-value field (``eventCount``, ``metricUpdates``) whose document, variables and operation
 name are those of one already running for the same tenant and role joins that one's stream
-instead of executing its own: the operation is executed once per change and its data encoded to
-JSON once (``Encoded``), and each subscriber's socket only frames it with its own id. Each
+instead of executing its own: the operation is executed once per change and its payload encoded
+to JSON once (``Encoded``), and each subscriber's socket only frames it with its own id. Each
 subscriber gets the stream's latest result (``fanout``), so a slow socket holds up no one.
 
 Each subscriber is still admitted on its own: it takes a token of its key's rate and a place in
@@ -45,28 +45,33 @@ def _compact(value: object) -> str:
 
 
 class Encoded(dict[str, Any]):
-    """A result's data, with its JSON encoded once for every subscriber it is sent to."""
+    """A result's data, with the JSON of the payload it is sent in (the data and the
+    operation's extensions) encoded once for every subscriber it is sent to."""
 
-    __slots__ = ("json",)
+    __slots__ = ("extensions", "json")
 
-    def __init__(self, data: dict[str, Any]) -> None:
+    def __init__(self, data: dict[str, Any], extensions: dict[str, Any] | None) -> None:
         super().__init__(data)
-        self.json = _compact(data)
+        self.extensions = extensions or None
+        payload = {"data": data, "extensions": extensions} if extensions else {"data": data}
+        self.json = _compact(payload)
 
 
 def encoded_message(message: object) -> str | None:
-    """The JSON of a subscription message (``next`` or legacy ``data``) whose data is
-    ``Encoded``, framed around the data's own; None for any other message."""
+    """The JSON of a subscription message (``next`` or legacy ``data``) whose payload holds
+    ``Encoded`` data and nothing else than its extensions; None for any other message."""
     if type(message) is not dict:
         return None
     payload = message.get("payload")
-    if type(payload) is not dict or len(payload) != 1:
+    if type(payload) is not dict:
         return None
     data = payload.get("data")
-    if type(data) is not Encoded:
+    if type(data) is not Encoded or len(payload) != (2 if data.extensions else 1):
+        return None
+    if payload.get("extensions") is not data.extensions:
         return None
     kind, id = _compact(message["type"]), _compact(message["id"])
-    return f'{{"type":{kind},"id":{id},"payload":{{"data":{data.json}}}}}'
+    return f'{{"type":{kind},"id":{id},"payload":{data.json}}}'
 
 
 class SharedSubscriptions:
@@ -135,7 +140,6 @@ class SharedSubscriptions:
                     type(result) is ExecutionResult
                     and result.data is not None
                     and not result.errors
-                    and not result.extensions
                 ):
-                    result.data = Encoded(result.data)
+                    result.data = Encoded(result.data, result.extensions)
                 yield result

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from gql_analytics.api.sharing import Encoded, encoded_message
 from gql_analytics.app import create_app
 from gql_analytics.settings import Settings
 from gql_analytics.store.duckdb import DuckDBStore
@@ -91,3 +92,29 @@ async def test_a_subscriber_leaving_a_shared_stream_leaves_the_others_their_upda
             message = await ws.receive()
             updated[message["id"]] = message["payload"]["data"]["eventCount"]["count"]
         assert updated == {"alone": 1, "a": 1, "c": 1, "d": 1}
+
+
+@pytest.mark.parametrize("extensions", [None, {}, {"cost": 2}])
+def test_a_shared_message_is_the_json_that_would_have_been_sent(
+    extensions: dict[str, int] | None,
+) -> None:
+    data = {"eventCount": {"name": 'sign"up ü', "count": 3}}
+    payload: dict[str, object] = {"data": Encoded(data, extensions)}
+    if extensions:
+        payload["extensions"] = extensions
+    for message in (
+        {"id": "7", "type": "next", "payload": payload},
+        {"type": "data", "id": "7", "payload": payload},
+    ):
+        text = encoded_message(message)
+        assert text is not None
+        assert json.loads(text) == json.loads(json.dumps(message))
+
+
+def test_a_message_with_errors_or_other_extensions_is_encoded_as_usual() -> None:
+    encoded = Encoded({"x": 1}, {"cost": 2})
+    others = {"data": encoded, "extensions": {"cost": 2}}  # equal, but not the result's own
+    failed = {"data": encoded, "extensions": encoded.extensions, "errors": [{"message": "x"}]}
+    plain = {"data": {"x": 1}}
+    for payload in (others, failed, plain):
+        assert encoded_message({"id": "1", "type": "next", "payload": payload}) is None
