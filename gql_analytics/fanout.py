@@ -26,14 +26,17 @@ class _Ended(Exception):
 
 
 class _Slot(Generic[T]):
-    __slots__ = ("_end", "_ready", "_value")
+    __slots__ = ("_end", "_ready", "_take", "_value")
 
-    def __init__(self) -> None:
+    def __init__(self, take: Callable[[T], bool] | None) -> None:
         self._value: T = _EMPTY
         self._end: BaseException | None = None
         self._ready = asyncio.Event()
+        self._take = take
 
     def put(self, value: T) -> None:
+        if self._take is not None and self._take(value):
+            return
         self._value = value
         self._ready.set()
 
@@ -88,14 +91,19 @@ class Feeds:
 
     @asynccontextmanager
     async def join(
-        self, key: Hashable, source: Callable[[], AsyncIterator[T]]
+        self,
+        key: Hashable,
+        source: Callable[[], AsyncIterator[T]],
+        *,
+        take: Callable[[T], bool] | None = None,
     ) -> AsyncIterator[AsyncIterator[T]]:
-        """The values of the feed for ``key``, started with ``source()`` if none runs."""
+        """The values of the feed for ``key``, started with ``source()`` if none runs. ``take``,
+        when given, is offered each value first: those it takes (True) are not iterated."""
         found: _Feed[T] | None = self._feeds.get(key)
         if found is None or found.task.done():
             found = self._feeds[key] = _Feed(source())
         feed = found
-        slot: _Slot[T] = _Slot()
+        slot: _Slot[T] = _Slot(take)
         if feed.latest is not _EMPTY:
             slot.put(feed.latest)
         feed.slots.add(slot)

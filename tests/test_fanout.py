@@ -108,3 +108,24 @@ async def test_a_feed_that_ends_gives_every_subscriber_its_last_value_then_ends(
     async with feeds.join("q", answers) as first, feeds.join("q", answers) as second:
         for values in (first, second):
             assert (await within(all_of(values)))[-1] == 3
+
+
+async def test_a_subscriber_may_take_values_straight_from_the_feed() -> None:
+    feeds, source = Feeds(), Source()
+    taken: list[int] = []
+
+    def take_even(value: int) -> bool:
+        if value % 2:
+            return False
+        taken.append(value)
+        return True
+
+    async with feeds.join("q", source, take=take_even) as values:
+        for value in (2, 3, 4):
+            source.queue.put_nowait(value)
+        assert await within(anext(values)) == 3  # the one it did not take
+        await eventually(lambda: _is(taken, [2, 4]), "the even values were not taken")
+
+
+async def _is(found: list[int], expected: list[int]) -> bool:
+    return found == expected

@@ -5,7 +5,7 @@ from __future__ import annotations
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.websockets import WebSocket
@@ -19,6 +19,9 @@ from gql_analytics.fanout import Feeds
 from gql_analytics.metrics import Metrics
 from gql_analytics.ports import LiveBus
 from gql_analytics.service import AnalyticsService
+
+if TYPE_CHECKING:
+    from gql_analytics.api.sharing import SocketWriter
 
 
 @dataclass
@@ -40,6 +43,7 @@ class Context:
     # A stream shared by identical subscriptions (``sharing``): its subscribers are admitted,
     # held in the quota and counted one by one by the sharing, so the stream itself is not.
     shared: bool = False
+    writer: SocketWriter | None = None  # a WebSocket's, for the messages of shared streams
 
     def place(self) -> AbstractContextManager[None]:
         """A place in the tenant's quota of live subscriptions while this one lives."""

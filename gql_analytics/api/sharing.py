@@ -4,8 +4,11 @@ Ten thousand dashboard widgets are a few hundred distinct subscriptions. A subsc
 latest-value field (``eventCount``, ``metricUpdates``) whose document, variables and operation
 name are those of one already running for the same tenant and role joins that one's stream
 instead of executing its own: the operation is executed once per change and its payload encoded
-to JSON once (``Encoded``), and each subscriber's socket only frames it with its own id. Each
-subscriber gets the stream's latest result (``fanout``), so a slow socket holds up no one.
+to JSON once (``Encoded``). Each socket's ``SocketWriter`` then frames it with each subscriber's
+id and sends it, one task a socket rather than one wake-up a subscriber; it holds the latest
+result of each subscription, so a slow socket gets the latest of each when it is ready and holds
+up no one. Anything else a stream yields (an error) goes the ordinary way, through the
+subscriber's own operation.
 
 Each subscriber is still admitted on its own: it takes a token of its key's rate and a place in
 its tenant's quota, is counted in /metrics as one operation, and its messages as its own. What
@@ -17,11 +20,15 @@ validated once, so that a document is never parsed here without the parser's lim
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
+import functools
 import json
 import time
+from collections import OrderedDict
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Hashable
+from contextvars import ContextVar
 from typing import Any
 
 from graphql import FieldNode, GraphQLError, OperationType, get_operation_ast
@@ -34,8 +41,11 @@ from gql_analytics.api.documents import Documents
 from gql_analytics.api.rate_limit import RateLimiter
 from gql_analytics.api.subscription import LATEST_VALUE_FIELDS
 from gql_analytics.errors import GatewayError
+from gql_analytics.metrics import Metrics
 
 Result = ExecutionResult | PreExecutionError
+operation_id: ContextVar[str | None] = ContextVar("operation_id", default=None)
+"""The id of the socket's operation being run (set by the socket handlers)."""
 Run = Callable[[Context], Awaitable[AsyncGenerator[Any, None]]]
 """Runs the operation the ordinary way, for the given context."""
 
@@ -72,6 +82,47 @@ def encoded_message(message: object) -> str | None:
         return None
     kind, id = _compact(message["type"]), _compact(message["id"])
     return f'{{"type":{kind},"id":{id},"payload":{data.json}}}'
+
+
+class SocketWriter:
+    """The messages of one socket's shared subscriptions, sent by one task (``run``): the latest
+    result of each subscription, oldest change first."""
+
+    def __init__(self, send_text: Callable[[str], Awaitable[None]], kind: str, metrics: Metrics):
+        self._send_text = send_text
+        self._kind = _compact(kind)  # "next", or the legacy protocol's "data"
+        self._metrics = metrics
+        self._pending: OrderedDict[str, Encoded] = OrderedDict()
+        self._ready = asyncio.Event()
+
+    def take(self, id: str, result: Result) -> bool:
+        """Queues a result whose payload was encoded once (True); leaves any other to the
+        subscription's own operation, forgetting what was queued before it (False)."""
+        data = result.data if type(result) is ExecutionResult else None
+        if type(data) is not Encoded:
+            self._pending.pop(id, None)
+            return False
+        self._pending[id] = data
+        self._pending.move_to_end(id)
+        self._ready.set()
+        return True
+
+    def forget(self, id: str) -> None:
+        self._pending.pop(id, None)
+
+    async def run(self) -> None:
+        """Sends until the socket is gone."""
+        while True:
+            await self._ready.wait()
+            self._ready.clear()
+            while self._pending:
+                id, data = self._pending.popitem(last=False)
+                message = f'{{"id":{_compact(id)},"type":{self._kind},"payload":{data.json}}}'
+                try:
+                    await self._send_text(message)
+                except Exception:  # the socket closed: its handler ends the subscriptions
+                    return
+                self._metrics.pushed.inc()
 
 
 class SharedSubscriptions:
@@ -118,13 +169,19 @@ class SharedSubscriptions:
                         yield result
                 return
             started, errors = time.perf_counter(), list[GraphQLError]()
+            writer, id = context.writer, operation_id.get()
+            take = None if writer is None or id is None else functools.partial(writer.take, id)
             try:
-                async with context.feeds.join(key, lambda: self._stream(context, run)) as results:
-                    async for result in results:
+                async with context.feeds.join(
+                    key, lambda: self._stream(context, run), take=take
+                ) as results:
+                    async for result in results:  # what the socket's writer did not take
                         errors = result.errors or errors
                         context.metrics.pushed.inc()
                         yield result
             finally:
+                if writer is not None and id is not None:
+                    writer.forget(id)
                 seconds = time.perf_counter() - started
                 telemetry.count(context.metrics, f"subscription {root}", errors, seconds)
 
@@ -133,7 +190,7 @@ class SharedSubscriptions:
         """The operation run once for every subscriber (in the context of the first, which
         differs from the others' only in what they were admitted by one by one)."""
         async with contextlib.aclosing(
-            await run(dataclasses.replace(context, shared=True))
+            await run(dataclasses.replace(context, shared=True, writer=None))
         ) as run_:
             async for result in run_:
                 if (

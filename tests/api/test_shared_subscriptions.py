@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
 
 from gql_analytics.api.sharing import Encoded, encoded_message
 from gql_analytics.app import create_app
+from gql_analytics.errors import StoreUnavailable
 from gql_analytics.settings import Settings
 from gql_analytics.store.duckdb import DuckDBStore
 from tests.api.sockets import LEGACY_WS, TRANSPORT_WS, Socket, socket
@@ -92,6 +94,44 @@ async def test_a_subscriber_leaving_a_shared_stream_leaves_the_others_their_upda
             message = await ws.receive()
             updated[message["id"]] = message["payload"]["data"]["eventCount"]["count"]
         assert updated == {"alone": 1, "a": 1, "c": 1, "d": 1}
+
+
+class FailingStore(DuckDBStore):
+    """Its rollups cannot be read once ``down``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = False
+
+    async def rollup_stats(self, *args: Any, **kwargs: Any) -> Any:
+        if self.down:
+            raise StoreUnavailable("store: connection refused")
+        return await super().rollup_stats(*args, **kwargs)
+
+
+async def test_a_failing_shared_stream_gives_every_subscriber_the_coded_error_then_ends(
+    clock: Clock,
+) -> None:
+    store = FailingStore()
+    settings = Settings(auth=False, store_url="duckdb:///:memory:", live_throttle_ms=20)
+    with ServerThread(create_app(settings, store=store, clock=clock)) as server:
+        async with (
+            httpx.AsyncClient(base_url=server.base_url, timeout=10) as http,
+            socket(server, TRANSPORT_WS) as ws,
+        ):
+            for id in ("alone", "a", "b"):
+                await ws.subscribe(LIVE_SIGNUPS, id=id)
+            assert await counts(ws, 3) == [0] * 3
+            store.down = True
+            await GraphQLClient(http).data(SIGNUP)
+            heard: dict[str, list[str]] = {"alone": [], "a": [], "b": []}
+            while any(len(messages) < 2 for messages in heard.values()):
+                message = await ws.receive()
+                kind = message["type"]
+                if kind == "next":
+                    kind = message["payload"]["errors"][0]["extensions"]["code"]
+                heard[message["id"]].append(kind)
+            assert heard == {id: ["STORE_UNAVAILABLE", "complete"] for id in heard}
 
 
 @pytest.mark.parametrize("extensions", [None, {}, {"cost": 2}])

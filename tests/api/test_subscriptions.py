@@ -162,9 +162,9 @@ async def test_a_slow_socket_holds_up_no_other_and_gets_the_latest_value(
         socket(server, TRANSPORT_WS) as fast,
     ):
         client = GraphQLClient(http)
-        await slow.subscribe(LIVE_SIGNUPS)
         await fast.subscribe(LIVE_SIGNUPS)
         assert (await fast.next_data())["eventCount"]["count"] == 0
+        await slow.subscribe(LIVE_SIGNUPS)  # joins the fast one's question: its stream is shared
         for update in range(1, UPDATES + 1):
             await client.data('mutation { trackEvent(input: {name: "signup"}) { accepted } }')
             while (count := (await fast.next_data())["eventCount"]["count"]) < update:
