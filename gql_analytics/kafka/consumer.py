@@ -310,6 +310,8 @@ class KafkaIngest:
             self._through[TopicPartition(position.source, position.partition)] = (
                 position.next_offset
             )
+        for change in result.changes:  # committed in the store: subscribers hear of it now
+            await self._bus.publish(change)
         try:
             await consumer.commit(
                 {
@@ -320,8 +322,6 @@ class KafkaIngest:
         except KafkaError as error:
             # The store holds the positions; a new owner of the partition resumes from them.
             log.info("kafka: offset commit skipped (%s); the store has the positions", error)
-        for change in result.changes:
-            await self._bus.publish(change)
         totals = self.totals
         log.info(
             "kafka: batch applied=%d duplicates=%d dead_lettered=%d; totals applied=%d "
