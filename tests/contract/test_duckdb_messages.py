@@ -227,7 +227,7 @@ async def test_sql_path_has_the_effect_of_the_python_reference(
     partitions: list[list[bytes]], retention: timedelta | None, repeat: bool
 ) -> None:
     limits = Limits(NOW, retention)
-    sql_store, reference_store = DuckDBStore(), DuckDBStore()
+    sql_store, reference_store = DuckDBStore(sql_from=0), DuckDBStore()
     try:
         for _ in range(2 if repeat else 1):  # a second delivery: everything is a duplicate
             batch = batch_of(partitions)

@@ -23,6 +23,16 @@ class TestDuckDBInMemory(StoreContract):
         await store.close()
 
 
+class TestDuckDBInMemoryAlwaysSQL(StoreContract):
+    """Every Kafka batch staged in SQL, however small (the contract's batches are)."""
+
+    @pytest.fixture
+    async def store(self) -> AsyncIterator[Store]:
+        store = DuckDBStore(sql_from=0)
+        yield store
+        await store.close()
+
+
 class TestDuckDBFile(StoreContract):
     @pytest.fixture
     async def store(self, tmp_path: Path) -> AsyncIterator[Store]:
@@ -65,10 +75,17 @@ async def test_a_closed_store_is_unavailable() -> None:
         await store.ping()
 
 
-async def test_staged_batches_do_not_pile_up_in_memory() -> None:
-    store = DuckDBStore()
+def staged_tables(store: DuckDBStore) -> int:
+    (count,) = store.rows(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'scratch'", []
+    )[0]
+    return int(count)
+
+
+async def prepare_and_apply_logins(store: DuckDBStore, batches: int) -> None:
+    """Every other batch applied, the others discarded."""
     at = int(T0.timestamp() * 1000)
-    for offset in range(5):
+    for offset in range(batches):
         value = f'{{"event": "login", "id": "{offset}"}}'.encode()
         batch = MessageBatch([PartitionMessages("t", 0, [offset], [at], [value])])
         prepared = await store.prepare_messages(batch, Limits(T0))
@@ -76,7 +93,19 @@ async def test_staged_batches_do_not_pile_up_in_memory() -> None:
             await store.discard_prepared(prepared)
         else:
             await store.apply_prepared(prepared)
-    staged = store.rows("SELECT count(*) FROM duckdb_tables() WHERE database_name = 'scratch'", [])
-    assert staged == [(1,)]  # the last batch's, dropped by the next preparation
+
+
+async def test_staged_batches_do_not_pile_up_in_memory() -> None:
+    store = DuckDBStore(sql_from=0)
+    await prepare_and_apply_logins(store, 5)
+    assert staged_tables(store) == 1  # the last batch's, dropped by the next preparation
+    assert await store.count_events(EventQuery("default")) == 3
+    await store.close()
+
+
+async def test_a_batch_of_few_messages_is_decoded_in_python_and_stages_nothing() -> None:
+    store = DuckDBStore(sql_from=2)
+    await prepare_and_apply_logins(store, 5)
+    assert staged_tables(store) == 0
     assert await store.count_events(EventQuery("default")) == 3
     await store.close()
