@@ -170,6 +170,7 @@ def _serve(settings: settings_module.Settings) -> int:
     import uvicorn
 
     from gql_analytics.app import create_app
+    from gql_analytics.ws_protocol import WebSocketProtocol
 
     app = create_app(settings)
     _tune_interpreter()
@@ -180,7 +181,7 @@ def _serve(settings: settings_module.Settings) -> int:
         log_level=settings.log_level,
         lifespan="on",
         log_config=None,  # uvicorn's loggers write through ours: JSON lines, or text on a tty
-        ws="websockets-sansio",  # uvicorn's default websockets backend is the deprecated legacy one
+        ws=WebSocketProtocol,  # websockets' sans-I/O protocol, each turn's frames in one write
         # Deflating each small live message costs more CPU than all the rest of sending it.
         ws_per_message_deflate=settings.ws_compression,
     )

@@ -19,6 +19,8 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from starlette.types import ASGIApp
 
+from gql_analytics.ws_protocol import WebSocketProtocol
+
 T = TypeVar("T")
 DEADLINE = 10.0
 NOW = datetime(2026, 11, 20, 12, 0, 30, tzinfo=UTC)
@@ -51,7 +53,7 @@ class ServerThread:
             port=0,
             lifespan="on",
             log_level="warning",
-            ws="websockets-sansio",
+            ws=WebSocketProtocol,  # as ``gql-analytics serve`` runs it
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="uvicorn", daemon=True)
