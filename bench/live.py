@@ -4,7 +4,9 @@ A Tansu broker on loopback and one ``gql-analytics serve`` process (Kafka on, Du
 defaults otherwise: a message at most every 250 ms per subscription). ``--sockets`` WebSockets
 hold ``--per-socket`` ``eventCount`` subscriptions each, over ``--names`` distinct event names
 (each name has as many subscribers as every other). Once every subscription has its first value,
-events are produced to Kafka at ``--rate`` a second for ``--seconds``, round-robin over the names.
+events are produced to Kafka at ``--rate`` a second for ``--seconds``, round-robin over the names,
+by a producer process of its own (as a service would be: not waiting on the client's reading).
+
 Two latencies: for each message, from producing the newest record it counts (the count-th
 record of its name) to receiving it; and for each record and subscription, from producing the
 record to receiving the first message that counts it (so the wait for the next message, at most
@@ -22,12 +24,14 @@ import argparse
 import asyncio
 import contextlib
 import json
+import multiprocessing
 import re
 import sys
 import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -86,17 +90,16 @@ def gateway(bootstrap: str, topic: str, store: Path, per_socket: int) -> Iterato
 
 
 class Client:
-    """The subscriptions of one socket, and the latencies of what they were pushed."""
+    """The subscriptions of one socket, and when each of their messages arrived."""
 
     def __init__(self, connection: ClientConnection, names: dict[str, str]) -> None:
         self.connection = connection
         self.names = names  # subscription id -> event name
         self.first = asyncio.Event()
         self.counts: dict[str, int] = {}
+        self.arrivals: list[tuple[float, str, int]] = []  # (when, subscription id, count)
 
-    async def read(
-        self, produced: dict[str, list[float]], newest: list[float], every: list[float]
-    ) -> None:
+    async def read(self) -> None:
         async for raw in self.connection:
             now = time.perf_counter()
             found = NEXT.match(raw) if isinstance(raw, str) else None
@@ -107,16 +110,28 @@ class Client:
                 if message.get("type") != "next":
                     continue
                 sid, count = message["id"], message["payload"]["data"]["eventCount"]["count"]
-            before = self.counts.get(sid)
+            self.arrivals.append((now, sid, count))
             self.counts[sid] = count
             ARRIVED.set()
-            times = produced[self.names[sid]]
-            if count:
-                newest.append(now - times[count - 1])
-            if before is not None:
-                every.extend(now - times[i] for i in range(before, count))
             if len(self.counts) == len(self.names):
                 self.first.set()
+
+    def latencies(
+        self, produced: dict[str, list[float]], since: float
+    ) -> tuple[list[float], list[float]]:
+        """For each message after ``since``, from producing its newest record; and for each
+        record, from producing it to the first message that counts it."""
+        newest: list[float] = []
+        every: list[float] = []
+        before: dict[str, int] = {}
+        for now, sid, count in self.arrivals:
+            times = produced[self.names[sid]]
+            if now > since and count:
+                newest.append(now - times[count - 1])
+            if sid in before:
+                every.extend(now - times[i] for i in range(before[sid], count))
+            before[sid] = count
+        return newest, every
 
 
 async def main() -> None:
@@ -128,9 +143,6 @@ async def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     args = parser.parse_args()
     names = [f"event_{i:03d}" for i in range(args.names)]
-    produced: dict[str, list[float]] = defaultdict(list)
-    newest: list[float] = []
-    every: list[float] = []
     with tansu() as bootstrap, tempfile.TemporaryDirectory() as directory:
         topic = "bench.live.events"
         await create_topics(bootstrap, [topic])
@@ -139,7 +151,7 @@ async def main() -> None:
             idle = rss(pid)
             url = f"ws://127.0.0.1:{port}/graphql"
             clients = await subscribe(url, names, args)
-            readers = [asyncio.create_task(c.read(produced, newest, every)) for c in clients]
+            readers = [asyncio.create_task(c.read()) for c in clients]
             await asyncio.wait_for(asyncio.gather(*(c.first.wait() for c in clients)), 600)
             subscribed = rss(pid)
             total = args.sockets * args.per_socket
@@ -148,7 +160,13 @@ async def main() -> None:
                 f"server RSS {idle / 2**20:.0f} MB idle, {subscribed / 2**20:.0f} MB subscribed, "
                 f"{(subscribed - idle) / total / 1024:.1f} KB a subscription"
             )
-            await produce(bootstrap, topic, names, produced, args)
+            since = time.perf_counter()
+            with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+                # The producer is a process of its own, as a service producing events would be:
+                # on the client's event loop, its sends would wait for the client's reading.
+                produced = await asyncio.get_running_loop().run_in_executor(
+                    pool, produce, bootstrap, topic, names, args.rate, args.seconds
+                )
             behind = await consumer_lag(port)
             final = {name: len(produced[name]) for name in names}
             deadline = time.monotonic() + 30
@@ -164,6 +182,13 @@ async def main() -> None:
                 task.cancel()
             for client in clients:
                 await client.connection.close()
+
+    newest: list[float] = []
+    every: list[float] = []
+    for client in clients:
+        of_messages, of_records = client.latencies(produced, since)
+        newest += of_messages
+        every += of_records
 
     def summary(latencies: list[float]) -> str:
         ordered = sorted(latencies)
@@ -215,33 +240,38 @@ async def subscribe(url: str, names: list[str], args: argparse.Namespace) -> lis
     return clients
 
 
-async def produce(
-    bootstrap: str,
-    topic: str,
-    names: list[str],
-    produced: dict[str, list[float]],
-    args: argparse.Namespace,
-) -> None:
-    """``--rate`` events a second in ticks of 10 ms, each name's send times in order."""
+def produce(
+    bootstrap: str, topic: str, names: list[str], rate: int, seconds: float
+) -> dict[str, list[float]]:
+    """``rate`` events a second in ticks of 10 ms, round-robin over ``names``; each name's send
+    times (``time.perf_counter``, the same clock in every process), in order."""
+    return asyncio.run(_produce(bootstrap, topic, names, rate, seconds))
+
+
+async def _produce(
+    bootstrap: str, topic: str, names: list[str], rate: int, seconds: float
+) -> dict[str, list[float]]:
+    produced: dict[str, list[float]] = defaultdict(list)
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=0)
     await producer.start()
     try:
-        per_tick = max(1, args.rate // 100)
+        per_tick = max(1, rate // 100)
         started = time.perf_counter()
         sent = 0
-        while sent < args.rate * args.seconds:
+        while sent < rate * seconds:
             for _ in range(per_tick):
                 name = names[sent % len(names)]
                 value = json.dumps({"event": name, "id": f"r{sent}"}).encode()
                 await producer.send(topic, value)
                 produced[name].append(time.perf_counter())
                 sent += 1
-            pause = started + sent / args.rate - time.perf_counter()
+            pause = started + sent / rate - time.perf_counter()
             if pause > 0:
                 await asyncio.sleep(pause)
         await producer.flush()
     finally:
         await producer.stop()
+    return dict(produced)
 
 
 if __name__ == "__main__":
