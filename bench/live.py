@@ -1,8 +1,9 @@
 """Many live subscriptions on one server process: produce-to-push latency and memory.
 
 A Tansu broker on loopback and one ``gql-analytics serve`` process (Kafka on, DuckDB file,
-defaults otherwise: a message at most every 250 ms per subscription). ``--sockets`` WebSockets
-hold ``--per-socket`` ``eventCount`` subscriptions each, over ``--names`` distinct event names
+defaults otherwise: a message at most every 250 ms per subscription, ``--throttle-ms``).
+``--sockets`` WebSockets hold ``--per-socket`` ``eventCount`` subscriptions each, over
+``--names`` distinct event names
 (each name has as many subscribers as every other). Once every subscription has its first value,
 events are produced to Kafka at ``--rate`` a second for ``--seconds``, round-robin over the names,
 by a producer process of its own (as a service would be: not waiting on the client's reading).
@@ -15,7 +16,7 @@ p99 at most 0.5 s, judged on every record), and the server's resident memory bef
 subscribing (bytes per subscription).
 
     .venv/bin/python -m bench.live [--sockets 100] [--per-socket 100] [--names 100]
-                                   [--rate 1000] [--seconds 20]
+                                   [--rate 1000] [--seconds 20] [--throttle-ms 250]
 """
 
 from __future__ import annotations
@@ -60,7 +61,9 @@ def rss(pid: int) -> int:
 
 
 @contextmanager
-def gateway(bootstrap: str, topic: str, store: Path, per_socket: int) -> Iterator[tuple[int, int]]:
+def gateway(
+    bootstrap: str, topic: str, store: Path, per_socket: int, throttle_ms: int
+) -> Iterator[tuple[int, int]]:
     port = free_port()
     command = [
         str(Path(sys.executable).parent / "gql-analytics"),
@@ -82,6 +85,8 @@ def gateway(bootstrap: str, topic: str, store: Path, per_socket: int) -> Iterato
         str(per_socket),
         "--max-subscriptions-per-tenant",
         "1000000",
+        "--live-throttle-ms",
+        str(throttle_ms),
         "--log-level",
         "warning",
     ]
@@ -141,13 +146,14 @@ async def main() -> None:
     parser.add_argument("--names", type=int, default=100)
     parser.add_argument("--rate", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--throttle-ms", type=int, default=250, help="the server's default: 250")
     args = parser.parse_args()
     names = [f"event_{i:03d}" for i in range(args.names)]
     with tansu() as bootstrap, tempfile.TemporaryDirectory() as directory:
         topic = "bench.live.events"
         await create_topics(bootstrap, [topic])
         store = Path(directory, "live.duckdb")
-        with gateway(bootstrap, topic, store, args.per_socket) as (pid, port):
+        with gateway(bootstrap, topic, store, args.per_socket, args.throttle_ms) as (pid, port):
             idle = rss(pid)
             url = f"ws://127.0.0.1:{port}/graphql"
             clients = await subscribe(url, names, args)
