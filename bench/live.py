@@ -3,10 +3,10 @@
 A Tansu broker on loopback and one ``gql-analytics serve`` process (Kafka on, DuckDB file,
 defaults otherwise: a message at most every 250 ms per subscription, ``--throttle-ms``).
 ``--sockets`` WebSockets hold ``--per-socket`` ``eventCount`` subscriptions each, over
-``--names`` distinct event names
-(each name has as many subscribers as every other). Once every subscription has its first value,
-events are produced to Kafka at ``--rate`` a second for ``--seconds``, round-robin over the names,
-by a producer process of its own (as a service would be: not waiting on the client's reading).
+``--names`` distinct event names (each name has as many subscribers as every other). Once every
+subscription has its first value, events are produced to Kafka at ``--rate`` a second for
+``--seconds``, round-robin over the names, by a producer process of its own (as a service would
+be: not waiting on the client's reading).
 
 Two latencies: for each message, from producing the newest record it counts (the count-th
 record of its name) to receiving it; and for each record and subscription, from producing the
