@@ -19,6 +19,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from starlette.types import ASGIApp
 
+from gql_analytics.store.duckdb import DuckDBStore
 from gql_analytics.ws_protocol import WebSocketProtocol
 
 T = TypeVar("T")
@@ -158,3 +159,16 @@ def serving(
     finally:
         process.terminate()
         process.wait(30)
+
+
+class CountingStore(DuckDBStore):
+    """An in-memory DuckDB store that counts its rollup reads (one per computation of an
+    aggregate)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rollup_reads = 0
+
+    async def rollup_stats(self, *args: Any, **kwargs: Any) -> Any:
+        self.rollup_reads += 1
+        return await super().rollup_stats(*args, **kwargs)

@@ -4,30 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from gql_analytics.domain.records import Batch, Event
 from gql_analytics.domain.timerange import TimeRange
 from gql_analytics.live import InProcessBus
 from gql_analytics.pipeline import IngestPipeline
 from gql_analytics.service import AnalyticsService
-from gql_analytics.store.duckdb import DuckDBStore
+from tests.support import CountingStore
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 HOUR = TimeRange(T0, T0 + timedelta(hours=1))
 LATER = TimeRange(T0 + timedelta(minutes=30), T0 + timedelta(hours=1))
-
-
-class CountingStore(DuckDBStore):
-    """Counts the rollup reads."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.rollup_reads = 0
-
-    async def rollup_stats(self, *args: Any, **kwargs: Any) -> Any:
-        self.rollup_reads += 1
-        return await super().rollup_stats(*args, **kwargs)
 
 
 def event(id: str, name: str, minutes: int) -> Event:

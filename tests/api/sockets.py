@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
@@ -63,3 +63,12 @@ async def drain(connection: ClientConnection) -> None:
     """Read whatever comes until the server closes the socket."""
     while True:
         await within(connection.recv())
+
+
+async def first_counts(sockets: Sequence[Socket], query: str, each: int) -> list[list[int]]:
+    """``each`` subscriptions to an ``eventCount`` ``query`` on every socket (ids 0, 1, ...),
+    and the first count each was sent, socket by socket."""
+    for ws in sockets:
+        for id in range(each):
+            await ws.subscribe(query, id=str(id))
+    return [[(await ws.next_data())["eventCount"]["count"] for _ in range(each)] for ws in sockets]

@@ -15,7 +15,7 @@ from gql_analytics.app import create_app
 from gql_analytics.errors import StoreUnavailable
 from gql_analytics.settings import Settings
 from gql_analytics.store.duckdb import DuckDBStore
-from tests.api.sockets import LEGACY_WS, TRANSPORT_WS, Socket, socket
+from tests.api.sockets import LEGACY_WS, TRANSPORT_WS, Socket, first_counts, socket
 from tests.api.test_metrics import scrape, value
 from tests.support import Clock, GraphQLClient, ServerThread, eventually
 
@@ -43,10 +43,7 @@ async def test_identical_subscriptions_share_one_stream_and_each_gets_every_upda
         socket(live, TRANSPORT_WS) as first,
         socket(live, LEGACY_WS) as second,
     ):
-        for ws in (first, second):
-            for id in range(10):
-                await ws.subscribe(LIVE_SIGNUPS, id=str(id))
-        assert [await counts(ws, 10) for ws in (first, second)] == [[0] * 10] * 2
+        assert await first_counts((first, second), LIVE_SIGNUPS, 10) == [[0] * 10] * 2
         # The first subscriber of a document runs it alone (it is parsed and validated then);
         # the other nineteen share one stream, and every stream shares one count.
         shared = await scrape(http)

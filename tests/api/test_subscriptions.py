@@ -14,8 +14,8 @@ import pytest
 from gql_analytics.app import create_app
 from gql_analytics.settings import Settings
 from gql_analytics.store.duckdb import DuckDBStore
-from tests.api.sockets import LEGACY_WS, TRANSPORT_WS, socket
-from tests.support import NOW, Clock, GraphQLClient, ServerThread, iso
+from tests.api.sockets import LEGACY_WS, TRANSPORT_WS, first_counts, socket
+from tests.support import NOW, Clock, CountingStore, GraphQLClient, ServerThread, iso
 
 TRACK = "mutation($inputs: [EventInput!]!) { trackEvents(inputs: $inputs) { accepted } }"
 
@@ -179,18 +179,6 @@ async def test_a_slow_socket_holds_up_no_other_and_gets_the_latest_value(
         assert len(received) <= 2, received
 
 
-class CountingStore(DuckDBStore):
-    """Counts the rollup reads: one per computation of an aggregate."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.rollup_reads = 0
-
-    async def rollup_stats(self, *args: Any, **kwargs: Any) -> Any:
-        self.rollup_reads += 1
-        return await super().rollup_stats(*args, **kwargs)
-
-
 async def test_subscribers_of_one_question_share_one_computation(clock: Clock) -> None:
     store = CountingStore()
     settings = Settings(auth=False, store_url="duckdb:///:memory:", live_throttle_ms=20)
@@ -200,12 +188,7 @@ async def test_subscribers_of_one_question_share_one_computation(clock: Clock) -
             socket(server, TRANSPORT_WS) as first,
             socket(server, LEGACY_WS) as second,
         ):
-            for ws in (first, second):
-                for id in range(10):
-                    await ws.subscribe(LIVE_SIGNUPS, id=str(id))
-            for ws in (first, second):
-                for _ in range(10):
-                    assert (await ws.next_data())["eventCount"]["count"] == 0
+            assert await first_counts((first, second), LIVE_SIGNUPS, 10) == [[0] * 10] * 2
             assert store.rollup_reads == 1
             await GraphQLClient(http).data(
                 'mutation { trackEvent(input: {name: "signup"}) { accepted } }'
