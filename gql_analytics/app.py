@@ -34,7 +34,6 @@ from gql_analytics.api.persisted import PersistedQueries, read_manifest
 from gql_analytics.api.quota import SubscriptionQuota
 from gql_analytics.api.rate_limit import RateLimiter
 from gql_analytics.api.schema import build_schema
-from gql_analytics.api.sharing import encoded_message
 from gql_analytics.api.socket_handlers import LegacyWSHandler, TransportWSHandler
 from gql_analytics.auth.access import may
 from gql_analytics.auth.authenticator import Authenticator, credential_in
@@ -112,10 +111,6 @@ class GraphQLApp(GraphQL[Context, None]):
         rules = settings.token_rules
         tokens = TokenVerifier(rules) if rules is not None else None
         self._authenticator = Authenticator(service.store, tokens)
-
-    def encode_json(self, data: object) -> str | bytes:
-        # A shared stream's message is framed around data encoded once for all its subscribers.
-        return encoded_message(data) or super().encode_json(data)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket

@@ -58,30 +58,12 @@ class Encoded(dict[str, Any]):
     """A result's data, with the JSON of the payload it is sent in (the data and the
     operation's extensions) encoded once for every subscriber it is sent to."""
 
-    __slots__ = ("extensions", "json")
+    __slots__ = ("json",)
 
     def __init__(self, data: dict[str, Any], extensions: dict[str, Any] | None) -> None:
         super().__init__(data)
-        self.extensions = extensions or None
         payload = {"data": data, "extensions": extensions} if extensions else {"data": data}
         self.json = _compact(payload)
-
-
-def encoded_message(message: object) -> str | None:
-    """The JSON of a subscription message (``next`` or legacy ``data``) whose payload holds
-    ``Encoded`` data and nothing else than its extensions; None for any other message."""
-    if type(message) is not dict:
-        return None
-    payload = message.get("payload")
-    if type(payload) is not dict:
-        return None
-    data = payload.get("data")
-    if type(data) is not Encoded or len(payload) != (2 if data.extensions else 1):
-        return None
-    if payload.get("extensions") is not data.extensions:
-        return None
-    kind, id = _compact(message["type"]), _compact(message["id"])
-    return f'{{"type":{kind},"id":{id},"payload":{data.json}}}'
 
 
 class SocketWriter:

@@ -3,16 +3,20 @@ still one subscription each for the tenant's quota, /metrics and their own socke
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
+from graphql import GraphQLError
+from strawberry.types import ExecutionResult
 
-from gql_analytics.api.sharing import Encoded, encoded_message
+from gql_analytics.api.sharing import Encoded, SocketWriter
 from gql_analytics.app import create_app
 from gql_analytics.errors import StoreUnavailable
+from gql_analytics.metrics import Metrics
 from gql_analytics.settings import Settings
 from gql_analytics.store.duckdb import DuckDBStore
 from tests.api.sockets import LEGACY_WS, TRANSPORT_WS, Socket, first_counts, socket
@@ -131,27 +135,40 @@ async def test_a_failing_shared_stream_gives_every_subscriber_the_coded_error_th
             assert heard == {id: ["STORE_UNAVAILABLE", "complete"] for id in heard}
 
 
+async def sent_by_a_writer(*results: tuple[str, ExecutionResult]) -> list[dict[str, Any]]:
+    """What a socket's writer sends of the results it is given (those it takes)."""
+    sent: list[str] = []
+
+    async def send_text(text: str) -> None:
+        sent.append(text)
+
+    writer = SocketWriter(send_text, "next", Metrics())
+    for id, result in results:
+        writer.take(id, result)
+    running = asyncio.ensure_future(writer.run())
+    await asyncio.sleep(0)  # one turn: the writer sends what it holds
+    running.cancel()
+    return [json.loads(text) for text in sent]
+
+
 @pytest.mark.parametrize("extensions", [None, {}, {"cost": 2}])
-def test_a_shared_message_is_the_json_that_would_have_been_sent(
+async def test_a_writer_sends_what_strawberry_would_have_sent(
     extensions: dict[str, int] | None,
 ) -> None:
     data = {"eventCount": {"name": 'sign"up ü', "count": 3}}
-    payload: dict[str, object] = {"data": Encoded(data, extensions)}
+    result = ExecutionResult(data=Encoded(data, extensions), errors=None, extensions=extensions)
+    payload: dict[str, Any] = {"data": data}
     if extensions:
         payload["extensions"] = extensions
-    for message in (
-        {"id": "7", "type": "next", "payload": payload},
-        {"type": "data", "id": "7", "payload": payload},
-    ):
-        text = encoded_message(message)
-        assert text is not None
-        assert json.loads(text) == json.loads(json.dumps(message))
+    assert await sent_by_a_writer(("7", result)) == [
+        {"id": "7", "type": "next", "payload": payload}
+    ]
 
 
-def test_a_message_with_errors_or_other_extensions_is_encoded_as_usual() -> None:
-    encoded = Encoded({"x": 1}, {"cost": 2})
-    others = {"data": encoded, "extensions": {"cost": 2}}  # equal, but not the result's own
-    failed = {"data": encoded, "extensions": encoded.extensions, "errors": [{"message": "x"}]}
-    plain = {"data": {"x": 1}}
-    for payload in (others, failed, plain):
-        assert encoded_message({"id": "1", "type": "next", "payload": payload}) is None
+async def test_a_writer_sends_the_latest_of_each_and_leaves_errors_to_the_operation() -> None:
+    def count(n: int) -> ExecutionResult:
+        return ExecutionResult(data=Encoded({"eventCount": {"count": n}}, None), errors=None)
+
+    failed = ExecutionResult(data=None, errors=[GraphQLError("store down")])
+    sent = await sent_by_a_writer(("a", count(1)), ("b", count(1)), ("a", count(2)), ("b", failed))
+    assert [(m["id"], m["payload"]["data"]["eventCount"]["count"]) for m in sent] == [("a", 2)]
