@@ -21,16 +21,13 @@ T = TypeVar("T")
 _EMPTY: Any = object()
 
 
-class _Ended(Exception):
-    """The source has no more values."""
-
-
 class _Slot(Generic[T]):
-    __slots__ = ("_end", "_ready", "_take", "_value")
+    __slots__ = ("_ended", "_error", "_ready", "_take", "_value")
 
     def __init__(self, take: Callable[[T], bool] | None) -> None:
         self._value: T = _EMPTY
-        self._end: BaseException | None = None
+        self._ended = False
+        self._error: BaseException | None = None
         self._ready = asyncio.Event()
         self._take = take
 
@@ -40,8 +37,9 @@ class _Slot(Generic[T]):
         self._value = value
         self._ready.set()
 
-    def end(self, error: BaseException) -> None:
-        self._end = error
+    def end(self, error: BaseException | None) -> None:
+        """No more values: the source is done (``error`` None) or failed."""
+        self._ended, self._error = True, error
         self._ready.set()
 
     async def values(self) -> AsyncIterator[T]:
@@ -51,10 +49,10 @@ class _Slot(Generic[T]):
             value, self._value = self._value, _EMPTY
             if value is not _EMPTY:
                 yield value
-            if isinstance(self._end, _Ended):
+            if self._error is not None:
+                raise self._error
+            if self._ended:
                 return
-            if self._end is not None:
-                raise self._end
 
 
 class _Feed(Generic[T]):
@@ -73,11 +71,11 @@ class _Feed(Generic[T]):
                 for slot in self.slots:
                     slot.put(value)
         except Exception as error:  # every subscriber hears of it, as each would have alone
-            ended: Exception = error
+            failed: Exception | None = error
         else:
-            ended = _Ended()
+            failed = None
         for slot in self.slots:
-            slot.end(ended)
+            slot.end(failed)
 
 
 class Feeds:
