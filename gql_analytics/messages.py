@@ -80,12 +80,17 @@ def prepare_decoded(batch: MessageBatch, limits: Limits) -> PreparedMessages:
     return PreparedMessages(batch, limits, tuple(rejected), records)
 
 
+def was_decoded(prepared: PreparedMessages) -> bool:
+    """Whether ``prepare_decoded`` prepared the batch (its state is the decoded records)."""
+    return isinstance(prepared.state, list)
+
+
 async def apply_decoded(
     store: Store, prepared: PreparedMessages, *, with_events: bool = False
 ) -> MessagesResult:
     """``Store.apply_prepared`` for a batch ``prepare_decoded`` prepared: ``Store.apply``."""
     records = prepared.state
-    assert isinstance(records, list), "prepared by prepare_decoded"
+    assert isinstance(records, list), "prepared by prepare_decoded"  # as was_decoded tells
     result = await store.apply(Batch(records, prepared.batch.positions))
     return MessagesResult(
         applied=len(result.applied),

@@ -165,7 +165,7 @@ class SharedSubscriptions:
                 ) as results:
                     async for result in results:  # what the socket's writer did not take
                         errors = result.errors or errors
-                        context.metrics.pushed.inc()
+                        context.pushed()
                         yield result
             finally:
                 if writer is not None and id is not None:

@@ -30,7 +30,7 @@ from gql_analytics.domain.stats import BucketSummary
 from gql_analytics.domain.timerange import Interval, TimeRange
 from gql_analytics.domain.validation import Limits
 from gql_analytics.errors import StoreUnavailable
-from gql_analytics.messages import apply_decoded, prepare_decoded
+from gql_analytics.messages import apply_decoded, prepare_decoded, was_decoded
 from gql_analytics.ports import (
     Dependency,
     EventCursor,
@@ -199,7 +199,7 @@ class DuckDBStore:
     async def apply_prepared(
         self, prepared: PreparedMessages, *, with_events: bool = False
     ) -> MessagesResult:
-        if isinstance(prepared.state, list):  # decoded in Python: one transaction of records
+        if was_decoded(prepared):  # decoded in Python: one transaction of records
             return await apply_decoded(self, prepared, with_events=with_events)
 
         def apply() -> MessagesResult:
@@ -213,7 +213,7 @@ class DuckDBStore:
         return await self._run(apply)
 
     async def discard_prepared(self, prepared: PreparedMessages) -> None:
-        if not isinstance(prepared.state, list):  # nothing was staged for a decoded one
+        if not was_decoded(prepared):  # nothing was staged for a decoded one
             await self._run(lambda: self._drop_staged(prepared))
 
     def _drop_staged(self, prepared: PreparedMessages) -> None:
