@@ -7,6 +7,7 @@ from typing import Annotated
 
 import strawberry
 
+from gql_analytics.api.access import require_role
 from gql_analytics.api.analysis import AnalysisInput, AnalysisJob
 from gql_analytics.api.context import Info
 from gql_analytics.api.inputs import EventInput, MetricInput
@@ -25,11 +26,13 @@ def _result(outcome: TrackOutcome) -> TrackResult:
 
 
 async def _track_many(info: Info, drafts: Sequence[Draft], wait: bool | None) -> TrackResult:
+    require_role(info)
     ctx = info.context
     return _result(await ctx.service.track(ctx.tenant, drafts, wait=bool(wait)))
 
 
 async def _track_one(info: Info, draft: Draft, wait: bool | None) -> TrackResult:
+    require_role(info)
     ctx = info.context
     return _result(await ctx.service.track_one(ctx.tenant, draft, wait=bool(wait)))
 
@@ -79,6 +82,7 @@ class Mutation:
             bool | None, strawberry.argument(description="Return once the job ended.")
         ] = False,
     ) -> AnalysisJob:
+        require_role(info)
         ctx = info.context
         request = input.to_request(ctx.service)
         return AnalysisJob.from_domain(
@@ -90,18 +94,21 @@ class Mutation:
         "is killed); one that already ended is returned as it is."
     )
     async def cancel_analysis(self, info: Info, id: strawberry.ID) -> AnalysisJob:
+        require_role(info)
         return AnalysisJob.from_domain(
             await info.context.analysis.cancel(info.context.tenant, str(id))
         )
 
     @strawberry.mutation(description="A new API key of the caller's tenant (admin only).")
     async def create_api_key(self, info: Info, role: str, name: str | None = None) -> CreatedApiKey:
+        require_role(info)
         ctx = info.context
         text, key = await create_key(ctx.service.store, ctx.tenant, role, ctx.service.clock(), name)
         return CreatedApiKey(key=text, api_key=ApiKey.from_domain(key))
 
     @strawberry.mutation(description="Revoke an API key of the caller's tenant (admin only).")
     async def revoke_api_key(self, info: Info, id: strawberry.ID) -> ApiKey:
+        require_role(info)
         ctx = info.context
         revoked = await revoke_key(ctx.service.store, str(id), ctx.service.clock(), ctx.tenant)
         return ApiKey.from_domain(revoked)

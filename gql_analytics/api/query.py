@@ -6,6 +6,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from gql_analytics.api import cursors
+from gql_analytics.api.access import require_role
 from gql_analytics.api.analysis import AnalysisJob, AnalysisJobConnection
 from gql_analytics.api.context import Info
 from gql_analytics.api.inputs import EventFilter, TimeRange, resolve_range, string_tags
@@ -46,6 +47,7 @@ class Query:
 
     @strawberry.field(description="The API keys of the caller's tenant (admin only).")
     async def api_keys(self, info: Info) -> list[ApiKey]:
+        require_role(info)
         found = await info.context.service.store.keys(info.context.tenant)
         return [ApiKey.from_domain(key) for key in found]
 
@@ -168,6 +170,7 @@ class Query:
 
     @strawberry.field(description="Progress of the Kafka consumer running in this process.")
     async def ingest_status(self, info: Info) -> IngestStatus:
+        require_role(info)
         return IngestStatus.from_domain(await info.context.service.ingest_status())
 
     @strawberry.field

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import replace
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -14,72 +13,14 @@ from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
 from gql_analytics.app import create_app
-from gql_analytics.auth.keys import new_key
 from gql_analytics.settings import Settings
 from gql_analytics.store.duckdb import DuckDBStore
+from tests.api.secured import Keys, call, code
 from tests.api.sockets import LEGACY_WS, TRANSPORT_WS, Socket, drain
-from tests.support import NOW, Clock, ServerThread, within
+from tests.support import Clock, ServerThread, within
 
 TRACK = 'mutation { trackEvent(input: {name: "signup", userId: "u1"}) { accepted } }'
 TOP = "{ topEvents { name count } }"
-
-
-class Keys:
-    """Keys created straight in the server's store, as `gql-analytics keys create` does."""
-
-    def __init__(self, store: DuckDBStore) -> None:
-        self.store = store
-
-    async def make(self, tenant: str, role: str) -> str:
-        text, key = new_key(tenant, role, NOW)
-        await self.store.save_key(key)
-        return text
-
-    async def revoke(self, text: str) -> None:
-        key = await self.store.key(text.split("_")[1])
-        assert key is not None
-        await self.store.save_key(replace(key, revoked_at=NOW))
-
-
-@pytest.fixture
-def store() -> DuckDBStore:
-    return DuckDBStore()
-
-
-@pytest.fixture
-def keys(store: DuckDBStore) -> Keys:
-    return Keys(store)
-
-
-@pytest.fixture
-def secured(store: DuckDBStore, clock: Clock) -> Iterator[ServerThread]:
-    settings = Settings(store_url="duckdb:///:memory:", live_throttle_ms=20)
-    assert settings.auth  # on by default
-    with ServerThread(create_app(settings, store=store, clock=clock)) as server:
-        yield server
-
-
-@pytest.fixture
-async def http(secured: ServerThread) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=secured.base_url, timeout=10) as client:
-        yield client
-
-
-async def call(
-    http: httpx.AsyncClient, query: str, key: str | None, header: str = "bearer"
-) -> dict[str, Any]:
-    headers = {}
-    if key is not None:
-        headers = {"Authorization": f"Bearer {key}"} if header == "bearer" else {"X-API-Key": key}
-    body: dict[str, Any] = (
-        await http.post("/graphql", json={"query": query}, headers=headers)
-    ).json()
-    return body
-
-
-def code(body: dict[str, Any]) -> str | None:
-    errors = body.get("errors")
-    return errors[0]["extensions"]["code"] if errors else None
 
 
 async def test_without_a_valid_key_nothing_is_answered(http: httpx.AsyncClient, keys: Keys) -> None:
