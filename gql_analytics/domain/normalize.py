@@ -125,7 +125,10 @@ def normalize(payload: object, origin: Origin) -> Record:
             origin,
             name=payload["eventType"],
             id=record_id,
-            user_id=payload.get("userId", body.get("userId", body.get("user_id"))),
+            # An envelope's own userId, even null, wins over one inside its payload.
+            user_id=payload["userId"]
+            if "userId" in payload
+            else body.get("userId", body.get("user_id")),
             occurred_at=occurred_at,
             properties=body,
             source=payload.get("source"),

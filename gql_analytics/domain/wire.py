@@ -19,9 +19,10 @@ def to_message(record: Record) -> dict[str, Any]:
             "tenantId": record.tenant,
             "occurredAt": record.occurred_at.isoformat(),
             "payload": dict(record.properties),
+            # Always written, null included: without it the reader takes a user from the
+            # payload's userId, as it does for upstream messages of this shape.
+            "userId": record.user_id,
         }
-        if record.user_id is not None:
-            message["userId"] = record.user_id
         if record.source is not None:
             message["source"] = record.source
         return message

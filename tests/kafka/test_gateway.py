@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -218,3 +219,32 @@ async def test_a_consumed_record_changes_the_next_cached_answer(
         return bool(body["data"]["eventCounts"] == [{"total": 1}])
 
     await eventually(counted, "the consumed record never reached the answer", KAFKA_DEADLINE)
+
+
+# An occurredAt of its own: otherwise each path's receive time.
+AT = (utc_now() - timedelta(hours=1)).replace(microsecond=0).isoformat()
+SAME_INPUTS = [
+    {"id": "p1", "name": "signup", "occurredAt": AT, "properties": {"userId": "x", "plan": "pro"}},
+    {"id": "p2", "name": "signup", "occurredAt": AT, "userId": "u2", "properties": {"userId": "y"}},
+    {"id": "p3", "name": "signup", "occurredAt": AT, "properties": {"user_id": "u3"}},
+    {"id": "p4", "name": "signup", "occurredAt": AT, "source": "web"},
+]
+EVENT_FIELDS = "id name userId occurredAt source properties"  # receivedAt: when each received it
+
+
+async def test_a_mutation_stores_the_same_record_with_kafka_as_without(
+    kafka_client: GraphQLClient,
+) -> None:
+    track = "mutation($e: [EventInput!]!) { trackEvents(inputs: $e, wait: true) { ids } }"
+    plain = Settings(auth=False, store_url="duckdb:///:memory:")
+    with ServerThread(create_app(plain, store=DuckDBStore(), clock=utc_now)) as server:
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http:
+            direct = GraphQLClient(http)
+            for client in (direct, kafka_client):
+                tracked = await client.data(track, {"e": SAME_INPUTS})
+                assert len(tracked["trackEvents"]["ids"]) == len(SAME_INPUTS)
+            for item in SAME_INPUTS:
+                query = f'{{ event(id: "{item["id"]}") {{ {EVENT_FIELDS} }} }}'
+                without, through = await direct.data(query), await kafka_client.data(query)
+                assert without["event"] is not None
+                assert through == without, item
