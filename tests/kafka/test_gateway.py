@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -223,7 +224,7 @@ async def test_a_consumed_record_changes_the_next_cached_answer(
 
 # An occurredAt of its own: otherwise each path's receive time.
 AT = (utc_now() - timedelta(hours=1)).replace(microsecond=0).isoformat()
-SAME_INPUTS = [
+SAME_INPUTS: list[dict[str, Any]] = [
     {"id": "p1", "name": "signup", "occurredAt": AT, "properties": {"userId": "x", "plan": "pro"}},
     {"id": "p2", "name": "signup", "occurredAt": AT, "userId": "u2", "properties": {"userId": "y"}},
     {"id": "p3", "name": "signup", "occurredAt": AT, "properties": {"user_id": "u3"}},
