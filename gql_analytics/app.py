@@ -6,10 +6,13 @@ import asyncio
 import contextlib
 import hmac
 import ipaddress
+import json
 import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
+from typing import Any
 
+from cross_web import HTTPException
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import NoOpTracer, Tracer
 from starlette.applications import Starlette
@@ -22,14 +25,16 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http.async_base_view import AsyncWebSocketAdapter
-from strawberry.types.unset import UnsetType
+from strawberry.types.unset import UNSET, UnsetType
 
 from gql_analytics import logs, tracing
 from gql_analytics.analysis.service import AnalysisService
+from gql_analytics.api import json_body
 from gql_analytics.api.body_limit import BodyLimit
 from gql_analytics.api.cache import QueryCache
 from gql_analytics.api.context import Context
 from gql_analytics.api.csrf import PREFLIGHT_HEADERS, CSRFGuard
+from gql_analytics.api.errors import refusal_response
 from gql_analytics.api.persisted import PersistedQueries, read_manifest
 from gql_analytics.api.quota import SubscriptionQuota
 from gql_analytics.api.rate_limit import RateLimiter
@@ -40,7 +45,7 @@ from gql_analytics.auth.authenticator import Authenticator, credential_in
 from gql_analytics.auth.keys import READ
 from gql_analytics.auth.tokens import TokenVerifier
 from gql_analytics.domain.records import DEFAULT_TENANT
-from gql_analytics.errors import Forbidden, GatewayError, Unauthenticated
+from gql_analytics.errors import BadRequest, Forbidden, GatewayError, Unauthenticated
 from gql_analytics.fanout import Feeds
 from gql_analytics.kafka.broadcast import KafkaBus
 from gql_analytics.kafka.consumer import KafkaIngest
@@ -111,6 +116,31 @@ class GraphQLApp(GraphQL[Context, None]):
         rules = settings.token_rules
         tokens = TokenVerifier(rules) if rules is not None else None
         self._authenticator = Authenticator(service.store, tokens)
+
+    def decode_json(self, data: str | bytes) -> object:
+        """Request bodies and socket frames alike: UTF-8 and bounded depth (``json_body``)."""
+        return json_body.decode(data)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        try:
+            value = self.decode_json(data)
+        except json.JSONDecodeError as error:
+            reason = f"the body is not JSON this gateway reads: {error.msg}"
+            raise HTTPException(400, reason) from error
+        if not isinstance(value, dict | list):  # a list is a batch, refused as such
+            raise HTTPException(400, "the body must be a JSON object")
+        return value
+
+    async def run(  # type: ignore[override]
+        self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET
+    ) -> Response | WebSocket:
+        """Strawberry's, with its refusals of an HTTP request answered as GraphQL errors."""
+        try:
+            return await super().run(request, context, root_value)
+        except HTTPException as refused:
+            if isinstance(request, WebSocket):
+                raise
+            return refusal_response(refused.reason, BadRequest.code, refused.status_code)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket

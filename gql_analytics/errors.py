@@ -6,6 +6,8 @@
     │   ├── InvalidRange            a time range or interval that cannot be answered
     │   ├── InvalidCursor           a pagination cursor that this server did not issue
     │   └── InvalidAnalysis         an analysis its dataset or parameters cannot answer
+    ├── BadRequest                  code BAD_REQUEST: a request GraphQL cannot take as it is (its
+    │                               body, encoding, transport, or which operation it means)
     ├── Unauthenticated             code UNAUTHENTICATED: no credential, or one that is not valid
     ├── Forbidden                   code FORBIDDEN: a valid credential whose role may not do this
     ├── StoreUnavailable            code STORE_UNAVAILABLE: retriable, the store did not answer
@@ -57,6 +59,10 @@ class InvalidCursor(InvalidInput):
 
 class InvalidAnalysis(InvalidInput):
     pass
+
+
+class BadRequest(GatewayError):
+    code = "BAD_REQUEST"
 
 
 class Unauthenticated(GatewayError):

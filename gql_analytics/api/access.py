@@ -42,6 +42,9 @@ class AccessControl(SchemaExtension):
         context = execution.context
         document = execution.graphql_document
         problem: GatewayError | None = None
+        if execution.result is not None:  # refused already
+            yield
+            return
         if context.auth and document is not None:
             operation = get_operation_ast(document, execution.operation_name)
             if operation is not None:

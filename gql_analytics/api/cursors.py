@@ -5,14 +5,17 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 
+from gql_analytics.api import json_body
 from gql_analytics.errors import InvalidCursor
 from gql_analytics.ports import EventCursor, JobCursor
 
 _PREFIX_EVENT = "ev"
 _PREFIX_USER = "us"
 _PREFIX_JOB = "jb"
+_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+_LATEST = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 def _encode(*parts: str) -> str:
@@ -21,8 +24,8 @@ def _encode(*parts: str) -> str:
 
 def _decode(cursor: str, prefix: str, length: int) -> list[str]:
     try:
-        parts = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError) as error:
+        parts = json_body.decode(base64.urlsafe_b64decode(cursor.encode()))
+    except (binascii.Error, ValueError) as error:
         raise InvalidCursor("after: not a cursor issued by this server", field="after") from error
     if (
         not isinstance(parts, list)
@@ -53,10 +56,16 @@ def parse_job_cursor(cursor: str) -> JobCursor:
 
 
 def _moment(text: str) -> datetime:
+    """A cursor's time: one this server could have issued (an aware time in UTC's years 1970 to
+    9998), so that no store is handed a time it cannot hold."""
     try:
-        return datetime.fromisoformat(text)
-    except ValueError as error:
+        moment = datetime.fromisoformat(text)
+        moment = moment.replace(tzinfo=moment.tzinfo or UTC).astimezone(UTC)
+    except (ValueError, OverflowError) as error:
         raise InvalidCursor("after: not a cursor issued by this server", field="after") from error
+    if not _EARLIEST <= moment < _LATEST:
+        raise InvalidCursor("after: not a cursor issued by this server", field="after")
+    return moment
 
 
 def user_cursor(user_id: str) -> str:

@@ -90,10 +90,13 @@ class EventFilter:
 
 
 def json_object(value: Any, field: str) -> dict[str, Any]:
+    """A filter's object of names (properties, tags) to the values wanted."""
     if value is None:
         return {}
     if not isinstance(value, dict):
         raise InvalidInput(f"{field}: must be a JSON object", field=field)
+    if "" in value:
+        raise InvalidInput(f"{field}: a name cannot be empty", field=field)
     return value
 
 

@@ -22,6 +22,7 @@ from strawberry.types.graphql import OperationType
 
 from gql_analytics.api.access import AccessControl
 from gql_analytics.api.cache import CachedAnswers, QueryCache
+from gql_analytics.api.choice import OperationChoice
 from gql_analytics.api.context import Context
 from gql_analytics.api.cost import CostLimit
 from gql_analytics.api.documents import CachedDocuments, Documents
@@ -120,6 +121,7 @@ def build_schema(
             CodedErrors,
             lambda: PersistedQueryLookup(queries=queries),
             lambda: CachedDocuments(documents=documents),
+            OperationChoice,
             lambda: AccessControl(limiter=limiter),
             lambda: QueryDepthLimiter(max_depth=limits.depth),
             lambda: MaxAliasesLimiter(max_alias_count=limits.aliases),

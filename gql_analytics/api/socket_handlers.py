@@ -21,7 +21,9 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
 )
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import Message
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
+from strawberry.subscriptions.protocols.graphql_ws.types import ErrorMessage, OperationMessage
 
 from gql_analytics.api.context import Context
 from gql_analytics.api.sharing import SocketWriter, operation_id
@@ -51,7 +53,39 @@ def _writer(context: Context, kind: str) -> SocketWriter:
     return context.writer
 
 
+def _malformed(message: object, start: str) -> str | None:
+    """Why a frame is not a message its protocol's handler can take (None: it is one)."""
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        return "a message is a JSON object with a type"
+    if message["type"] != start:
+        return None
+    payload = message.get("payload")
+    if not isinstance(message.get("id"), str):
+        return f"{start}: the id must be a string"
+    if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
+        return f"{start}: the payload must be an object with a query"
+    if not isinstance(payload.get("variables") or {}, dict):
+        return f"{start}: the variables must be an object"
+    if not isinstance(payload.get("operationName") or "", str):
+        return f"{start}: the operationName must be a string"
+    return None
+
+
+def _start_id(message: object) -> str | None:
+    if isinstance(message, dict) and message.get("type") == "start":
+        id = message.get("id")
+        return id if isinstance(id, str) else None
+    return None
+
+
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    async def handle_message(self, message: Message) -> None:
+        problem = _malformed(message, "subscribe")
+        if problem is None:
+            await super().handle_message(message)
+        else:  # closed with 4400, as the protocol says of a message it cannot take
+            await self.handle_invalid_message(problem)
+
     async def handle(self) -> None:
         guard = cast(SocketGuard, self.view).guard_socket(self.context, self.websocket)
         await _beside(super().handle, guard, _writer(self.context, "next").run())
@@ -62,6 +96,16 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
 
 class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
+    async def handle_message(self, message: OperationMessage) -> None:
+        problem = _malformed(message, "start")
+        if problem is None:
+            await super().handle_message(message)
+        elif (id := _start_id(message)) is not None:
+            reply = ErrorMessage(type="error", id=id, payload={"message": problem})
+            await self.send_message(reply)
+        else:
+            await self.websocket.close(code=4400, reason=problem)
+
     async def handle(self) -> None:
         guard = cast(SocketGuard, self.view).guard_socket(self.context, self.websocket)
         writer = _writer(self.context, "data").run()
