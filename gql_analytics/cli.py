@@ -14,6 +14,16 @@ from gql_analytics import settings as settings_module
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from gql_analytics.errors import GatewayError
+
+    try:
+        return _main(argv)
+    except GatewayError as error:  # what an operator can fix: one line, no traceback
+        print(f"gql-analytics: {error.message}", file=sys.stderr)
+        return 1
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = argparse.ArgumentParser(prog="gql-analytics", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="serve /graphql (GraphiQL in a browser)")

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import subprocess
 import sys
 from pathlib import Path
 
@@ -115,3 +116,32 @@ async def test_served_sockets_are_compressed_only_when_asked(
             assert ws.response is not None
             extensions = ws.response.headers.get("Sec-WebSocket-Extensions", "")
             assert ("permessage-deflate" in extensions) is compressed
+
+
+def test_a_duckdb_file_held_by_another_process_is_said_in_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "held.duckdb"
+    hold = "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('held', flush=True); input()"
+    with subprocess.Popen(
+        [sys.executable, "-c", hold, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as holder:
+        try:
+            assert holder.stdout is not None
+            assert holder.stdout.readline().strip() == "held"
+            command = [str(Path(sys.executable).parent / "gql-analytics"), "keys", "list"]
+            second = subprocess.run(
+                [*command, "--store", f"duckdb:///{path}"],
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+        finally:
+            holder.communicate("\n", timeout=60)
+    assert second.returncode == 1
+    assert "Traceback" not in second.stderr
+    lines = second.stderr.strip().splitlines()
+    assert len(lines) == 1, second.stderr
+    assert f"in use by another process (PID {holder.pid})" in lines[0]

@@ -56,8 +56,11 @@ class TokenVerifier:
             raise Unauthenticated("the token's issuer is not trusted") from None
         except (jwt.InvalidTokenError, jwt.PyJWKError, KeyError) as error:
             raise Unauthenticated(f"invalid token: {error}") from None
+        for moment in ("exp", "nbf", "iat"):  # NumericDate is a JSON number (RFC 7519)
+            if moment in claims and not _is_number(claims[moment]):
+                raise Unauthenticated(f"the token's {moment!r} claim is not a number")
         tenant, role = claims.get(rules.tenant_claim), claims.get(rules.role_claim)
-        if not isinstance(tenant, str) or not tenant:
+        if not isinstance(tenant, str) or not tenant.strip() or not tenant.isprintable():
             raise Unauthenticated(f"the token has no {rules.tenant_claim!r} claim")
         if role not in ROLES:
             raise Unauthenticated(f"the token's {rules.role_claim!r} claim is not one of {ROLES}")
@@ -69,3 +72,7 @@ class TokenVerifier:
             return self._rules.secret, ["HS256"]
         header = jwt.get_unverified_header(token)
         return self._keys[header["kid"]].key, ASYMMETRIC
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)

@@ -27,7 +27,6 @@ MAX_FUTURE = timedelta(minutes=5)
 _LONE = re.compile(r"[\ud800-\udfff]")  # a surrogate in a Python str has no partner: no character
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 # A UTF-16 surrogate escape in JSON output that is not half of a pair: no character at all.
-_SURROGATE = re.compile(r"\\ud[89ab][0-9a-f]{2}(?!\\ud[c-f])|(?<!\\ud[89ab][0-9a-f]{2})\\ud[c-f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,12 +91,14 @@ def properties(raw: object, field: str = "properties") -> dict[str, Any]:
     if not isinstance(raw, Mapping):
         raise InvalidRecord(field, "must be a JSON object", reason="BAD_PROPERTIES")
     try:
-        encoded = json.dumps(raw, separators=(",", ":"), allow_nan=False)
+        encoded = json.dumps(raw, separators=(",", ":"), allow_nan=False, ensure_ascii=False)
     except (TypeError, ValueError) as error:
         raise InvalidRecord(field, "must be plain JSON", reason="BAD_PROPERTIES") from error
-    if "\\ud" in encoded and _SURROGATE.search(encoded):
-        raise InvalidRecord(field, "must be valid Unicode", reason="BAD_PROPERTIES")
-    if len(encoded.encode()) > MAX_PROPERTIES_BYTES:
+    try:
+        size = len(encoded.encode())  # UTF-8 bytes, as stored: not six for each non-ASCII one
+    except UnicodeEncodeError as error:  # a lone surrogate
+        raise InvalidRecord(field, "must be valid Unicode", reason="BAD_PROPERTIES") from error
+    if size > MAX_PROPERTIES_BYTES:
         raise InvalidRecord(field, "must be at most 32 KB as JSON", reason="TOO_LARGE")
     return dict(raw)
 

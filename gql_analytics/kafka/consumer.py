@@ -347,8 +347,13 @@ class KafkaIngest:
                 ("dlq.partition", str(message.partition).encode()),
                 ("dlq.offset", str(message.offset).encode()),
             ]
+            if message.key is not None:
+                headers.append(("dlq.key", message.key))
+            # Keyed by where the message was: one dead-lettered again after a crash before the
+            # commit is a repeat its reader can tell (and a compacted topic keeps once).
+            origin = f"{message.topic}/{message.partition}/{message.offset}".encode()
             topic = message.topic + self._settings.kafka_dlq_suffix
-            sent.append(await producer.send(topic, message.value, key=message.key, headers=headers))
+            sent.append(await producer.send(topic, message.value, key=origin, headers=headers))
         for delivery in sent:
             await delivery
         if dead:

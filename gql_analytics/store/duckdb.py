@@ -13,6 +13,7 @@ import asyncio
 import itertools
 import json
 import queue
+import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
@@ -63,6 +64,20 @@ SQL_FROM = 500
 """Kafka batches of at least so many messages are decoded in SQL; smaller ones in Python."""
 
 
+def _connect(path: str) -> duckdb.DuckDBPyConnection:
+    try:
+        return duckdb.connect(path)
+    except duckdb.IOException as error:
+        if "lock" not in str(error):
+            raise StoreUnavailable(f"duckdb: cannot open {path}: {error}") from error
+        holder = re.search(r"PID (\d+)", str(error))
+        by = f" (PID {holder.group(1)})" if holder else ""
+        raise StoreUnavailable(
+            f"the DuckDB file {path} is in use by another process{by}: stop it, or give this "
+            "one a file of its own with --store (a DuckDB file serves one process at a time)"
+        ) from error
+
+
 class DuckDBStore:
     system = "duckdb"
 
@@ -71,7 +86,7 @@ class DuckDBStore:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._path = path
         self._sql_from = sql_from
-        self._connection = duckdb.connect(path)
+        self._connection = _connect(path)
         self._connection.execute(sql.SCHEMA)
         # Kafka batches are staged in memory (``prepare_messages``).
         self._connection.execute("ATTACH ':memory:' AS scratch")

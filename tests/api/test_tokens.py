@@ -82,6 +82,13 @@ async def test_a_signed_token_speaks_for_its_tenant_and_role(hs256: ServerThread
         (jwt.encode(claims(role="root"), SECRET, algorithm="HS256"), "'role' claim"),
         (jwt.encode(claims(exp=None), SECRET, algorithm="HS256"), "invalid token"),
         (jwt.encode(claims(), "", algorithm="none"), "invalid token"),
+        (jwt.encode(claims(tenant="  "), SECRET, algorithm="HS256"), "'tenant' claim"),
+        (jwt.encode(claims(tenant="a\nb"), SECRET, algorithm="HS256"), "'tenant' claim"),
+        (
+            jwt.encode(claims(exp=str(int(utc_now().timestamp()) + 300)), SECRET, "HS256"),
+            "'exp' claim",
+        ),
+        (jwt.encode(claims(nbf="0"), SECRET, algorithm="HS256"), "'nbf' claim"),
     ],
     ids=[
         "audience",
@@ -92,6 +99,10 @@ async def test_a_signed_token_speaks_for_its_tenant_and_role(hs256: ServerThread
         "bad role",
         "no exp",
         "alg none",
+        "blank tenant",
+        "tenant with a control character",
+        "exp as a string",
+        "nbf as a string",
     ],
 )
 async def test_a_token_that_does_not_hold_is_refused(

@@ -26,6 +26,15 @@ def test_properties_over_32_kb_are_refused() -> None:
         validation.properties({"blob": "x" * (32 * 1024)})
 
 
+@pytest.mark.parametrize("character", ["é", "日", "\U0001f600"])
+def test_the_32_kb_of_properties_are_utf8_bytes(character: str) -> None:
+    size = len(character.encode())  # 2, 3 and 4 bytes; escaped as JSON, 6 to 12
+    fits = {"note": character * ((32 * 1024 - 20) // size)}
+    assert validation.properties(fits) == fits
+    with pytest.raises(InvalidRecord, match="32 KB"):
+        validation.properties({"note": character * (32 * 1024 // size + 1)})
+
+
 def test_properties_must_be_an_object() -> None:
     with pytest.raises(InvalidRecord, match="object"):
         validation.properties([1, 2])

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import math
+from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer
@@ -13,6 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from gql_analytics.domain.records import Batch, SourcePosition
 from gql_analytics.domain.timerange import Interval, TimeRange
 from gql_analytics.errors import StoreUnavailable
+from gql_analytics.kafka.consumer import KafkaIngest
 from gql_analytics.live import InProcessBus
 from gql_analytics.metrics import Metrics
 from gql_analytics.pipeline import IngestPipeline
@@ -169,19 +172,7 @@ async def test_a_poison_message_is_dead_lettered_and_the_rest_applied(
         "poison messages blocked the partition or were not dead-lettered",
         deadline=KAFKA_DEADLINE,
     )
-    letters = AIOKafkaConsumer(
-        topic + ".dlq", bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
-    )
-    await letters.start()
-    try:
-        batch = await letters.getmany(timeout_ms=5000)
-        received = [m for messages in batch.values() for m in messages]
-        while len(received) < 3:
-            more = await letters.getmany(timeout_ms=5000)
-            assert more, "dead letters did not arrive"
-            received += [m for messages in more.values() for m in messages]
-    finally:
-        await letters.stop()
+    received = await dead_letters(bootstrap, topic + ".dlq", 3)
     headers = [
         dict(m.headers) for m in sorted(received, key=lambda m: int(dict(m.headers)["dlq.offset"]))
     ]
@@ -190,6 +181,47 @@ async def test_a_poison_message_is_dead_lettered_and_the_rest_applied(
     assert {h["dlq.topic"] for h in headers} == {topic.encode()}
     assert {h["dlq.partition"] for h in headers} == {b"0"}
     assert min(received, key=lambda m: int(dict(m.headers)["dlq.offset"])).value == b"{not json"
+    assert sorted(m.key for m in received) == [f"{topic}/0/{n}".encode() for n in (1, 2, 3)]
+
+
+async def dead_letters(bootstrap: str, topic: str, count: int) -> list[Any]:
+    """The first ``count`` messages of a dead-letter topic."""
+    letters = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
+    )
+    await letters.start()
+    try:
+        received: list[Any] = []
+        while len(received) < count:
+            more = await letters.getmany(timeout_ms=int(KAFKA_DEADLINE * 1000))
+            assert more, "dead letters did not arrive"
+            received += [m for messages in more.values() for m in messages]
+    finally:
+        await letters.stop()
+    return received
+
+
+async def test_a_message_dead_lettered_twice_is_a_repeat_its_reader_can_tell(
+    kafka_settings: Settings,
+) -> None:
+    """A crash between dead-lettering and the commit dead-letters again on redelivery; here two
+    consumer groups, each with a store of its own, read the same poison."""
+    bootstrap = kafka_settings.kafka_bootstrap_servers or ""
+    topic = kafka_settings.kafka_topics[0]
+    await produce(bootstrap, topic, [b"{not json", {"event": "bad name!"}], partition=0)
+    stopping = asyncio.Event()
+    runs = []
+    for group in ("first", "second"):
+        settings = replace(kafka_settings, kafka_group_id=kafka_settings.kafka_group_id + group)
+        ingest = KafkaIngest(DuckDBStore(), InProcessBus(), settings, clock=utc_now)
+        runs.append(asyncio.create_task(ingest.run(stopping)))
+    try:
+        received = await dead_letters(bootstrap, topic + ".dlq", 4)
+    finally:
+        stopping.set()
+        await asyncio.wait_for(asyncio.gather(*runs), KAFKA_DEADLINE)
+    keys = sorted(m.key for m in received)
+    assert keys == sorted([f"{topic}/0/0".encode(), f"{topic}/0/1".encode()] * 2)
 
 
 async def test_two_consumers_in_one_group_split_partitions_and_apply_everything_once(
