@@ -269,7 +269,13 @@ def create_app(
     else:
         sink = IngestPipeline(store, bus, metrics=metrics)
     service = AnalyticsService(
-        store, sink, monitor=consumer, retention=settings.retention, clock=clock, metrics=metrics
+        store,
+        sink,
+        monitor=consumer,
+        retention=settings.retention,
+        clock=clock,
+        metrics=metrics,
+        max_points=settings.document_limits.cost,
     )
     analysis = AnalysisService(
         service, limits=settings.analysis_limits, metrics=metrics, tracer=tracer

@@ -11,6 +11,8 @@
     ├── Unauthenticated             code UNAUTHENTICATED: no credential, or one that is not valid
     ├── Forbidden                   code FORBIDDEN: a valid credential whose role may not do this
     ├── StoreUnavailable            code STORE_UNAVAILABLE: retriable, the store did not answer
+    ├── CostLimitExceeded           code COST_LIMIT_EXCEEDED: a query whose answer would be larger
+    │                               than the cost limit lets one be
     ├── BrokerUnavailable           code BROKER_UNAVAILABLE: retriable, Kafka did not acknowledge
     ├── NotYetApplied               code INGEST_TIMEOUT: retriable, produced but not applied in time
     └── AnalysisFailed              code ANALYSIS_FAILED: an analysis job past a limit or broken;
@@ -71,6 +73,10 @@ class Unauthenticated(GatewayError):
 
 class Forbidden(GatewayError):
     code = "FORBIDDEN"
+
+
+class CostLimitExceeded(GatewayError):
+    code = "COST_LIMIT_EXCEEDED"
 
 
 class StoreUnavailable(GatewayError):

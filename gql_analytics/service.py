@@ -12,13 +12,14 @@ from typing import Any, Protocol
 from strawberry.dataloader import DataLoader
 
 from gql_analytics import dependencies
+from gql_analytics.domain import validation
 from gql_analytics.domain.normalize import Origin
 from gql_analytics.domain.records import TASK_COMPLETED, TASK_CREATED, TASK_UPDATED, Event, Record
 from gql_analytics.domain.rollup import EVENT, METRIC, METRIC_TOTAL
 from gql_analytics.domain.stats import PERCENTILES, BucketSummary
 from gql_analytics.domain.timerange import Interval, TimeRange
 from gql_analytics.domain.validation import Limits
-from gql_analytics.errors import InvalidInput, InvalidRecord
+from gql_analytics.errors import CostLimitExceeded, InvalidInput, InvalidRecord
 from gql_analytics.metrics import Metrics
 from gql_analytics.ports import (
     Dependency,
@@ -99,8 +100,12 @@ class AnalyticsService:
         retention: timedelta | None = None,
         clock: Callable[[], datetime] = utc_now,
         metrics: Metrics | None = None,
+        max_points: int | None = None,
     ) -> None:
+        """``max_points``: the most points (series times buckets) one answer may hold, checked
+        where the number of series is known only once it is read (None: no bound)."""
         self.meters = metrics  # (``metrics`` is the query of metric names)
+        self.max_points = max_points
         self.store = store
         self.sink = sink
         self.monitor = monitor
@@ -170,10 +175,12 @@ class AnalyticsService:
         time_range: TimeRange,
         interval: Interval,
     ) -> list[CountSeries]:
+        validation.names_asked(names)
         await self._depend(tenant, EVENT, names)
         window = time_range.to_minutes()
         buckets = window.buckets(interval)
         known = await self.store.series(tenant, EVENT, names)
+        self._within_points(len(names) if names is not None else len(known), len(buckets))
         stats = await self.store.rollup_stats(
             {s.id: s.key.name for s in known},
             window,
@@ -187,6 +194,15 @@ class AnalyticsService:
             points = [(b, stats[(name, b)].count if (name, b) in stats else 0) for b in buckets]
             series.append(CountSeries(name, sum(n for _, n in points), points))
         return series
+
+    def _within_points(self, series: int, buckets: int) -> None:
+        points = series * buckets
+        if self.max_points is not None and points > self.max_points:
+            raise CostLimitExceeded(
+                f"the answer would hold {series:,} series of {buckets:,} buckets, {points:,} "
+                f"points, past the limit of {self.max_points:,}: name fewer series or choose a "
+                "coarser interval"
+            )
 
     async def event_count(self, tenant: str, name: str, time_range: TimeRange) -> int:
         """Counts asked at the same moment (the live subscriptions that one commit woke) are
@@ -243,6 +259,7 @@ class AnalyticsService:
     ) -> tuple[list[Event], bool, int]:
         if not 0 <= first <= 500:
             raise InvalidInput("first: must be between 0 and 500", field="first")
+        validation.names_asked(query.names)
         await self._depend(query.tenant, EVENT, query.names)
         page, has_next = await self.store.events(query, first, after)
         return page, has_next, await self.store.count_events(query)

@@ -1,12 +1,17 @@
-"""What a document costs before it runs: every field selected costs 1, times the ``first`` or
-``limit`` of each field it sits in (given as a literal or a variable, else the argument's
-default). A document past the limit is refused before any resolver runs; every answer reports
-its cost in ``extensions.cost``. The estimate is the one GitHub's and Shopify's APIs publish in
-spirit: list sizes times nesting, fragments counted where they are spread."""
+"""What a document costs before it runs: every field selected costs 1, times the size of each
+list it sits in. A list's size is its ``first`` or ``limit`` (given as a literal or a variable,
+else the argument's default), else the length of its ``names``; a list of ``points`` holds a
+point per bucket of the range and interval its series was asked for. A document past the limit
+is refused before any resolver runs; every answer reports its cost in ``extensions.cost``. The
+estimate is the one GitHub's and Shopify's APIs publish in spirit: list sizes times nesting,
+fragments counted where they are spread. Where the number of series is known only once a query
+runs (no ``names``: every name), the service holds its answer to the same limit."""
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from graphql import (
@@ -20,22 +25,19 @@ from graphql import (
     GraphQLObjectType,
     GraphQLSchema,
     InlineFragmentNode,
-    IntValueNode,
     SelectionSetNode,
-    VariableNode,
+    Undefined,
     get_named_type,
     get_operation_ast,
+    value_from_ast_untyped,
 )
 from strawberry.extensions import SchemaExtension
 
 from gql_analytics.api.errors import refusal
-from gql_analytics.errors import GatewayError
+from gql_analytics.domain.timerange import DEFAULT_LAST, Interval, parse_last
+from gql_analytics.errors import CostLimitExceeded, InvalidRange
 
 SIZE_ARGUMENTS = ("first", "limit")
-
-
-class CostLimitExceeded(GatewayError):
-    code = "COST_LIMIT_EXCEEDED"
 
 
 def document_cost(
@@ -66,23 +68,46 @@ class _Walk:
     ) -> None:
         self.schema = schema
         self.fragments = fragments
-        self.variables = variables
+        self.variables = dict(variables)
 
-    def cost(self, selections: SelectionSetNode, parent: GraphQLNamedType, times: int) -> int:
+    def cost(
+        self, selections: SelectionSetNode, parent: GraphQLNamedType, times: int, buckets: int = 1
+    ) -> int:
+        """``buckets``: how many points a series holds where the selections are."""
         total = 0
         for selection in selections.selections:
             if isinstance(selection, FieldNode):
                 total += times
                 definition = _field(parent, selection.name.value)
                 if selection.selection_set is not None and definition is not None:
-                    inner = times * self.size(selection, definition)
+                    given = self._arguments(selection)
+                    if "interval" in definition.args:
+                        buckets = bucket_count(definition, given)
+                    size = (
+                        buckets
+                        if selection.name.value == "points"
+                        else self.size(definition, given)
+                    )
                     total += self.cost(
-                        selection.selection_set, get_named_type(definition.type), inner
+                        selection.selection_set,
+                        get_named_type(definition.type),
+                        times * size,
+                        buckets,
                     )
             else:
                 for selection_set, condition in self._fragment(selection, parent):
-                    total += self.cost(selection_set, condition, times)
+                    total += self.cost(selection_set, condition, times, buckets)
         return total
+
+    def _arguments(self, node: FieldNode) -> dict[str, Any]:
+        """The arguments given to a field, variables replaced (what cannot be read is left out:
+        its default counts, and the resolver refuses it)."""
+        given: dict[str, Any] = {}
+        for argument in node.arguments or ():
+            value = value_from_ast_untyped(argument.value, self.variables)
+            if value is not Undefined:
+                given[argument.name.value] = value
+        return given
 
     def _fragment(
         self, selection: Any, parent: GraphQLNamedType
@@ -98,21 +123,52 @@ class _Walk:
                 named = self.schema.get_type(fragment.type_condition.name.value)
                 yield fragment.selection_set, named or parent
 
-    def size(self, node: FieldNode, definition: GraphQLField) -> int:
-        """The field's page size: its first/limit as given, else as defaulted, else 1."""
-        given = {argument.name.value: argument.value for argument in node.arguments or ()}
+    @staticmethod
+    def size(definition: GraphQLField, given: Mapping[str, Any]) -> int:
+        """The field's list size: its first/limit as given, else as defaulted; else the number of
+        names it was given; else 1."""
         for name in SIZE_ARGUMENTS:
-            if name not in definition.args:
-                continue
-            value: Any = definition.args[name].default_value
-            node_value = given.get(name)
-            if isinstance(node_value, IntValueNode):
-                value = int(node_value.value)
-            elif isinstance(node_value, VariableNode):
-                value = self.variables.get(node_value.name.value, value)
-            if isinstance(value, int):
-                return max(value, 1)
+            if name in definition.args:
+                value = given.get(name, definition.args[name].default_value)
+                if isinstance(value, int):
+                    return max(value, 1)
+        names = given.get("names")
+        return max(len(names), 1) if isinstance(names, list) else 1
+
+
+def bucket_count(definition: GraphQLField, given: Mapping[str, Any]) -> int:
+    """At most how many buckets of its interval a field's range touches (1 when either cannot be
+    read: the resolver refuses it)."""
+    interval = given.get("interval", definition.args["interval"].default_value)
+    name = interval.name if isinstance(interval, enum.Enum) else interval
+    width = Interval[name].value if name in Interval.__members__ else None
+    span = _span(given.get("range"))
+    if width is None or span is None:
         return 1
+    return -(-span // width) + 1  # and the ragged bucket where the range starts
+
+
+def _span(raw: object) -> timedelta | None:
+    if raw is None:
+        return DEFAULT_LAST
+    if not isinstance(raw, Mapping):
+        return None
+    try:
+        if raw.get("last") is not None:
+            return parse_last(str(raw["last"]))
+        start, end = raw.get("from"), raw.get("to")
+        if start is None:
+            return DEFAULT_LAST
+        finish = datetime.fromisoformat(end) if isinstance(end, str) else datetime.now(UTC)
+        begin = datetime.fromisoformat(str(start))
+        span = _aware(finish) - _aware(begin)
+    except (InvalidRange, ValueError, TypeError):
+        return None
+    return span if span > timedelta(0) else None
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _field(parent: GraphQLNamedType, name: str) -> GraphQLField | None:

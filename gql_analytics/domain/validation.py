@@ -9,17 +9,18 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from gql_analytics.domain import sketch
 from gql_analytics.domain.timerange import as_utc
-from gql_analytics.errors import InvalidRecord
+from gql_analytics.errors import InvalidInput, InvalidRecord
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9_.:\-]{1,120}")
 MAX_PROPERTIES_BYTES = 32 * 1024
+MAX_NAMES = 100  # names one question may list
 MAX_TAGS = 20
 MAX_TEXT = 200
 MAX_VALUE = sketch.MAX_MAGNITUDE  # the largest magnitude the histogram's bins tell apart
@@ -121,3 +122,9 @@ def tags(raw: object, field: str = "tags") -> dict[str, str]:
             )
         clean[key] = tag_value
     return clean
+
+
+def names_asked(names: Sequence[str] | None, field: str = "names") -> None:
+    """A question lists at most ``MAX_NAMES`` names (each a series to read and answer)."""
+    if names is not None and len(names) > MAX_NAMES:
+        raise InvalidInput(f"{field}: at most {MAX_NAMES} names, got {len(names)}", field=field)

@@ -111,6 +111,66 @@ async def test_a_query_past_the_cost_limit_is_refused_before_it_runs(
     await still_answers(client)
 
 
+def counts(names: list[str], last: str, interval: str) -> str:
+    listed = ", ".join(f'"{name}"' for name in names)
+    return (
+        f'{{ eventCounts(names: [{listed}], range: {{last: "{last}"}}, interval: {interval}) '
+        "{ points { bucket count } } }"
+    )
+
+
+async def test_the_cost_of_a_series_follows_its_names_and_buckets(client: GraphQLClient) -> None:
+    """Each name is a series; each series a point per bucket of the range."""
+    one_hour = (await client.post(counts(["a"], "1h", "MINUTE")))["extensions"]["cost"]
+    # eventCounts, its points, and a bucket and a count for each of 60 minutes and the ragged one
+    assert one_hour == 1 + 1 + 61 * 2
+    two = (await client.post(counts(["a", "b"], "1h", "MINUTE")))["extensions"]["cost"]
+    assert two == 1 + 2 * (1 + 61 * 2)
+    coarse = (await client.post(counts(["a"], "1h", "FIFTEEN_MINUTES")))["extensions"]["cost"]
+    assert coarse == 1 + 1 + 5 * 2
+    defaulted = await client.post('{ activeUsers(range: {last: "2d"}) { points { count } } }')
+    assert defaulted["extensions"]["cost"] == 1 + 1 + 3  # interval: DAY by default
+
+
+async def test_fifty_names_by_the_minute_for_thirteen_days_is_refused_before_it_runs(
+    client: GraphQLClient,
+) -> None:
+    """It was 936,050 points (41 MB) built in 40 s while /health waited."""
+    body = await client.post(counts([f"name{n}" for n in range(50)], "13d", "MINUTE"))
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"]["code"] == "COST_LIMIT_EXCEEDED"
+    assert body["extensions"]["cost"] > 50 * 13 * 24 * 60 * 2
+    await still_answers(client)
+
+
+async def test_series_found_only_when_it_runs_are_held_to_the_cost_limit(
+    client: GraphQLClient,
+) -> None:
+    """Without names every name is a series: their number is checked once known."""
+    events = [{"name": f"name{n}"} for n in range(12)]
+    track = "mutation($e: [EventInput!]!) { trackEvents(inputs: $e) { accepted } }"
+    assert (await client.data(track, {"e": events}))["trackEvents"]["accepted"] == 12
+    every = '{ eventCounts(range: {last: "14h"}, interval: MINUTE) { points { count } } }'
+    error = await client.error(every)  # 12 series of 841 buckets: 10,092 points
+    assert error["extensions"]["code"] == "COST_LIMIT_EXCEEDED"
+    fewer = every.replace("14h", "13h")  # 12 x 781: 9,372 points
+    assert len((await client.data(fewer))["eventCounts"]) == 12
+
+
+async def test_lists_of_names_are_bounded(client: GraphQLClient) -> None:
+    names = [f"n{n}" for n in range(101)]
+    for query in (
+        "query($n: [String!]) { eventCounts(names: $n, interval: DAY) { total } }",
+        "query($n: [String!]) { events(filter: {names: $n}, first: 1) { totalCount } }",
+    ):
+        error = await client.error(query, {"n": names})
+        assert (error["extensions"]["code"], error["extensions"]["field"]) == (
+            "BAD_USER_INPUT",
+            "names",
+        ), query
+        assert (await client.post(query, {"n": names[:100]})).get("errors") is None
+
+
 async def test_one_operation_runs_per_request(client: GraphQLClient) -> None:
     batch = [{"query": NORMAL}, {"query": NORMAL}]
     response = await client.http.post("/graphql", json=batch)
