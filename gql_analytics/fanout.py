@@ -6,6 +6,8 @@ subscriber's ``_Slot``. A slot holds only the latest value: a subscriber whose s
 finds the newest value when it is ready for the next, never a backlog, and never holds up the
 source or the other subscribers. The first subscriber starts the source; the last one to leave
 stops it; one who joins a running feed gets its latest value at once, computed for nobody new.
+A stream's subscribers (``every``) want every value instead: their slots keep them all, and one
+who joins gets those that come after.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Hashable
 from contextlib import asynccontextmanager
 from typing import Any, Generic, TypeVar
@@ -22,10 +25,10 @@ _EMPTY: Any = object()
 
 
 class _Slot(Generic[T]):
-    __slots__ = ("_ended", "_error", "_ready", "_take", "_value")
+    __slots__ = ("_ended", "_error", "_ready", "_take", "_values")
 
-    def __init__(self, take: Callable[[T], bool] | None) -> None:
-        self._value: T = _EMPTY
+    def __init__(self, take: Callable[[T], bool] | None, every: bool) -> None:
+        self._values: deque[T] = deque(maxlen=None if every else 1)
         self._ended = False
         self._error: BaseException | None = None
         self._ready = asyncio.Event()
@@ -34,7 +37,7 @@ class _Slot(Generic[T]):
     def put(self, value: T) -> None:
         if self._take is not None and self._take(value):
             return
-        self._value = value
+        self._values.append(value)
         self._ready.set()
 
     def end(self, error: BaseException | None) -> None:
@@ -46,9 +49,8 @@ class _Slot(Generic[T]):
         while True:
             await self._ready.wait()
             self._ready.clear()
-            value, self._value = self._value, _EMPTY
-            if value is not _EMPTY:
-                yield value
+            while self._values:
+                yield self._values.popleft()
             if self._error is not None:
                 raise self._error
             if self._ended:
@@ -94,15 +96,17 @@ class Feeds:
         source: Callable[[], AsyncIterator[T]],
         *,
         take: Callable[[T], bool] | None = None,
+        every: bool = False,
     ) -> AsyncIterator[AsyncIterator[T]]:
-        """The values of the feed for ``key``, started with ``source()`` if none runs. ``take``,
-        when given, is offered each value first: those it takes (True) are not iterated."""
+        """The values of the feed for ``key``, started with ``source()`` if none runs: the
+        latest, or ``every`` one from now on. ``take``, when given, is offered each value first:
+        those it takes (True) are not iterated."""
         found: _Feed[T] | None = self._feeds.get(key)
         if found is None or found.task.done():
             found = self._feeds[key] = _Feed(source())
         feed = found
-        slot: _Slot[T] = _Slot(take)
-        if feed.latest is not _EMPTY:
+        slot: _Slot[T] = _Slot(take, every)
+        if feed.latest is not _EMPTY and not every:
             slot.put(feed.latest)
         feed.slots.add(slot)
         try:

@@ -26,7 +26,7 @@ import dataclasses
 import functools
 import json
 import time
-from collections import OrderedDict
+from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Hashable
 from contextvars import ContextVar
 from typing import Any
@@ -39,11 +39,15 @@ from gql_analytics.api import telemetry
 from gql_analytics.api.context import Context
 from gql_analytics.api.documents import Documents
 from gql_analytics.api.rate_limit import RateLimiter
-from gql_analytics.api.subscription import LATEST_VALUE_FIELDS
+from gql_analytics.api.subscription import SHARED_FIELDS, STREAM_FIELDS
 from gql_analytics.errors import GatewayError
 from gql_analytics.metrics import Metrics
 
 Result = ExecutionResult | PreExecutionError
+SEND_TURN = 64
+"""Messages a socket's writer sends in one turn of the event loop."""
+BACKLOG = 10_000
+"""Stream messages that may wait for one socket before it is closed as too slow."""
 operation_id: ContextVar[str | None] = ContextVar("operation_id", default=None)
 """The id of the socket's operation being run (set by the socket handlers)."""
 Run = Callable[[Context], Awaitable[AsyncGenerator[Any, None]]]
@@ -67,50 +71,90 @@ class Encoded(dict[str, Any]):
 
 
 class SocketWriter:
-    """The messages of one socket's shared subscriptions, sent by one task (``run``): the latest
-    result of each subscription, oldest change first."""
+    """The messages of one socket's shared subscriptions, sent by one task (``run``), in the
+    order they came: of a latest-value subscription the latest result when its turn comes, of a
+    stream (``every``) each result. At most ``SEND_TURN`` messages leave in one turn of the event
+    loop, so that a burst to many sockets shares the loop with every other request. A socket
+    with more than ``backlog`` stream messages waiting is too slow to follow its streams: it is
+    closed (1013, try again later) rather than held in memory for ever."""
 
-    def __init__(self, send_text: Callable[[str], Awaitable[None]], kind: str, metrics: Metrics):
+    def __init__(
+        self,
+        send_text: Callable[[str], Awaitable[None]],
+        kind: str,
+        metrics: Metrics,
+        *,
+        close: Callable[[int, str], Awaitable[None]] | None = None,
+        backlog: int = BACKLOG,
+    ) -> None:
         self._send_text = send_text
+        self._close = close
         self._metrics = metrics
-        self._pending: OrderedDict[str, Encoded] = OrderedDict()
+        self._backlog = backlog
+        # Each waiting message: its subscription's head, and its payload (None: the latest).
+        self._queue: deque[tuple[str, Encoded | None]] = deque()
+        self._latest: dict[str, Encoded] = {}
         self._heads: dict[str, str] = {}  # each subscription's message up to its payload
         self._kind = _compact(kind)  # "next", or the legacy protocol's "data"
         self._ready = asyncio.Event()
+        self._closing: asyncio.Future[None] | None = None
 
-    def take(self, id: str, result: Result) -> bool:
+    def take(self, id: str, result: Result, *, every: bool = False) -> bool:
         """Queues a result whose payload was encoded once (True); leaves any other to the
-        subscription's own operation, forgetting what was queued before it (False)."""
+        subscription's own operation, forgetting the latest value queued before it (False)."""
         data = result.data if type(result) is ExecutionResult else None
         if type(data) is not Encoded:
-            self._pending.pop(id, None)
+            self._latest.pop(id, None)
             return False
-        if id not in self._heads:
-            self._heads[id] = f'{{"id":{_compact(id)},"type":{self._kind},"payload":'
-        self._pending[id] = data
-        self._pending.move_to_end(id)
+        head = self._heads.get(id)
+        if head is None:
+            head = self._heads[id] = f'{{"id":{_compact(id)},"type":{self._kind},"payload":'
+        if every:
+            if len(self._queue) < self._backlog:
+                self._queue.append((head, data))
+            elif self._closing is None and self._close is not None:  # its send may never end
+                self._closing = asyncio.ensure_future(
+                    self._close(1013, "too slow to follow its event streams")
+                )
+        elif self._latest.setdefault(id, data) is data:  # not queued yet: queued now
+            self._queue.append((id, None))
+        else:
+            self._latest[id] = data
         self._ready.set()
         return True
 
     def forget(self, id: str) -> None:
-        self._pending.pop(id, None)
-        self._heads.pop(id, None)
+        self._latest.pop(id, None)
+        head = self._heads.pop(id, None)
+        if head is not None:
+            self._queue = deque(item for item in self._queue if item[0] != head)
 
     async def run(self) -> None:
         """Sends until the socket is gone."""
         while True:
             await self._ready.wait()
             self._ready.clear()
-            sent = 0
             try:
-                while self._pending:
-                    id, data = self._pending.popitem(last=False)
-                    await self._send_text(self._heads[id] + data.json + "}")
-                    sent += 1
+                await self._send_waiting()
             except Exception:  # the socket closed: its handler ends the subscriptions
                 return
-            finally:
-                self._metrics.pushed.inc(sent)
+
+    async def _send_waiting(self) -> None:
+        sent = 0
+        try:
+            while self._queue:
+                key, data = self._queue.popleft()
+                if data is None:  # a latest-value subscription's turn
+                    latest = self._latest.pop(key, None)
+                    if latest is None:  # forgotten meanwhile
+                        continue
+                    key, data = self._heads[key], latest
+                await self._send_text(key + data.json + "}")
+                sent += 1
+                if sent % SEND_TURN == 0:
+                    await asyncio.sleep(0)  # a turn for everyone else
+        finally:
+            self._metrics.pushed.inc(sent)
 
 
 class SharedSubscriptions:
@@ -134,7 +178,7 @@ class SharedSubscriptions:
         if operation is None or operation.operation is not OperationType.SUBSCRIPTION:
             return None
         (root, *more) = operation.selection_set.selections
-        if more or not isinstance(root, FieldNode) or root.name.value not in LATEST_VALUE_FIELDS:
+        if more or not isinstance(root, FieldNode) or root.name.value not in SHARED_FIELDS:
             return None
         role = context.principal.role if context.principal is not None else None
         arguments = json.dumps(variables, sort_keys=True, default=str)
@@ -158,10 +202,15 @@ class SharedSubscriptions:
                 return
             started, errors = time.perf_counter(), list[GraphQLError]()
             writer, id = context.writer, operation_id.get()
-            take = None if writer is None or id is None else functools.partial(writer.take, id)
+            every = root in STREAM_FIELDS
+            take = (
+                None
+                if writer is None or id is None
+                else functools.partial(writer.take, id, every=every)
+            )
             try:
                 async with context.feeds.join(
-                    key, lambda: self._stream(context, run), take=take
+                    key, lambda: self._stream(context, run), take=take, every=every
                 ) as results:
                     async for result in results:  # what the socket's writer did not take
                         errors = result.errors or errors

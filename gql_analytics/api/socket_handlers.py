@@ -49,7 +49,7 @@ async def _beside(handle: Callable[[], Awaitable[None]], *watchers: Awaitable[No
 def _writer(context: Context, kind: str) -> SocketWriter:
     socket = context.request
     assert isinstance(socket, WebSocket)
-    context.writer = SocketWriter(socket.send_text, kind, context.metrics)
+    context.writer = SocketWriter(socket.send_text, kind, context.metrics, close=socket.close)
     return context.writer
 
 

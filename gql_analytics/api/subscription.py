@@ -3,6 +3,7 @@ of the same question (tenant, field, arguments) share one computation (``fanout`
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Hashable
 from typing import Any, TypeVar
@@ -22,8 +23,11 @@ from gql_analytics.watch import seconds_to_next_minute, watch
 
 T = TypeVar("T")
 LATEST_VALUE_FIELDS = frozenset({"eventCount", "metricUpdates"})
-"""Fields whose subscribers want the latest value, not every one: identical subscriptions to
-them share one stream (``sharing``)."""
+"""Fields whose subscribers want the latest value, not every one."""
+STREAM_FIELDS = frozenset({"eventStream"})
+"""Fields whose subscribers want every value, in order."""
+SHARED_FIELDS = LATEST_VALUE_FIELDS | STREAM_FIELDS
+"""Identical subscriptions to these share one stream (``sharing``)."""
 
 
 def question(field: str, *arguments: Any) -> Hashable:
@@ -125,6 +129,7 @@ class Subscription:
                         if matches(query, event):
                             ctx.pushed()
                             yield Event.from_domain(event)
+                            await asyncio.sleep(0)  # a batch of events is many loop turns
 
     @strawberry.subscription(
         description="An analysis job now, then at each change of state or progress, until it ended."
