@@ -12,6 +12,8 @@ from collections.abc import Sequence
 
 from gql_analytics import settings as settings_module
 
+SHUTDOWN_GRACE = 10  # seconds after SIGTERM before requests still running are cancelled
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     from gql_analytics.errors import GatewayError
@@ -190,6 +192,10 @@ def _serve(settings: settings_module.Settings) -> int:
         port=settings.port,
         log_level=settings.log_level,
         lifespan="on",
+        # In-flight requests get this long after SIGTERM; then they are cancelled and shutdown
+        # goes on. Without it a runAnalysis(wait: true) holds the gateway until its job ends,
+        # or for ever if that job can never start.
+        timeout_graceful_shutdown=SHUTDOWN_GRACE,
         log_config=None,  # uvicorn's loggers write through ours: JSON lines, or text on a tty
         ws=WebSocketProtocol,  # websockets' sans-I/O protocol, each turn's frames in one write
         # Deflating each small live message costs more CPU than all the rest of sending it.

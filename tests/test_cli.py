@@ -145,3 +145,16 @@ def test_a_duckdb_file_held_by_another_process_is_said_in_one_line(tmp_path: Pat
     lines = second.stderr.strip().splitlines()
     assert len(lines) == 1, second.stderr
     assert f"in use by another process (PID {holder.pid})" in lines[0]
+
+
+def test_serve_cancels_the_requests_still_running_a_grace_after_sigterm(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import uvicorn
+
+    options: dict[str, object] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **given: options.update(given))
+    monkeypatch.setattr(cli, "_tune_interpreter", lambda: None)  # process-wide: not in a test
+    cli._serve(Settings(auth=False, store_url="duckdb:///:memory:"))
+    # else a runAnalysis(wait: true) holds the gateway until its job ends, or for ever
+    assert options["timeout_graceful_shutdown"] == cli.SHUTDOWN_GRACE

@@ -22,11 +22,13 @@ from gql_analytics.analysis.parameters import (
     JSON,
     Parameters,
     Progress,
+    bounded,
     existing,
     ignore,
     number,
     numeric_columns,
     numeric_names,
+    seed_of,
 )
 from gql_analytics.errors import InvalidAnalysis
 
@@ -91,7 +93,10 @@ def _correlation_method(parameters: Parameters) -> Literal["pearson", "spearman"
 def correlation(frame: pd.DataFrame, parameters: Parameters, progress: Progress = ignore) -> JSON:
     method = _correlation_method(parameters)
     values = numeric_columns(frame, parameters, least=2)
-    matrix = values.corr(method=method)
+    # A correlation ignores each column's scale: brought within [-1, 1], no sum of squares
+    # overflows (values near 1e200 gave 0.0 and NaN where the answer was 0.5 and 1).
+    largest = values.abs().max().replace(0.0, 1.0)
+    matrix = (values / largest).corr(method=method)
     return {
         "method": method,
         "columns": [str(c) for c in values.columns],
@@ -102,9 +107,9 @@ def correlation(frame: pd.DataFrame, parameters: Parameters, progress: Progress 
 def clustering(frame: pd.DataFrame, parameters: Parameters, progress: Progress = ignore) -> JSON:
     """k-means (scikit-learn's defaults, seeded) on the numeric columns as they are (scale them
     first if their units differ); without ``k``, the k of 2..10 with the best silhouette."""
-    values = numeric_columns(frame, parameters)
+    values = bounded(numeric_columns(frame, parameters))
     data = values.to_numpy()
-    seed = 0 if parameters.seed is None else parameters.seed
+    seed = seed_of(parameters)
     candidates = _cluster_counts(len(data), parameters.k)
     best: tuple[float, KMeans] | None = None
     for done, k in enumerate(candidates, start=1):
@@ -174,7 +179,7 @@ def regression(frame: pd.DataFrame, parameters: Parameters, progress: Progress =
     )
     if not features:
         raise InvalidAnalysis("regression needs at least one numeric column besides the target")
-    values = numeric_columns(frame, Parameters(columns=(*features, target)))
+    values = bounded(numeric_columns(frame, Parameters(columns=(*features, target))))
     y = values[target].to_numpy()
     x = np.column_stack([np.ones(len(values)), values[features].to_numpy()])
     rows, width = x.shape
@@ -187,7 +192,8 @@ def regression(frame: pd.DataFrame, parameters: Parameters, progress: Progress =
     freedom = rows - width
     variance = float(residuals @ residuals) / freedom
     errors = np.sqrt(np.diag(variance * np.linalg.inv(x.T @ x)))
-    t_values = solution / errors
+    with np.errstate(divide="ignore", invalid="ignore"):  # an exact fit: 0 / 0 is undefined
+        t_values = solution / errors
     p_values = 2 * stats.t.sf(np.abs(t_values), freedom)
     total = float(((y - y.mean()) ** 2).sum())
     names = ["intercept", *map(str, features)]
@@ -196,8 +202,8 @@ def regression(frame: pd.DataFrame, parameters: Parameters, progress: Progress =
         "coefficients": {n: float(v) for n, v in zip(names[1:], solution[1:], strict=True)},
         "intercept": float(solution[0]),
         "r2": number(1 - float(residuals @ residuals) / total) if total else None,
-        "stderr": {n: float(v) for n, v in zip(names, errors, strict=True)},
-        "pvalues": {n: float(v) for n, v in zip(names, p_values, strict=True)},
+        "stderr": {n: number(v) for n, v in zip(names, errors, strict=True)},
+        "pvalues": {n: number(v) for n, v in zip(names, p_values, strict=True)},
         "rows": rows,
     }
 
@@ -222,10 +228,15 @@ def t_test(frame: pd.DataFrame, parameters: Parameters, progress: Progress = ign
     """One-sample against ``popmean``, or Welch's two-sample between the two ``groups`` of
     ``groupColumn``, on the one column named by ``target`` (or ``columns``)."""
     column = _tested_column(frame, parameters)
-    values = numeric_columns(frame, Parameters(columns=(column,)))[column]
+    values = bounded(numeric_columns(frame, Parameters(columns=(column,))))[column]
     if parameters.popmean is not None:
         if len(values) < 2:
             raise InvalidAnalysis("a t-test needs at least 2 values")
+        if values.nunique() == 1:  # no spread: the statistic is 0 / 0 or infinite
+            raise InvalidAnalysis(
+                f"target: every value of {column} is {values.iloc[0]:g}; a t-test needs values"
+                " that vary"
+            )
         one = stats.ttest_1samp(values.to_numpy(), parameters.popmean)
         return {
             "kind": "one-sample",
@@ -239,6 +250,8 @@ def t_test(frame: pd.DataFrame, parameters: Parameters, progress: Progress = ign
     for group, sample in zip(groups, samples, strict=True):
         if len(sample) < 2:
             raise InvalidAnalysis(f"groups: {group!r} has fewer than 2 values")
+    if all(np.ptp(sample) == 0 for sample in samples):
+        raise InvalidAnalysis("groups: the values vary in neither group; a t-test needs spread")
     result = stats.ttest_ind(samples[0], samples[1], equal_var=False)
     return {
         "kind": "welch",
@@ -268,6 +281,7 @@ def preflight(operation: str, frame: pd.DataFrame, parameters: Parameters) -> No
     lost to missing values, collinear columns) fails the job instead."""
     if frame.empty:
         raise InvalidAnalysis("the dataset is empty")
+    seed_of(parameters)
     named = [*(parameters.columns or ()), parameters.target, parameters.group_column]
     existing(frame, [name for name in named if name])
     match operation:

@@ -12,6 +12,11 @@ import pandas as pd
 from gql_analytics.errors import InvalidAnalysis
 
 JSON = dict[str, Any]
+MAX_SEED = 2**32 - 1  # the seeds of NumPy's RandomState, which scikit-learn seeds
+LARGEST = 1e100
+"""The largest magnitude analysed by an operation that squares its values: sums of squares of
+millions of such rows stay finite. Past it they overflowed, silently: a t statistic of 0, k-means
+with an infinite inertia, a regression that called its columns collinear."""
 Progress = Callable[[float], None]
 """Told the fraction of an operation done (0..1) as it goes; the job's ``progress``."""
 
@@ -41,6 +46,27 @@ def number(value: Any) -> float | None:
     """A float for JSON: NaN (an undefined statistic, such as the deviation of one value) is null."""
     result = float(value)
     return result if math.isfinite(result) else None
+
+
+def seed_of(parameters: Parameters) -> int:
+    """The seed of k-means and IsolationForest (0 unless given); one they cannot take is bad
+    input, refused before a job is stored."""
+    seed = 0 if parameters.seed is None else parameters.seed
+    if not 0 <= seed <= MAX_SEED:
+        raise InvalidAnalysis(f"seed: between 0 and {MAX_SEED}, got {seed}")
+    return seed
+
+
+def bounded(values: pd.DataFrame) -> pd.DataFrame:
+    """``values``, refused if a column holds a magnitude past ``LARGEST``."""
+    largest = values.abs().max()
+    over = [str(name) for name, top in largest.items() if top > LARGEST]
+    if over:
+        raise InvalidAnalysis(
+            f"column {', '.join(over)}: values beyond {LARGEST:g} in magnitude would overflow;"
+            " scale the column down"
+        )
+    return values
 
 
 def existing(frame: pd.DataFrame, names: Sequence[str]) -> None:

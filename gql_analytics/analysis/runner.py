@@ -3,8 +3,10 @@
 A fixed number of worker processes (the concurrency limit) wait for work; a job takes an idle one
 (or waits its turn), sends it the operation and its dataset, and awaits the answer for at most
 the time limit. A job past its limit, or cancelled, has its worker killed and replaced, so a
-runaway computation never holds a worker or the process it serves. Workers are started with
-``spawn``: the gateway's threads (DuckDB, the event loop) are never forked.
+runaway computation never holds a worker or the process it serves. The slot is given back the
+moment the job ends, however it ends: the replacement starts in a task of the runner's own, never
+in the job's, which a second cancellation could interrupt. Workers are started with ``spawn``:
+the gateway's threads (DuckDB, the event loop) are never forked.
 
 The trace of a job crosses into its worker: the worker times what it does (reading the dataset,
 computing, encoding the result) and sends those phases back with its answer; the server records
@@ -65,9 +67,16 @@ def _receive_frame(connection: Connection) -> pd.DataFrame:
 
 def _send_result(connection: Connection, result: JSON, phases: Phases) -> None:
     """The result as JSON text in chunks of bytes: encoding happens here, in the worker, and the
-    server stores and parses text rather than unpickling a million objects."""
+    server stores and parses text rather than unpickling a million objects. A result JSON cannot
+    carry (NaN, an infinity: an operation that should have said null, or refused) fails its job,
+    not the worker."""
     begun = time.time_ns()
-    text = json.dumps(result, allow_nan=False).encode()
+    try:
+        text = json.dumps(result, allow_nan=False).encode()
+    except (TypeError, ValueError) as error:
+        phases.append(("encode result", begun, time.time_ns()))
+        connection.send(("error", f"its result is not JSON: {error}", phases))
+        return
     chunks = range(0, max(len(text), 1), RESULT_BYTES)
     phases.append(("encode result", begun, time.time_ns()))
     connection.send(("ok", len(chunks), phases))
@@ -121,6 +130,7 @@ class AnalysisRunner:
         self._context = multiprocessing.get_context("spawn")
         self._idle: asyncio.Queue[_Worker] | None = None
         self._all: set[_Worker] = set()
+        self._replacing: set[asyncio.Task[None]] = set()
 
     def _spawn(self) -> _Worker:
         ours, theirs = self._context.Pipe()
@@ -165,7 +175,7 @@ class AnalysisRunner:
             raise RuntimeError("the analysis runner is not started")
         worker = await idle.get()
         healthy = False
-        try:
+        try:  # nothing from here to the slot's return may lose the worker: see _give_back
             started()
             try:
                 with self._tracer.start_as_current_span(
@@ -185,10 +195,7 @@ class AnalysisRunner:
                 raise AnalysisFailed("the analysis worker died") from None
             healthy = True
         finally:
-            if not healthy:  # timed out, cancelled or dead: the computation is killed
-                self._retire(worker)
-                worker = await asyncio.to_thread(self._spawn)
-            idle.put_nowait(worker)
+            self._give_back(idle, worker, healthy=healthy)
         outcome, value, _ = answer
         if outcome == "invalid":
             raise InvalidAnalysis(value)
@@ -197,6 +204,31 @@ class AnalysisRunner:
             raise AnalysisFailed(f"the analysis failed: {value}")
         result: JSON = value
         return result
+
+    def _give_back(self, idle: asyncio.Queue[_Worker], worker: _Worker, *, healthy: bool) -> None:
+        """The job's slot back to the pool, without awaiting: a cancellation that came while
+        this awaited (a second ``cancelAnalysis``, or the gateway stopping) would lose the slot
+        for good, and with every slot lost every later job stays QUEUED. A worker that may still
+        be computing (timed out, cancelled, dead) is killed, and its replacement started by a
+        task of the runner's, which puts it in the pool when it is ready."""
+        if healthy:
+            idle.put_nowait(worker)
+            return
+        self._retire(worker)
+        replacing = asyncio.create_task(self._replace(idle), name="analysis-worker-replacement")
+        self._replacing.add(replacing)
+        replacing.add_done_callback(self._replacing.discard)
+
+    async def _replace(self, idle: asyncio.Queue[_Worker]) -> None:
+        try:
+            worker = await asyncio.to_thread(self._spawn)
+        except Exception:
+            log.exception("analysis: a worker could not be started; one job fewer runs at once")
+            return
+        if self._idle is idle:
+            idle.put_nowait(worker)
+        else:  # the runner closed while the worker started
+            self._retire(worker)
 
     async def _exchange(
         self,
@@ -222,11 +254,13 @@ class AnalysisRunner:
             return outcome, value, phases
 
     async def close(self) -> None:
+        self._idle = None  # a replacement still starting is retired once it is ready
+        if self._replacing:
+            await asyncio.wait(list(self._replacing))
         for worker in list(self._all):
             with contextlib.suppress(OSError):
                 worker.connection.close()
             await asyncio.to_thread(self._retire, worker)
-        self._idle = None
 
 
 def _record(tracer: Tracer, parent: Span, phases: Phases, pid: int) -> None:

@@ -62,6 +62,15 @@ class _Running:
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     saving: asyncio.Lock = field(default_factory=asyncio.Lock)
     task: asyncio.Task[None] | None = None
+    stoppable: bool = True  # until its computation ended: then its end is being stored
+
+    def stop(self) -> None:
+        """Kill the job's computation, once. A second cancellation of the task (a second
+        ``cancelAnalysis``, the gateway stopping) would land in the storing of its end, and
+        leave the store saying RUNNING."""
+        if self.stoppable and self.task is not None:
+            self.stoppable = False
+            self.task.cancel()
 
 
 def new_id() -> str:
@@ -130,6 +139,9 @@ class AnalysisService:
         running.task = asyncio.create_task(
             self._execute(running, frame, request), name=f"analysis-{job.id}"
         )
+        # Let the task reach its try: cancelled before its first step, it would end without
+        # storing CANCELLED, and stay QUEUED (and beating) for good.
+        await asyncio.sleep(0)
         if self._beating is None:  # in no request's context: its saves belong to no trace
             self._beating = asyncio.create_task(
                 self._beat_forever(), name="analysis-heartbeat", context=contextvars.Context()
@@ -166,6 +178,7 @@ class AnalysisService:
         except Exception:
             log.exception("analysis %s failed", running.job.id)
             end = {"state": FAILED, "error": "the analysis failed unexpectedly"}
+        running.stoppable = False
         self._change(running, save=False, notify=False, finished_at=self._clock(), **end)
         try:
             await self._save(running)
@@ -223,8 +236,7 @@ class AnalysisService:
             if not job.ended:
                 stored = await self._store.job(job.tenant, job.id)
                 if stored is not None and stored.ended:  # cancelled through another process
-                    if running.task is not None:
-                        running.task.cancel()
+                    running.stop()
                     return
             await self._store.save_job(job)
 
@@ -287,7 +299,7 @@ class AnalysisService:
         """The job cancelled (its computation killed); a job that already ended stays as it is."""
         running = self._running.get((tenant, job_id))
         if running is not None and running.task is not None:
-            running.task.cancel()
+            running.stop()
             await asyncio.wait([running.task])
             return running.job
         job = await self.job(tenant, job_id)
@@ -305,8 +317,8 @@ class AnalysisService:
         if self._beating is not None:
             self._beating.cancel()
         tasks = [r.task for r in self._running.values() if r.task is not None]
-        for task in tasks:
-            task.cancel()
+        for running in self._running.values():
+            running.stop()
         if tasks:
             await asyncio.wait(tasks)
         if self._saves:

@@ -23,7 +23,15 @@ import pandas as pd
 from scipy import stats
 from sklearn.ensemble import IsolationForest
 
-from gql_analytics.analysis.parameters import JSON, Parameters, Progress, existing, ignore
+from gql_analytics.analysis.parameters import (
+    JSON,
+    Parameters,
+    Progress,
+    bounded,
+    existing,
+    ignore,
+    seed_of,
+)
 from gql_analytics.errors import InvalidAnalysis
 
 DAY = 86_400.0
@@ -47,7 +55,7 @@ def series_of(frame: pd.DataFrame, parameters: Parameters) -> pd.Series[float]:
         raise InvalidAnalysis("this operation needs a metric series: give dataset.metric")
     column = parameters.target or DEFAULT_COLUMN
     existing(frame, [column])
-    values = frame[column].astype(float).dropna()
+    values = bounded(frame[[column]].astype(float))[column].dropna()
     if len(values) < MIN_POINTS:
         raise InvalidAnalysis(
             f"the series has {len(values)} bucket(s) with a value; at least {MIN_POINTS} are needed"
@@ -157,7 +165,7 @@ def anomalies(frame: pd.DataFrame, parameters: Parameters, progress: Progress = 
     progress(0.5)
     scale = np.std(fitted.residuals[fitted.kept]) or 1.0
     features = (fitted.residuals / scale).reshape(-1, 1)
-    seed = 0 if parameters.seed is None else parameters.seed
+    seed = seed_of(parameters)
     forest = IsolationForest(random_state=seed).fit(features)
     isolation = -forest.score_samples(features)  # 0..1, higher is more isolated
     isolated = forest.predict(features) == -1

@@ -110,8 +110,8 @@ class ClusteringResult:
 class Coefficient:
     name: str
     value: float
-    stderr: float
-    pvalue: float
+    stderr: float | None = strawberry.field(description="Null where undefined (an exact fit).")
+    pvalue: float | None = strawberry.field(description="Null where undefined (an exact fit).")
 
 
 @strawberry.type

@@ -23,3 +23,8 @@ def whose(frame: pd.DataFrame, parameters: Parameters, progress: Progress = igno
 
 def broken(frame: pd.DataFrame, parameters: Parameters, progress: Progress = ignore) -> JSON:
     raise ZeroDivisionError("division by zero")
+
+
+def not_a_number(frame: pd.DataFrame, parameters: Parameters, progress: Progress = ignore) -> JSON:
+    """A result JSON cannot carry, as an operation with a bug would return."""
+    return {"value": float("nan")}

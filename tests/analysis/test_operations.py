@@ -222,3 +222,64 @@ def test_preflight_passes_what_the_operation_answers(
 def test_unusable_inline_rows_are_refused(rows: list[Any], complaint: str) -> None:
     with pytest.raises(InvalidAnalysis, match=complaint):
         frame_of_rows(rows)
+
+
+HUGE = pd.DataFrame(
+    {
+        "x": [1e308, -1e308, 1e308, -1e308, 0.5e308, -0.5e308],
+        "y": [-1e308, 1e308, 1e308, -1e308, 0.0, 1e307],
+    }
+)
+CONSTANT_GROUPS = pd.DataFrame({"a": [1.0, 1.0, 2.0, 2.0], "g": ["x", "x", "y", "y"]})
+
+
+@pytest.mark.parametrize(
+    ("run", "frame", "parameters", "complaint"),
+    [
+        (t_test, pd.DataFrame({"a": [3.0] * 5}), Parameters(target="a", popmean=3.0), "vary"),
+        (t_test, pd.DataFrame({"a": [3.0] * 5}), Parameters(target="a", popmean=1.0), "vary"),
+        (
+            t_test,
+            CONSTANT_GROUPS,
+            Parameters(target="a", group_column="g", groups=("x", "y")),
+            "neither group",
+        ),
+        (regression, HUGE, Parameters(target="y"), "overflow"),
+        (clustering, HUGE, Parameters(), "overflow"),
+        (t_test, HUGE, Parameters(target="x", popmean=0.0), "overflow"),
+    ],
+    ids=[
+        "constant at the mean",
+        "constant off the mean",
+        "constant groups",
+        "regression near 1e308",
+        "clustering near 1e308",
+        "t-test near 1e308",
+    ],
+)
+def test_values_that_leave_a_statistic_undefined_or_overflowing_are_refused(
+    run: Any, frame: pd.DataFrame, parameters: Parameters, complaint: str
+) -> None:
+    with pytest.raises(InvalidAnalysis, match=complaint):
+        run(frame, parameters)
+
+
+def test_correlation_of_values_near_1e200_is_exact() -> None:
+    frame = pd.DataFrame({"a": [1e200, 2e200, 3e200], "b": [1.0, 3.0, 2.0]})
+    result = correlation(frame, Parameters())
+    assert np.allclose(np.array(result["matrix"], dtype=float), [[1.0, 0.5], [0.5, 1.0]])
+
+
+def test_the_undefined_p_values_of_an_exact_fit_are_null() -> None:
+    frame = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "y": [0.0] * 4})
+    result = regression(frame, Parameters(target="y"))
+    assert result["pvalues"] == {"intercept": None, "x": None}
+
+
+@pytest.mark.parametrize("operation", ["CLUSTERING", "ANOMALIES"])
+@pytest.mark.parametrize("seed", [-5, 2**32])
+def test_a_seed_scikit_learn_cannot_take_is_refused_before_a_job(
+    iris: pd.DataFrame, operation: str, seed: int
+) -> None:
+    with pytest.raises(InvalidAnalysis, match="seed: between 0 and 4294967295"):
+        preflight(operation, iris, Parameters(seed=seed))

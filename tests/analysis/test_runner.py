@@ -4,6 +4,7 @@ number of workers."""
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import os
 from collections.abc import AsyncIterator
 
@@ -14,8 +15,8 @@ from gql_analytics.analysis.operations import clustering, summary
 from gql_analytics.analysis.parameters import Parameters
 from gql_analytics.analysis.runner import AnalysisRunner
 from gql_analytics.errors import AnalysisFailed, InvalidAnalysis
-from tests.analysis.slow import broken, forever, whose
-from tests.support import eventually
+from tests.analysis.slow import broken, forever, not_a_number, whose
+from tests.support import eventually, within
 
 FRAME = pd.DataFrame({"a": [1.0, 2.0, 4.0], "b": [3.0, 1.0, 2.0]})
 
@@ -106,6 +107,52 @@ async def test_jobs_beyond_the_worker_count_wait_their_turn(runner: AnalysisRunn
     with pytest.raises(asyncio.CancelledError):
         await blocking
     assert (await waiting)["pid"] > 0
+
+
+async def test_a_job_cancelled_again_while_its_worker_is_replaced_gives_the_worker_back(
+    runner: AnalysisRunner,
+) -> None:
+    first = (await runner.run(whose, FRAME, Parameters()))["pid"]
+    job = asyncio.create_task(runner.run(forever, FRAME, Parameters()))
+
+    async def started() -> bool:
+        return _busy(runner)
+
+    async def killed() -> bool:
+        return not _alive(first)
+
+    await eventually(started, "the job did not reach its worker")
+    job.cancel()
+    await eventually(killed, "the cancelled computation was not killed")
+    job.cancel()  # a second cancelAnalysis, while the killed worker is being replaced
+    with pytest.raises(asyncio.CancelledError):
+        await job
+    assert (await within(runner.run(whose, FRAME, Parameters())))["pid"] != first
+
+
+async def test_closing_the_runner_while_a_worker_is_replaced_leaves_no_process() -> None:
+    runner = AnalysisRunner(workers=1, seconds=20)
+    await runner.start()
+    job = asyncio.create_task(runner.run(forever, FRAME, Parameters()))
+
+    async def started() -> bool:
+        return _busy(runner)
+
+    await eventually(started, "the job did not reach its worker")
+    job.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await job
+    await within(runner.close())  # the replacement is still starting
+    assert not [p for p in multiprocessing.active_children() if p.name == "gql-analytics-analysis"]
+
+
+async def test_a_result_json_cannot_carry_fails_the_job_and_the_worker_serves_on(
+    runner: AnalysisRunner,
+) -> None:
+    first = (await runner.run(whose, FRAME, Parameters()))["pid"]
+    with pytest.raises(AnalysisFailed, match="not JSON"):
+        await runner.run(not_a_number, FRAME, Parameters())
+    assert (await runner.run(whose, FRAME, Parameters()))["pid"] == first
 
 
 def _busy(runner: AnalysisRunner) -> bool:

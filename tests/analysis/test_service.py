@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
@@ -10,14 +11,22 @@ import numpy as np
 import pytest
 
 from gql_analytics.analysis.datasets import RowsDataset
-from gql_analytics.analysis.jobs import CANCELLED, FAILED, QUEUED, RUNNING, AnalysisJob
+from gql_analytics.analysis.jobs import (
+    CANCELLED,
+    FAILED,
+    QUEUED,
+    RUNNING,
+    SUCCEEDED,
+    AnalysisJob,
+    AnalysisLimits,
+)
 from gql_analytics.analysis.parameters import Parameters
-from gql_analytics.analysis.service import ABANDONED, AnalysisRequest, AnalysisService
+from gql_analytics.analysis.service import ABANDONED, STOPPED, AnalysisRequest, AnalysisService
 from gql_analytics.live import InProcessBus
 from gql_analytics.pipeline import IngestPipeline
 from gql_analytics.service import AnalyticsService
 from gql_analytics.store.duckdb import DuckDBStore
-from tests.support import NOW, Clock, eventually
+from tests.support import NOW, Clock, eventually, within
 
 BEAT = 0.02
 
@@ -41,6 +50,105 @@ def long_clustering() -> AnalysisRequest:
     rng = np.random.default_rng(0)
     rows = [{"x": float(x), "y": float(y)} for x, y in rng.normal(size=(10_000, 2))]
     return AnalysisRequest("CLUSTERING", RowsDataset(rows), Parameters(), {})
+
+
+def small_summary() -> AnalysisRequest:
+    return AnalysisRequest("SUMMARY", RowsDataset([{"x": 1.0}, {"x": 2.0}]), Parameters(), {})
+
+
+async def until_running(service: AnalysisService, job: AnalysisJob) -> None:
+    async for seen in service.watch("default", job.id):
+        if seen.state == RUNNING:
+            return
+
+
+class HeldStore(DuckDBStore):
+    """Holds the storing of a job's end until released."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ending = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def save_job(self, job: AnalysisJob) -> None:
+        if job.ended:
+            self.ending.set()
+            await self.release.wait()
+        await super().save_job(job)
+
+
+async def test_cancelling_jobs_again_and_again_leaves_the_workers_to_later_jobs(
+    analytics: AnalyticsService, service: AnalysisService
+) -> None:
+    jobs = [await service.submit("default", long_clustering(), wait=False) for _ in range(2)]
+    for job in jobs:
+        await until_running(service, job)
+    workers = service._runner._all
+
+    async def replacing() -> bool:
+        return len(workers) < 2  # a cancelled job's worker is killed, its replacement starting
+
+    first = [asyncio.create_task(service.cancel("default", job.id)) for job in jobs]
+    await eventually(replacing, "no cancelled worker was killed")
+    again = [service.cancel("default", job.id) for job in jobs for _ in range(2)]
+    ended = await within(asyncio.gather(*first, *again))
+    assert {job.state for job in ended} == {CANCELLED}
+    later = await within(service.submit("default", small_summary(), wait=True))
+    assert later.state == SUCCEEDED
+    for job in jobs:
+        stored = await analytics.store.job("default", job.id)
+        assert stored is not None
+        assert stored.state == CANCELLED
+
+
+async def test_a_cancel_that_comes_while_the_end_is_stored_leaves_it_stored(clock: Clock) -> None:
+    store = HeldStore()
+    analytics = AnalyticsService(store, IngestPipeline(store, InProcessBus()), clock=clock)
+    service = AnalysisService(analytics, heartbeat=BEAT)
+    job = await service.submit("default", long_clustering(), wait=False)
+    await until_running(service, job)
+    first = asyncio.create_task(service.cancel("default", job.id))
+    await within(store.ending.wait())
+    second = asyncio.create_task(service.cancel("default", job.id))
+    store.release.set()  # after the second cancel reached the job: tasks run in order
+    assert [j.state for j in await within(asyncio.gather(first, second))] == [CANCELLED] * 2
+    stored = await store.job("default", job.id)
+    assert stored is not None
+    assert stored.state == CANCELLED
+    await service.close()
+    await store.close()
+
+
+async def test_a_job_cancelled_as_soon_as_it_is_submitted_ends_cancelled(
+    analytics: AnalyticsService, service: AnalysisService
+) -> None:
+    job = await service.submit("default", small_summary(), wait=False)
+    cancelled = await service.cancel("default", job.id)  # in the same turn of the event loop
+    assert cancelled.state == CANCELLED
+    stored = await analytics.store.job("default", job.id)
+    assert stored is not None
+    assert stored.state == CANCELLED
+
+
+async def test_closing_ends_running_queued_and_awaited_jobs_failed(
+    analytics: AnalyticsService,
+) -> None:
+    service = AnalysisService(analytics, limits=AnalysisLimits(concurrent=1), heartbeat=BEAT)
+    running = await service.submit("default", long_clustering(), wait=False)
+    queued = await service.submit("default", long_clustering(), wait=False)
+    awaited = asyncio.create_task(service.submit("default", small_summary(), wait=True))
+    await until_running(service, running)
+
+    async def three_stored() -> bool:
+        return len((await analytics.store.jobs("default", 10, None))[0]) == 3
+
+    await eventually(three_stored, "the awaited job was not stored")
+    await within(service.close())
+    assert (await within(awaited)).state == FAILED
+    for job in (running, queued):
+        stored = await analytics.store.job("default", job.id)
+        assert stored is not None
+        assert (stored.state, stored.error) == (FAILED, STOPPED)
 
 
 async def test_a_job_whose_process_fell_silent_ends_failed_when_read(

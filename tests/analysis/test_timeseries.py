@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -109,3 +111,11 @@ def test_what_a_series_operation_cannot_answer_is_refused(
 ) -> None:
     with pytest.raises(InvalidAnalysis, match=complaint):
         forecast(frame, parameters)
+
+
+@pytest.mark.parametrize("operation", [anomalies, forecast])
+def test_a_series_whose_values_would_overflow_is_refused(operation: Any) -> None:
+    frame = metric_frame(0)
+    frame["avg"] *= 1e300
+    with pytest.raises(InvalidAnalysis, match="overflow"):
+        operation(frame, Parameters())

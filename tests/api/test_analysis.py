@@ -332,6 +332,7 @@ async def test_each_operation_has_a_typed_result_beside_the_json(
             "exactly one",
         ),
         ({"operation": "FORECAST", "dataset": {"rows": NUMERIC}}, "metric series"),
+        ({"operation": "CLUSTERING", "dataset": {"rows": NUMERIC}, "seed": -5}, "seed: between"),
     ],
     ids=[
         "no rows",
@@ -344,6 +345,7 @@ async def test_each_operation_has_a_typed_result_beside_the_json(
         "no dataset",
         "two datasets",
         "forecast of rows",
+        "negative seed",
     ],
 )
 async def test_bad_input_is_refused_with_the_reason_and_no_job_is_stored(
@@ -370,6 +372,19 @@ async def test_inline_rows_with_nan_or_infinity_are_refused(
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert "finite" in error["message"]
     assert (await client.data(ANALYSES))["analyses"]["edges"] == []
+
+
+async def test_a_t_test_of_a_constant_column_fails_with_the_reason_and_the_next_job_runs(
+    api: tuple[ServerThread, GraphQLClient],
+) -> None:
+    _, client = api
+    constant = [{"a": 3.0}] * 5
+    tested = {"operation": "T_TEST", "dataset": {"rows": constant}, "target": "a", "popmean": 3.0}
+    job = await run(client, tested)
+    assert job["state"] == "FAILED"
+    assert "a t-test needs values that vary" in job["error"]
+    summary = await run(client, {"operation": "SUMMARY", "dataset": {"rows": constant}})
+    assert summary["state"] == "SUCCEEDED"
 
 
 async def test_an_unknown_job_is_null_and_cannot_be_cancelled_or_followed(
