@@ -8,7 +8,7 @@ import pytest
 from gql_analytics.app import create_app
 from gql_analytics.settings import Settings
 from gql_analytics.store.duckdb import DuckDBStore
-from tests.support import Clock, GraphQLClient, ServerThread
+from tests.support import DEADLINE, Clock, GraphQLClient, ServerThread
 
 
 @pytest.fixture
@@ -27,5 +27,5 @@ def server(clock: Clock) -> Iterator[ServerThread]:
 
 @pytest.fixture
 async def client(server: ServerThread) -> AsyncIterator[GraphQLClient]:
-    async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as http:
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=DEADLINE) as http:
         yield GraphQLClient(http)

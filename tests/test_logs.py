@@ -16,7 +16,7 @@ from gql_analytics.app import create_app
 from gql_analytics.ports import EventQuery
 from gql_analytics.settings import Settings
 from gql_analytics.store.duckdb import DuckDBStore
-from tests.support import NOW, ServerThread
+from tests.support import DEADLINE, NOW, ServerThread
 
 
 class Terminal(io.StringIO):
@@ -67,7 +67,7 @@ async def test_a_request_logs_with_its_id_and_tenant(root_logging: None) -> None
     logs.configure("info", stream)
     app = create_app(Settings(auth=False), store=BrokenStore(), clock=lambda: NOW)
     with ServerThread(app) as server:
-        async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as http:
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=DEADLINE) as http:
             response = await http.post(
                 "/graphql",
                 json={"query": "{ events { totalCount } }"},

@@ -18,7 +18,7 @@ from gql_analytics.app import create_app
 from gql_analytics.settings import Settings
 from gql_analytics.store.duckdb import DuckDBStore
 from tests.api.sockets import TRANSPORT_WS, Socket, socket
-from tests.support import NOW, Clock, GraphQLClient, ServerThread, iso
+from tests.support import DEADLINE, NOW, Clock, GraphQLClient, ServerThread, iso
 
 JOB = "id state operation progress createdAt finishedAt error result input"
 TYPED = """
@@ -65,7 +65,7 @@ async def serving(
 ) -> AsyncIterator[tuple[ServerThread, GraphQLClient]]:
     store = DuckDBStore(settings.store_url.removeprefix("duckdb:///"))
     with ServerThread(create_app(settings, store=store, clock=clock)) as server:
-        async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http:
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=DEADLINE) as http:
             yield server, GraphQLClient(http)
 
 

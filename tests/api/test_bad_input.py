@@ -12,7 +12,7 @@ from gql_analytics.app import create_app
 from gql_analytics.ports import EventQuery
 from gql_analytics.settings import Settings
 from gql_analytics.store.duckdb import DuckDBStore
-from tests.support import NOW, GraphQLClient, ServerThread, iso
+from tests.support import DEADLINE, NOW, GraphQLClient, ServerThread, iso
 
 TRACK = "mutation($inputs: [EventInput!]!) { trackEvents(inputs: $inputs) { accepted ids errors { index field code message } } }"
 
@@ -119,7 +119,7 @@ async def test_variables_of_the_wrong_type_get_a_coded_error(client: GraphQLClie
 
 
 async def test_a_body_that_is_not_json_is_a_client_error(server: ServerThread) -> None:
-    async with httpx.AsyncClient(base_url=server.base_url) as http:
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=DEADLINE) as http:
         response = await http.post(
             "/graphql", content=b"{not json", headers={"content-type": "application/json"}
         )
@@ -127,7 +127,7 @@ async def test_a_body_that_is_not_json_is_a_client_error(server: ServerThread) -
 
 
 async def test_mutations_over_get_are_refused(server: ServerThread) -> None:
-    async with httpx.AsyncClient(base_url=server.base_url) as http:
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=DEADLINE) as http:
         response = await http.get(
             "/graphql",
             params={"query": 'mutation { trackEvent(input: {name: "x"}) { accepted } }'},
@@ -151,7 +151,7 @@ def broken_server() -> Iterator[ServerThread]:
 async def test_unexpected_errors_are_masked_with_a_request_id(
     broken_server: ServerThread, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async with httpx.AsyncClient(base_url=broken_server.base_url) as http:
+    async with httpx.AsyncClient(base_url=broken_server.base_url, timeout=DEADLINE) as http:
         body = (await http.post("/graphql", json={"query": "{ events { totalCount } }"})).json()
     error = body["errors"][0]
     assert error["message"] == "Internal error."

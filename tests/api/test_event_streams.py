@@ -21,7 +21,7 @@ from gql_analytics.store.duckdb import DuckDBStore
 from tests.api.sockets import LEGACY_WS, TRANSPORT_WS, Socket, socket
 from tests.api.test_metrics import scrape, value
 from tests.api.test_subscriptions import HeldSends
-from tests.support import Clock, GraphQLClient, ServerThread, eventually
+from tests.support import DEADLINE, Clock, GraphQLClient, ServerThread, eventually
 
 STREAM = 'subscription { eventStream(filter: {names: ["signup"]}) { id name } }'
 TRACK = "mutation($e: [EventInput!]!) { trackEvents(inputs: $e) { accepted } }"
@@ -56,7 +56,7 @@ async def test_identical_event_streams_run_once_and_each_gets_every_event_in_ord
     live: ServerThread,
 ) -> None:
     async with (
-        httpx.AsyncClient(base_url=live.base_url, timeout=30) as http,
+        httpx.AsyncClient(base_url=live.base_url, timeout=DEADLINE) as http,
         socket(live, TRANSPORT_WS) as first,
         socket(live, LEGACY_WS) as second,
     ):
@@ -74,7 +74,7 @@ async def test_identical_event_streams_run_once_and_each_gets_every_event_in_ord
 
 async def test_each_shared_stream_keeps_the_order_of_its_events(live: ServerThread) -> None:
     async with (
-        httpx.AsyncClient(base_url=live.base_url, timeout=30) as http,
+        httpx.AsyncClient(base_url=live.base_url, timeout=DEADLINE) as http,
         socket(live, TRANSPORT_WS) as ws,
     ):
         client = GraphQLClient(http)
@@ -105,7 +105,7 @@ async def test_a_slow_socket_holds_up_no_other_event_stream(
 ) -> None:
     server, app = held
     async with (
-        httpx.AsyncClient(base_url=server.base_url, timeout=30) as http,
+        httpx.AsyncClient(base_url=server.base_url, timeout=DEADLINE) as http,
         socket(server, TRANSPORT_WS) as fast,
         socket(server, TRANSPORT_WS, query="?slow") as slow,
     ):

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from gql_analytics.app import create_app
 from gql_analytics.settings import Settings
 from gql_analytics.store.duckdb import DuckDBStore
-from tests.support import ServerThread
+from tests.support import DEADLINE, ServerThread
 
 EXAMPLES = 8
 
@@ -50,6 +50,6 @@ def test_no_generated_document_breaks_the_server(fuzzed: ServerThread) -> None:
 
         survives()
     assert len(answered) >= 2 * len(operations)  # the documents really went out
-    assert httpx.get(f"{fuzzed.base_url}/health", timeout=5).status_code == 200
+    assert httpx.get(f"{fuzzed.base_url}/health", timeout=DEADLINE).status_code == 200
     body = httpx.post(f"{fuzzed.base_url}/graphql", json={"query": "{ topEvents { name } }"})
     assert "data" in body.json()

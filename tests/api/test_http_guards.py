@@ -11,7 +11,7 @@ import pytest
 from gql_analytics.app import create_app
 from gql_analytics.settings import Settings
 from gql_analytics.store.duckdb import DuckDBStore
-from tests.support import Clock, ServerThread
+from tests.support import DEADLINE, Clock, ServerThread
 
 QUERY = "{ dashboard { totalEvents } }"
 TRACK = 'mutation { trackEvent(input: {name: "forged"}) { accepted } }'
@@ -31,7 +31,7 @@ def served(settings: Settings, clock: Clock) -> Iterator[ServerThread]:
 
 @pytest.fixture
 async def http(served: ServerThread) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=served.base_url, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=served.base_url, timeout=DEADLINE) as client:
         yield client
 
 

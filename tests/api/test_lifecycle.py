@@ -11,7 +11,7 @@ from gql_analytics.domain.records import Batch, Event
 from gql_analytics.errors import StoreUnavailable
 from gql_analytics.settings import Settings
 from gql_analytics.store.duckdb import DuckDBStore
-from tests.support import NOW, ServerThread, eventually
+from tests.support import DEADLINE, NOW, ServerThread, eventually
 
 
 class UnreachableStore(DuckDBStore):
@@ -23,7 +23,7 @@ async def test_ready_reports_a_store_that_does_not_answer() -> None:
     with ServerThread(
         create_app(Settings(auth=False), store=UnreachableStore(), clock=lambda: NOW)
     ) as server:
-        async with httpx.AsyncClient(base_url=server.base_url) as http:
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=DEADLINE) as http:
             ready = await http.get("/ready")
             health = await http.get("/health")
     assert ready.status_code == 503
@@ -43,7 +43,7 @@ async def test_raw_records_older_than_retention_are_purged_and_rollups_stay() ->
             return await _remaining(server) == 1
 
         await eventually(purged, "the old raw event was not purged")
-        async with httpx.AsyncClient(base_url=server.base_url) as http:
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=DEADLINE) as http:
             body = (
                 await http.post(
                     "/graphql", json={"query": '{ topEvents(range: {last: "60d"}) { count } }'}
@@ -53,6 +53,6 @@ async def test_raw_records_older_than_retention_are_purged_and_rollups_stay() ->
 
 
 async def _remaining(server: ServerThread) -> int:
-    async with httpx.AsyncClient(base_url=server.base_url) as http:
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=DEADLINE) as http:
         body = (await http.post("/graphql", json={"query": "{ events { totalCount } }"})).json()
     return int(body["data"]["events"]["totalCount"])

@@ -13,7 +13,7 @@ from gql_analytics.app import create_app
 from gql_analytics.settings import Settings
 from gql_analytics.store.duckdb import DuckDBStore
 from tests.api.sockets import TRANSPORT_WS, socket
-from tests.support import Clock, GraphQLClient, ServerThread, eventually
+from tests.support import DEADLINE, Clock, GraphQLClient, ServerThread, eventually
 
 TRACK = "mutation($inputs: [EventInput!]!) { trackEvents(inputs: $inputs) { accepted } }"
 GOOD = [{"name": "signup", "id": f"e{i}"} for i in range(3)]
@@ -108,7 +108,7 @@ def guarded(clock: Clock) -> Iterator[ServerThread]:
 
 
 async def test_with_auth_on_metrics_answer_only_the_scrape_token(guarded: ServerThread) -> None:
-    async with httpx.AsyncClient(base_url=guarded.base_url, timeout=10) as http:
+    async with httpx.AsyncClient(base_url=guarded.base_url, timeout=DEADLINE) as http:
         assert (await http.get("/metrics")).status_code == 401
         wrong = await http.get("/metrics", headers={"Authorization": "Bearer guess"})
         assert wrong.status_code == 401

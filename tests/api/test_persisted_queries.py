@@ -13,7 +13,7 @@ import pytest
 from gql_analytics.app import create_app
 from gql_analytics.settings import Settings
 from gql_analytics.store.duckdb import DuckDBStore
-from tests.support import Clock, GraphQLClient, ServerThread
+from tests.support import DEADLINE, Clock, GraphQLClient, ServerThread
 
 TOP = "query Top { topEvents { name count } }"
 OTHER = "{ metrics { name } }"
@@ -83,7 +83,7 @@ async def test_allow_list_mode_runs_only_registered_operations(
         persisted_only=True,
     )
     with ServerThread(create_app(settings, store=DuckDBStore(), clock=clock)) as server:
-        async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as http:
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=DEADLINE) as http:
             assert (await post(http, {"extensions": persisted(TOP)}))["data"] == {"topEvents": []}
             assert (await post(http, {"query": TOP}))["data"] == {"topEvents": []}
             assert code(await post(http, {"query": OTHER})) == "PERSISTED_QUERY_NOT_ALLOWED"

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from tests.support import NOW, Clock, GraphQLClient, ServerThread, iso
+from tests.support import DEADLINE, NOW, Clock, GraphQLClient, ServerThread, iso
 
 HOUR_AGO = NOW - timedelta(hours=1)
 RANGE = {"from": iso(NOW - timedelta(hours=3)), "to": iso(NOW + timedelta(minutes=1))}
@@ -239,7 +239,7 @@ async def test_tasks_per_user_and_completion_times(client: GraphQLClient) -> Non
 
 
 async def test_queries_also_work_over_get(server: ServerThread) -> None:
-    async with httpx.AsyncClient(base_url=server.base_url) as http:
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=DEADLINE) as http:
         response = await http.get(
             "/graphql",
             params={"query": "{ dashboard { totalEvents } }"},
@@ -250,14 +250,14 @@ async def test_queries_also_work_over_get(server: ServerThread) -> None:
 
 
 async def test_browsers_get_graphiql(server: ServerThread) -> None:
-    async with httpx.AsyncClient(base_url=server.base_url) as http:
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=DEADLINE) as http:
         response = await http.get("/graphql", headers={"Accept": "text/html"})
     assert response.status_code == 200
     assert "graphiql" in response.text.lower()
 
 
 async def test_health_and_readiness(server: ServerThread) -> None:
-    async with httpx.AsyncClient(base_url=server.base_url) as http:
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=DEADLINE) as http:
         health = await http.get("/health")
         ready = await http.get("/ready")
     assert (health.status_code, health.json()) == (200, {"status": "ok"})

@@ -13,7 +13,7 @@ from gql_analytics.app import create_app
 from gql_analytics.auth.keys import new_key
 from gql_analytics.settings import Settings
 from gql_analytics.store.duckdb import DuckDBStore
-from tests.support import NOW, Clock, ServerThread
+from tests.support import DEADLINE, NOW, Clock, ServerThread
 
 
 class Ticks:
@@ -60,7 +60,7 @@ async def test_a_flood_past_the_rate_is_refused_with_a_retry_after(
     flooder, calm = new_key("acme", "read", NOW), new_key("acme", "read", NOW)
     for _, key in (flooder, calm):
         await store.save_key(key)
-    async with httpx.AsyncClient(base_url=limited.base_url, timeout=10) as http:
+    async with httpx.AsyncClient(base_url=limited.base_url, timeout=DEADLINE) as http:
 
         async def ask(text: str) -> dict[str, Any]:
             headers = {"Authorization": f"Bearer {text}"}

@@ -21,7 +21,7 @@ from gql_analytics.settings import Settings
 from gql_analytics.store.duckdb import DuckDBStore
 from tests.api.sockets import LEGACY_WS, TRANSPORT_WS, Socket, first_counts, socket
 from tests.api.test_metrics import scrape, value
-from tests.support import Clock, GraphQLClient, ServerThread, eventually
+from tests.support import DEADLINE, Clock, GraphQLClient, ServerThread, eventually
 
 LIVE_SIGNUPS = 'subscription { eventCount(name: "signup", range: {last: "1h"}) { count } }'
 SIGNUP = 'mutation { trackEvent(input: {name: "signup"}) { accepted } }'
@@ -43,7 +43,7 @@ async def test_identical_subscriptions_share_one_stream_and_each_gets_every_upda
     live: ServerThread,
 ) -> None:
     async with (
-        httpx.AsyncClient(base_url=live.base_url, timeout=10) as http,
+        httpx.AsyncClient(base_url=live.base_url, timeout=DEADLINE) as http,
         socket(live, TRANSPORT_WS) as first,
         socket(live, LEGACY_WS) as second,
     ):
@@ -72,7 +72,7 @@ async def test_identical_subscriptions_share_one_stream_and_each_gets_every_upda
             == 20
         )
 
-    async with httpx.AsyncClient(base_url=live.base_url, timeout=10) as http:
+    async with httpx.AsyncClient(base_url=live.base_url, timeout=DEADLINE) as http:
         await eventually(all_ended, "the streams outlived their subscribers, or went uncounted")
 
 
@@ -80,7 +80,7 @@ async def test_a_subscriber_leaving_a_shared_stream_leaves_the_others_their_upda
     live: ServerThread,
 ) -> None:
     async with (
-        httpx.AsyncClient(base_url=live.base_url, timeout=10) as http,
+        httpx.AsyncClient(base_url=live.base_url, timeout=DEADLINE) as http,
         socket(live, TRANSPORT_WS) as ws,
     ):
         for id in ("alone", "a", "b", "c"):
@@ -117,7 +117,7 @@ async def test_a_failing_shared_stream_gives_every_subscriber_the_coded_error_th
     settings = Settings(auth=False, store_url="duckdb:///:memory:", live_throttle_ms=20)
     with ServerThread(create_app(settings, store=store, clock=clock)) as server:
         async with (
-            httpx.AsyncClient(base_url=server.base_url, timeout=10) as http,
+            httpx.AsyncClient(base_url=server.base_url, timeout=DEADLINE) as http,
             socket(server, TRANSPORT_WS) as ws,
         ):
             for id in ("alone", "a", "b"):

@@ -16,7 +16,7 @@ from gql_analytics.app import create_app
 from gql_analytics.settings import Settings
 from gql_analytics.store.duckdb import DuckDBStore
 from tests.api.sockets import LEGACY_WS, TRANSPORT_WS, socket
-from tests.support import Clock, GraphQLClient, ServerThread, eventually, within
+from tests.support import DEADLINE, Clock, GraphQLClient, ServerThread, eventually, within
 
 COUNT = 'subscription { eventCount(name: "signup", range: {last: "1h"}) { count } }'
 PROTOCOLS = pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS], ids=str)
@@ -30,7 +30,7 @@ def guarded(clock: Clock) -> Iterator[ServerThread]:
 
 
 async def answers(server: ServerThread) -> None:
-    async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as http:
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=DEADLINE) as http:
         assert (await http.get("/health")).json() == {"status": "ok"}
         assert (await GraphQLClient(http).data("{ topEvents { name } }"))["topEvents"] == []
 

@@ -15,7 +15,7 @@ from gql_analytics.app import create_app
 from gql_analytics.settings import Settings
 from gql_analytics.store.duckdb import DuckDBStore
 from tests.api.sockets import LEGACY_WS, TRANSPORT_WS, first_counts, socket
-from tests.support import NOW, Clock, CountingStore, GraphQLClient, ServerThread, iso
+from tests.support import DEADLINE, NOW, Clock, CountingStore, GraphQLClient, ServerThread, iso
 
 TRACK = "mutation($inputs: [EventInput!]!) { trackEvents(inputs: $inputs) { accepted } }"
 
@@ -157,7 +157,7 @@ async def test_a_slow_socket_holds_up_no_other_and_gets_the_latest_value(
 ) -> None:
     server, app = held
     async with (
-        httpx.AsyncClient(base_url=server.base_url, timeout=10) as http,
+        httpx.AsyncClient(base_url=server.base_url, timeout=DEADLINE) as http,
         socket(server, TRANSPORT_WS, query="?slow") as slow,
         socket(server, TRANSPORT_WS) as fast,
     ):
@@ -184,7 +184,7 @@ async def test_subscribers_of_one_question_share_one_computation(clock: Clock) -
     settings = Settings(auth=False, store_url="duckdb:///:memory:", live_throttle_ms=20)
     with ServerThread(create_app(settings, store=store, clock=clock)) as server:
         async with (
-            httpx.AsyncClient(base_url=server.base_url, timeout=10) as http,
+            httpx.AsyncClient(base_url=server.base_url, timeout=DEADLINE) as http,
             socket(server, TRANSPORT_WS) as first,
             socket(server, LEGACY_WS) as second,
         ):

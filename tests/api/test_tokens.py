@@ -21,7 +21,7 @@ from gql_analytics.service import utc_now
 from gql_analytics.settings import Settings
 from gql_analytics.store.duckdb import DuckDBStore
 from tests.api.sockets import TRANSPORT_WS, drain
-from tests.support import ServerThread, within
+from tests.support import DEADLINE, ServerThread, within
 
 ISSUER, AUDIENCE, SECRET = "https://login.example", "gql-analytics", "s" * 32
 TOP = "{ topEvents { name } }"
@@ -41,7 +41,7 @@ def claims(**changes: Any) -> dict[str, Any]:
 
 
 async def ask(server: ServerThread, token: str, query: str = TOP) -> dict[str, Any]:
-    async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as http:
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=DEADLINE) as http:
         response = await http.post(
             "/graphql", json={"query": query}, headers={"Authorization": f"Bearer {token}"}
         )

@@ -25,7 +25,7 @@ from gql_analytics.tracing import (
     tracer_provider,
 )
 from tests.api.sockets import TRANSPORT_WS, socket
-from tests.support import Clock, ServerThread, eventually, recorded
+from tests.support import DEADLINE, Clock, ServerThread, eventually, recorded
 
 
 class UnreachableStore(DuckDBStore):
@@ -50,7 +50,7 @@ def traced(exporter: InMemorySpanExporter, clock: Clock) -> Iterator[ServerThrea
 async def test_a_query_is_a_graphql_span_inside_the_request_span(
     traced: ServerThread, exporter: InMemorySpanExporter
 ) -> None:
-    async with httpx.AsyncClient(base_url=traced.base_url, timeout=10) as http:
+    async with httpx.AsyncClient(base_url=traced.base_url, timeout=DEADLINE) as http:
         body = {"query": "query Dashboard { topEvents { name } }", "operationName": "Dashboard"}
         assert (await http.post("/graphql", json=body)).status_code == 200
     spans = exporter.get_finished_spans()
@@ -110,7 +110,7 @@ def _middleware(app: Starlette) -> list[object]:
 async def test_store_calls_are_child_spans_of_the_operation(
     traced: ServerThread, exporter: InMemorySpanExporter
 ) -> None:
-    async with httpx.AsyncClient(base_url=traced.base_url, timeout=10) as http:
+    async with httpx.AsyncClient(base_url=traced.base_url, timeout=DEADLINE) as http:
         query = 'query Signups { eventCounts(names: ["signup"], range: {last: "1h"}) { total } }'
         assert (await http.post("/graphql", json={"query": query})).status_code == 200
     spans = exporter.get_finished_spans()

@@ -19,7 +19,7 @@ from gql_analytics.settings import Settings
 from gql_analytics.store.mongodb import MongoStore
 from tests.contract.store_contract import StoreContract
 from tests.mongodb_standin import NAME, REAL, StandInClient, mongodb_store
-from tests.support import GraphQLClient, ServerThread
+from tests.support import DEADLINE, GraphQLClient, ServerThread
 
 
 class TestMongoDB(StoreContract):
@@ -61,7 +61,7 @@ async def test_an_unreachable_mongodb_is_not_ready_and_queries_fail_with_a_code(
     with pytest.raises(StoreUnavailable):
         await store.count_events(EventQuery("default"))
     with ServerThread(create_app(Settings(auth=False), store=store)) as server:
-        async with httpx.AsyncClient(base_url=server.base_url) as http:
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=DEADLINE) as http:
             ready = await http.get("/ready")
             error = await GraphQLClient(http).error("{ events { edges { node { id } } } }")
     assert ready.status_code == 503

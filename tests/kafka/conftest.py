@@ -12,7 +12,7 @@ from gql_analytics.ports import Store
 from gql_analytics.service import utc_now
 from gql_analytics.settings import Settings
 from gql_analytics.store.duckdb import DuckDBStore
-from tests.kafka.broker import create_topics, tansu
+from tests.kafka.broker import KAFKA_DEADLINE, create_topics, tansu
 from tests.mongodb_standin import NAME, REAL, mongodb_store
 
 _names = itertools.count()
@@ -56,7 +56,7 @@ async def run_consumer(kafka_settings: Settings) -> AsyncIterator[RunConsumer]:
 
     yield start
     stopping.set()
-    await asyncio.wait_for(asyncio.gather(*tasks), 30)
+    await asyncio.wait_for(asyncio.gather(*tasks), KAFKA_DEADLINE)
 
 
 @pytest.fixture(params=["duckdb", "mongodb"], ids=["duckdb", f"mongodb {REAL or NAME}"])

@@ -21,7 +21,7 @@ from gql_analytics.store.duckdb import DuckDBStore
 from gql_analytics.tracing import traced_store
 from tests.api.sockets import TRANSPORT_WS, socket
 from tests.kafka.broker import KAFKA_DEADLINE, free_port, produce
-from tests.support import GraphQLClient, ServerThread, eventually, recorded
+from tests.support import DEADLINE, GraphQLClient, ServerThread, eventually, recorded
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def kafka_server(kafka_settings: Settings) -> Iterator[ServerThread]:
 
 @pytest.fixture
 async def kafka_client(kafka_server: ServerThread) -> AsyncIterator[GraphQLClient]:
-    async with httpx.AsyncClient(base_url=kafka_server.base_url, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=kafka_server.base_url, timeout=DEADLINE) as http:
         yield GraphQLClient(http)
 
 
@@ -130,7 +130,7 @@ async def test_with_the_broker_down_reads_work_and_ingest_says_broker_unavailabl
         auth=False, kafka_bootstrap_servers=f"127.0.0.1:{free_port()}", kafka_topics=("down",)
     )
     with ServerThread(create_app(settings, store=DuckDBStore(), clock=utc_now)) as server:
-        async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http:
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=DEADLINE) as http:
             client = GraphQLClient(http)
             ready = await http.get("/ready")
             assert ready.status_code == 503
@@ -151,7 +151,7 @@ async def test_a_mutation_and_the_batch_that_applies_it_are_one_trace(
     app = create_app(kafka_settings, store=DuckDBStore(), clock=utc_now, tracer_provider=provider)
     topic = kafka_settings.kafka_ingest_topic
     with ServerThread(app) as server:
-        async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http:
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=DEADLINE) as http:
             client = GraphQLClient(http)
             await client.data(
                 'mutation Track { trackEvents(inputs: [{name: "signup", id: "t1"},'
@@ -200,7 +200,7 @@ async def test_a_batch_from_untraced_producers_starts_its_own_trace(
 
     await eventually(applied, "the record was not applied", deadline=KAFKA_DEADLINE)
     stopping.set()
-    await asyncio.wait_for(running, 30)
+    await asyncio.wait_for(running, KAFKA_DEADLINE)
     (batch,) = (s for s in exporter.get_finished_spans() if s.name.startswith("process "))
     assert batch.parent is None
     assert batch.links == ()
@@ -239,7 +239,7 @@ async def test_a_mutation_stores_the_same_record_with_kafka_as_without(
     track = "mutation($e: [EventInput!]!) { trackEvents(inputs: $e, wait: true) { ids } }"
     plain = Settings(auth=False, store_url="duckdb:///:memory:")
     with ServerThread(create_app(plain, store=DuckDBStore(), clock=utc_now)) as server:
-        async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http:
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=DEADLINE) as http:
             direct = GraphQLClient(http)
             for client in (direct, kafka_client):
                 tracked = await client.data(track, {"e": SAME_INPUTS})

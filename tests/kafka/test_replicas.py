@@ -28,7 +28,7 @@ from gql_analytics.settings import Settings
 from gql_analytics.store.duckdb import DuckDBStore
 from tests.api.sockets import TRANSPORT_WS, socket
 from tests.kafka.broker import free_port, kafka_flags, produce
-from tests.support import GraphQLClient, ServerThread, eventually, iso
+from tests.support import DEADLINE, GraphQLClient, ServerThread, eventually, iso
 
 # A fixed range: it never slides, so only a change can make the count move.
 PURCHASES = (
@@ -85,8 +85,8 @@ def processes(settings: Settings, store_url: str) -> Iterator[tuple[str, str]]:
 
 async def subscriber_on_a_sees_what_b_applied(a_url: str, b_url: str, settings: Settings) -> None:
     async with (
-        httpx.AsyncClient(base_url=a_url, timeout=10) as a_http,
-        httpx.AsyncClient(base_url=b_url, timeout=10) as b_http,
+        httpx.AsyncClient(base_url=a_url, timeout=DEADLINE) as a_http,
+        httpx.AsyncClient(base_url=b_url, timeout=DEADLINE) as b_http,
     ):
         a, b = GraphQLClient(a_http), GraphQLClient(b_http)
         topic = settings.kafka_topics[0]
