@@ -50,6 +50,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.observability
 	$(BIN)/python -m bench.dashboard
 	$(BIN)/python -m bench.live
+	$(BIN)/python -m bench.stalls
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
