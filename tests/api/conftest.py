@@ -1,4 +1,5 @@
-"""A server with auth on (its store at hand to make keys in), and an HTTP client of it."""
+"""Servers the API tests share: one with auth on (its store at hand to make keys in) and an HTTP
+client of it; a live one; and one whose sockets opened with ``?slow`` have their sends held."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from gql_analytics.app import create_app
 from gql_analytics.settings import Settings
 from gql_analytics.store.duckdb import DuckDBStore
 from tests.api.secured import Keys
+from tests.api.sockets import HeldSends
 from tests.support import DEADLINE, Clock, ServerThread
 
 
@@ -36,3 +38,21 @@ def secured(store: DuckDBStore, clock: Clock) -> Iterator[ServerThread]:
 async def http(secured: ServerThread) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=secured.base_url, timeout=DEADLINE) as client:
         yield client
+
+
+@pytest.fixture
+def live(clock: Clock) -> Iterator[ServerThread]:
+    settings = Settings(auth=False, store_url="duckdb:///:memory:", live_throttle_ms=20)
+    with ServerThread(create_app(settings, store=DuckDBStore(), clock=clock)) as server:
+        yield server
+
+
+@pytest.fixture
+def held(clock: Clock) -> Iterator[tuple[ServerThread, HeldSends]]:
+    settings = Settings(auth=False, store_url="duckdb:///:memory:", live_throttle_ms=20)
+    app = HeldSends(create_app(settings, store=DuckDBStore(), clock=clock))
+    with ServerThread(app) as server:
+        try:
+            yield server, app
+        finally:
+            app.release.set()  # a send still held would keep the server from stopping

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
@@ -72,3 +74,24 @@ async def first_counts(sockets: Sequence[Socket], query: str, each: int) -> list
         for id in range(each):
             await ws.subscribe(query, id=str(id))
     return [[(await ws.next_data())["eventCount"]["count"] for _ in range(each)] for ws in sockets]
+
+
+class HeldSends:
+    """The app, with what it sends as subscription messages to sockets opened with ``?slow``
+    held until ``release`` is set: a client on a slow network, whose sends wait."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.release = threading.Event()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "websocket" or b"slow" not in scope.get("query_string", b""):
+            await self.app(scope, receive, send)
+            return
+
+        async def held(message: Any) -> None:
+            if message["type"] == "websocket.send" and '"next"' in message.get("text", ""):
+                await asyncio.to_thread(self.release.wait)
+            await send(message)
+
+        await self.app(scope, receive, held)

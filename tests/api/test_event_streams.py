@@ -6,22 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
 from strawberry.types import ExecutionResult
 
 from gql_analytics.api.sharing import SEND_TURN, Encoded, SocketWriter
-from gql_analytics.app import create_app
 from gql_analytics.metrics import Metrics
-from gql_analytics.settings import Settings
-from gql_analytics.store.duckdb import DuckDBStore
-from tests.api.sockets import LEGACY_WS, TRANSPORT_WS, Socket, socket
+from tests.api.sockets import LEGACY_WS, TRANSPORT_WS, HeldSends, Socket, socket
 from tests.api.test_metrics import scrape, value
-from tests.api.test_subscriptions import HeldSends
-from tests.support import DEADLINE, Clock, GraphQLClient, ServerThread, eventually
+from tests.support import DEADLINE, GraphQLClient, ServerThread, eventually
 
 STREAM = 'subscription { eventStream(filter: {names: ["signup"]}) { id name } }'
 TRACK = "mutation($e: [EventInput!]!) { trackEvents(inputs: $e) { accepted } }"
@@ -33,13 +27,6 @@ def batch(first: int, count: int) -> list[dict[str, Any]]:
 
 async def ids(ws: Socket, count: int) -> list[str]:
     return [(await ws.next_data())["eventStream"]["id"] for _ in range(count)]
-
-
-@pytest.fixture
-def live(clock: Clock) -> Iterator[ServerThread]:
-    settings = Settings(auth=False, store_url="duckdb:///:memory:", live_throttle_ms=20)
-    with ServerThread(create_app(settings, store=DuckDBStore(), clock=clock)) as server:
-        yield server
 
 
 async def subscribed(sockets: tuple[Socket, ...], each: int, client: GraphQLClient) -> None:
@@ -87,17 +74,6 @@ async def test_each_shared_stream_keeps_the_order_of_its_events(live: ServerThre
             assert message["type"] == "next", message
             per_subscription[message["id"]].append(message["payload"]["data"]["eventStream"]["id"])
         assert per_subscription == {id: [f"e{n}" for n in range(40)] for id in "012"}
-
-
-@pytest.fixture
-def held(clock: Clock) -> Iterator[tuple[ServerThread, HeldSends]]:
-    settings = Settings(auth=False, store_url="duckdb:///:memory:", live_throttle_ms=20)
-    app = HeldSends(create_app(settings, store=DuckDBStore(), clock=clock))
-    with ServerThread(app) as server:
-        try:
-            yield server, app
-        finally:
-            app.release.set()  # a send still held would keep the server from stopping
 
 
 async def test_a_slow_socket_holds_up_no_other_event_stream(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -26,13 +25,6 @@ from tests.support import DEADLINE, Clock, GraphQLClient, ServerThread, eventual
 LIVE_SIGNUPS = 'subscription { eventCount(name: "signup", range: {last: "1h"}) { count } }'
 SIGNUP = 'mutation { trackEvent(input: {name: "signup"}) { accepted } }'
 COMPUTATIONS = "gql_analytics_live_computations"
-
-
-@pytest.fixture
-def live(clock: Clock) -> Iterator[ServerThread]:
-    settings = Settings(auth=False, store_url="duckdb:///:memory:", live_throttle_ms=20)
-    with ServerThread(create_app(settings, store=DuckDBStore(), clock=clock)) as server:
-        yield server
 
 
 async def counts(ws: Socket, subscriptions: int) -> list[int]:

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import threading
-from collections.abc import Iterator
 from datetime import timedelta
-from typing import Any
 
 import httpx
-import pytest
 
 from gql_analytics.app import create_app
 from gql_analytics.settings import Settings
-from gql_analytics.store.duckdb import DuckDBStore
-from tests.api.sockets import LEGACY_WS, TRANSPORT_WS, first_counts, socket
+from tests.api.sockets import LEGACY_WS, TRANSPORT_WS, HeldSends, first_counts, socket
 from tests.support import DEADLINE, NOW, Clock, CountingStore, GraphQLClient, ServerThread, iso
 
 TRACK = "mutation($inputs: [EventInput!]!) { trackEvents(inputs: $inputs) { accepted } }"
@@ -114,38 +108,6 @@ async def test_a_bad_subscription_gets_a_coded_error(server: ServerThread) -> No
         assert message["type"] in {"error", "next"}
         errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
         assert errors[0]["extensions"]["code"] == "BAD_USER_INPUT"
-
-
-class HeldSends:
-    """The app, with what it sends as subscription messages to sockets opened with ``?slow``
-    held until ``release`` is set: a client on a slow network, whose sends wait."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.release = threading.Event()
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "websocket" or b"slow" not in scope.get("query_string", b""):
-            await self.app(scope, receive, send)
-            return
-
-        async def held(message: Any) -> None:
-            if message["type"] == "websocket.send" and '"next"' in message.get("text", ""):
-                await asyncio.to_thread(self.release.wait)
-            await send(message)
-
-        await self.app(scope, receive, held)
-
-
-@pytest.fixture
-def held(clock: Clock) -> Iterator[tuple[ServerThread, HeldSends]]:
-    settings = Settings(auth=False, store_url="duckdb:///:memory:", live_throttle_ms=20)
-    app = HeldSends(create_app(settings, store=DuckDBStore(), clock=clock))
-    with ServerThread(app) as server:
-        try:
-            yield server, app
-        finally:
-            app.release.set()  # a send still held would keep the server from stopping
 
 
 LIVE_SIGNUPS = 'subscription { eventCount(name: "signup", range: {last: "1h"}) { count } }'
