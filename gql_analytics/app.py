@@ -8,7 +8,7 @@ import hmac
 import ipaddress
 import json
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -247,7 +247,13 @@ def create_app(
             )
         log.warning("authentication is off (--no-auth): anyone on this machine may read and write")
     store = (
-        store if store is not None else open_store(settings.store_url, retention=settings.retention)
+        store
+        if store is not None
+        else open_store(
+            settings.store_url,
+            retention=settings.retention,
+            min_free_bytes=settings.store_min_free_bytes,
+        )
     )
     # With Kafka on, replicas share live changes through the live topic.
     live = KafkaBus(settings) if bus is None and settings.kafka_bootstrap_servers else None
@@ -303,14 +309,16 @@ def create_app(
         return Response(metrics.exposition(), media_type=METRICS_CONTENT_TYPE)
 
     async def ready(request: Request) -> Response:
-        checks = {"store": "ok"}
-        try:
-            await store.ping()
-        except GatewayError as error:
-            checks["store"] = error.message
-        if consumer is not None and kafka_sink is not None:
-            up = consumer.started.is_set() and kafka_sink.connected
-            checks["kafka"] = "ok" if up else "kafka: the broker is not reachable yet"
+        """What the gateway can do now: the store answers and takes writes, the broker answers;
+        each asked afresh, within ``ready_timeout``."""
+        timeout = settings.ready_timeout
+        probes = {"store": _probe(store.ping(), timeout, "store: no answer")}
+        if kafka_sink is not None:
+            unreachable = "kafka: the broker is not reachable (no answer)"
+            probes["kafka"] = _probe(kafka_sink.check(), timeout, unreachable)
+        checks = dict(zip(probes, await asyncio.gather(*probes.values()), strict=True))
+        if consumer is not None and checks["kafka"] == "ok" and not consumer.started.is_set():
+            checks["kafka"] = "kafka: the consumer has not joined its group yet"
         if live is not None:
             listening = live.listening.is_set()
             checks["live"] = "ok" if listening else "live: the live topic is not read yet"
@@ -356,6 +364,19 @@ def create_app(
         lifespan=lifespan,
         middleware=[Middleware(RequestIds), *traced, *_cors(settings.cors_origins)],
     )
+
+
+async def _probe(check: Awaitable[None], within: float, silent: str) -> str:
+    """The check's outcome: ok, its own error, or ``silent`` if it took longer than ``within``
+    seconds (a frozen broker, or a store stuck on its disk, answers nothing)."""
+    try:
+        async with asyncio.timeout(within):
+            await check
+    except TimeoutError:
+        return f"{silent} within {within:g} s"
+    except GatewayError as error:
+        return error.message
+    return "ok"
 
 
 def _cors(origins: tuple[str, ...]) -> list[Middleware]:

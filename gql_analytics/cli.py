@@ -140,7 +140,11 @@ def _consume(settings: settings_module.Settings, *, exit_at_end: bool) -> int:
     from gql_analytics.store import open_store
 
     async def run() -> None:
-        store = open_store(settings.store_url, retention=settings.retention)
+        store = open_store(
+            settings.store_url,
+            retention=settings.retention,
+            min_free_bytes=settings.store_min_free_bytes,
+        )
         bus = KafkaBus(settings)  # the serving replicas' subscribers hear of what it applies
         ingest = KafkaIngest(store, bus, settings, clock=utc_now, stop_at_end=exit_at_end)
         stopping = asyncio.Event()

@@ -3,6 +3,7 @@ app, never the library's global one, so every app (and every test) counts for it
 
 from __future__ import annotations
 
+from collections import Counter as Tally
 from collections.abc import Iterator, Mapping
 from typing import Protocol
 
@@ -124,3 +125,25 @@ class _ConsumerCollector(Collector):
         for (topic, partition), behind in sorted(self._consumer.lag().items()):
             lag.add_metric([topic, str(partition)], behind)
         yield lag
+        resets = CounterMetricFamily(
+            f"{PREFIX}_kafka_position_resets",
+            "Partitions whose log did not hold the position the consumer resumed at, by kind:"
+            " beyond_end (topic recreated, broker data lost), before_start (retention)",
+            labels=["topic", "partition", "kind"],
+        )
+        lost = CounterMetricFamily(
+            f"{PREFIX}_kafka_records_lost",
+            "Records deleted from a partition (retention) before they were applied",
+            labels=["topic", "partition"],
+        )
+        counted: Tally[tuple[str, str, str]] = Tally()
+        lost_by: Tally[tuple[str, str]] = Tally()
+        for reset in totals.position_resets:
+            counted[(reset.topic, str(reset.partition), reset.kind.value)] += 1
+            lost_by[(reset.topic, str(reset.partition))] += reset.lost
+        for kind_labels, count in sorted(counted.items()):
+            resets.add_metric(list(kind_labels), count)
+        for partition_labels, count in sorted(lost_by.items()):
+            lost.add_metric(list(partition_labels), count)
+        yield resets
+        yield lost

@@ -6,6 +6,7 @@ adapter delivers each published change to every subscriber of its tenant.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
@@ -125,6 +126,36 @@ class TaskSummary:
     p95_completion_seconds: float | None
 
 
+class PositionResetKind(enum.Enum):
+    BEYOND_END = "beyond_end"
+    """The log ends before the position: the topic was recreated, or the broker lost its data."""
+    BEFORE_START = "before_start"
+    """The log starts after it: retention deleted records before they were applied."""
+
+
+@dataclass(frozen=True, slots=True)
+class PositionReset:
+    """A partition whose log did not hold the position its consumer resumed at (the store's, or
+    the group's committed offset). ``resumed_at`` is where it reads from now; None while it is
+    paused for an operator (``--kafka-on-position-reset pause``)."""
+
+    topic: str
+    partition: int
+    kind: PositionResetKind
+    position: int
+    log_start: int
+    log_end: int | None
+    resumed_at: int | None
+    at: datetime
+
+    @property
+    def lost(self) -> int:
+        """Records deleted before they were applied (``BEFORE_START``); none otherwise."""
+        if self.kind is PositionResetKind.BEFORE_START:
+            return self.log_start - self.position
+        return 0
+
+
 @dataclass(frozen=True, slots=True)
 class PartitionStatus:
     topic: str
@@ -132,6 +163,8 @@ class PartitionStatus:
     committed: int | None
     high_watermark: int | None
     last_applied_at: datetime | None
+    position_resets: int = 0
+    last_position_reset: PositionReset | None = None
 
     @property
     def lag(self) -> int | None:
@@ -148,6 +181,7 @@ class IngestTotals:
     duplicates: int = 0
     dead_lettered: int = 0
     last_applied_at: dict[tuple[str, int], datetime] = field(default_factory=dict)
+    position_resets: list[PositionReset] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,6 +290,11 @@ class Store(Protocol):
 
     async def positions(self, source: str) -> dict[int, int]:
         """Next offset per partition of ``source``, as committed with the batches."""
+        ...
+
+    async def rewind(self, source: str, partition: int, next_offset: int) -> None:
+        """Set a partition's position even below the stored one (batches only move it
+        forward): its log was reset, and is read again from ``next_offset``."""
         ...
 
     async def series(

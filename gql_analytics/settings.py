@@ -14,6 +14,10 @@ from gql_analytics.auth.tokens import TokenRules
 ENV_PREFIX = "GQL_ANALYTICS_"
 DEFAULT_STORE_URL = "duckdb:///./data/analytics.duckdb"
 DEFAULT_TOPICS = ("analytics.events", "analytics.metrics", "analytics.tasks")
+# What the consumer does with a partition whose log does not hold the store's position for it
+# (the topic was recreated, the broker lost its data): read it from its start (records are
+# counted once by id), or pause the partition (logged, shown in ingestStatus) for an operator.
+POSITION_RESETS = ("earliest", "pause")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +45,10 @@ class Settings:
     kafka_dlq_suffix: str = ".dlq"
     kafka_live_topic: str = "analytics.live"
     kafka_idempotence: bool = False
+    kafka_timeout: float = 5.0
+    kafka_on_position_reset: str = "earliest"
+    store_min_free_mb: int = 64
+    ready_timeout: float = 2.0
     analysis_rows: int = 1_000_000
     analysis_seconds: float = 60.0
     analysis_workers: int = 2
@@ -74,6 +82,13 @@ class Settings:
     metrics: bool = True
     ws_compression: bool = False
 
+    def __post_init__(self) -> None:
+        if self.kafka_on_position_reset not in POSITION_RESETS:
+            raise ValueError(
+                f"{ENV_PREFIX}KAFKA_ON_POSITION_RESET (--kafka-on-position-reset): "
+                f"{self.kafka_on_position_reset!r} is not one of {', '.join(POSITION_RESETS)}"
+            )
+
     @property
     def introspection_on(self) -> bool:
         return self.introspection and not self.production
@@ -86,6 +101,10 @@ class Settings:
     def kafka_ingest_topic(self) -> str:
         """Where ingest mutations produce when Kafka is on: the first of the consumed topics."""
         return self.kafka_topics[0]
+
+    @property
+    def store_min_free_bytes(self) -> int:
+        return self.store_min_free_mb * 1024 * 1024
 
     @property
     def retention(self) -> timedelta | None:
@@ -143,6 +162,11 @@ NUMBERS: dict[str, str] = {
     "rate_limit": "operations a second per credential, on average; 0: off",
     "rate_burst": "operations a credential may send at once before the rate applies",
     "query_cache_entries": "answers kept for repeated queries (never stale); 0: no cache",
+    "kafka_timeout": "seconds the broker may take to acknowledge a mutation's records (then"
+    " BROKER_UNAVAILABLE)",
+    "store_min_free_mb": "MB free on a DuckDB file's disk below which /ready says the store"
+    " cannot take writes",
+    "ready_timeout": "seconds /ready waits for the store and the broker to answer",
 }
 TEXTS: dict[str, str] = {  # likewise, for text settings with a default
     "host": "address to serve on (--no-auth only on a loopback one)",
@@ -151,6 +175,8 @@ TEXTS: dict[str, str] = {  # likewise, for text settings with a default
     "kafka_group_id": "the consumer group",
     "kafka_dlq_suffix": "appended to a topic's name for its dead letters",
     "kafka_live_topic": "the topic replicas share live changes through (with Kafka on)",
+    "kafka_on_position_reset": "when a partition's log is younger than the store's position"
+    " (topic recreated, broker data lost): earliest (read it again from its start) or pause",
     "jwt_tenant_claim": "the JWT claim naming the tenant",
     "jwt_role_claim": "the JWT claim naming the role",
 }

@@ -20,6 +20,7 @@ from gql_analytics.ports import (
     TaskSummary,
     UserTaskCounts,
 )
+from gql_analytics.ports import PositionReset as DomainPositionReset
 from gql_analytics.service import CountSeries, DashboardSummary, MetricResult, MetricSummary
 
 
@@ -326,6 +327,43 @@ class EventCountUpdate:
     at: datetime
 
 
+@strawberry.enum(description="How a partition's log failed to hold the consumer's position.")
+class PositionResetKind(enum.Enum):
+    BEYOND_END = strawberry.enum_value(
+        "BEYOND_END", description="The log ends before it: topic recreated, broker data lost."
+    )
+    BEFORE_START = strawberry.enum_value(
+        "BEFORE_START", description="The log starts after it: records deleted before applied."
+    )
+
+
+@strawberry.type(
+    description="A partition whose log did not hold the position its consumer resumed at."
+)
+class PositionReset:
+    kind: PositionResetKind
+    position: int = strawberry.field(description="Where the consumer was to resume.")
+    log_start: int
+    log_end: int | None
+    resumed_at: int | None = strawberry.field(
+        description="Where it reads from now; null while it is paused for an operator."
+    )
+    lost: int = strawberry.field(description="Records deleted before they were applied.")
+    at: datetime
+
+    @classmethod
+    def from_domain(cls, reset: DomainPositionReset) -> PositionReset:
+        return cls(
+            kind=PositionResetKind[reset.kind.name],
+            position=reset.position,
+            log_start=reset.log_start,
+            log_end=reset.log_end,
+            resumed_at=reset.resumed_at,
+            lost=reset.lost,
+            at=reset.at,
+        )
+
+
 @strawberry.type
 class PartitionIngest:
     topic: str
@@ -334,9 +372,12 @@ class PartitionIngest:
     high_watermark: int | None
     lag: int | None
     last_applied_at: datetime | None
+    position_resets: int
+    last_position_reset: PositionReset | None
 
     @classmethod
     def from_domain(cls, status: PartitionStatus) -> PartitionIngest:
+        last = status.last_position_reset
         return cls(
             topic=status.topic,
             partition=status.partition,
@@ -344,6 +385,8 @@ class PartitionIngest:
             high_watermark=status.high_watermark,
             lag=status.lag,
             last_applied_at=status.last_applied_at,
+            position_resets=status.position_resets,
+            last_position_reset=None if last is None else PositionReset.from_domain(last),
         )
 
 
@@ -354,11 +397,21 @@ class IngestStatus:
     applied: int
     duplicates: int
     dead_lettered: int
+    position_resets: int = strawberry.field(
+        description="Partitions found not to hold the position resumed at, since start."
+    )
 
     @classmethod
     def from_domain(cls, status: tuple[list[PartitionStatus], IngestTotals] | None) -> IngestStatus:
         if status is None:
-            return cls(kafka=False, partitions=[], applied=0, duplicates=0, dead_lettered=0)
+            return cls(
+                kafka=False,
+                partitions=[],
+                applied=0,
+                duplicates=0,
+                dead_lettered=0,
+                position_resets=0,
+            )
         partitions, totals = status
         return cls(
             kafka=True,
@@ -366,4 +419,5 @@ class IngestStatus:
             applied=totals.applied,
             duplicates=totals.duplicates,
             dead_lettered=totals.dead_lettered,
+            position_resets=len(totals.position_resets),
         )

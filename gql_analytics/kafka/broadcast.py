@@ -131,8 +131,10 @@ class KafkaBus:
                 await self._received(message.value)
         finally:
             self._producer = None
-            await consumer.stop()
-            await producer.stop()
+            try:  # with the broker gone, aiokafka's consumer can fail to stop (CancelledError)
+                await consumer.stop()
+            finally:
+                await producer.stop()
 
     async def _received(self, value: bytes | None) -> None:
         try:

@@ -8,6 +8,14 @@ committed to Kafka. Each applied batch is a span, linked to the spans that produ
 messages (their ``traceparent`` headers). A crash between the two leaves the store ahead of Kafka: on
 (re)assignment the consumer seeks to the store's positions, and redelivered records keep their ids
 (from the message, or topic:partition:offset) so the store counts them once anyway.
+
+A position the partition's log does not hold is never skipped silently. The first answer for a
+partition after its assignment tells: a log that ends before it (the topic was recreated, the
+broker lost its data) is a ``PositionReset`` BEYOND_END, read again from the log's start
+(``--kafka-on-position-reset earliest``: records with ids of their own are counted once) or
+paused for an operator (``pause``); a log that starts after it (retention deleted records not yet
+applied) is one BEFORE_START, whose lost records are counted. Either is logged as an error,
+counted in /metrics and shown by ``ingestStatus``.
 """
 
 from __future__ import annotations
@@ -43,6 +51,8 @@ from gql_analytics.ports import (
     MessageBatch,
     PartitionMessages,
     PartitionStatus,
+    PositionReset,
+    PositionResetKind,
     PreparedMessages,
     Rejection,
     Store,
@@ -140,6 +150,8 @@ class KafkaIngest:
         self._generation = 0  # rebalances seen
         self._seeks: dict[TopicPartition, int] = {}  # seeks to the store's positions, per partition
         self._through: dict[TopicPartition, int] = {}  # next offset to apply, per partition
+        # Positions resumed at on assignment that the broker has not yet shown its log holds.
+        self._unconfirmed: dict[TopicPartition, int] = {}
         self._consumer: AIOKafkaConsumer[bytes, bytes] | None = None
         self.totals = IngestTotals()
         self.started = asyncio.Event()
@@ -159,7 +171,7 @@ class KafkaIngest:
         # decodes its records in Python on the event loop), up to ``PREPARING`` being prepared
         # by the store (parsed and validated, beside one another), one being applied (written
         # and committed). The oldest is applied as soon as it is prepared.
-        fetching = self._fetch(consumer)
+        fetching = self._fetch(consumer, stopping)
         preparing: deque[asyncio.Task[_Prepared]] = deque()
         try:
             while not stopping.is_set():
@@ -168,10 +180,10 @@ class KafkaIngest:
                     if fetched.batch:
                         # Its preparation goes to a thread before the next fetch takes the loop.
                         preparing.append(self._prepare(fetched, stopping))
-                    fetching = self._fetch(consumer)
-                    if not preparing and self._stop_at_end and await _at_end(consumer):
+                    fetching = self._fetch(consumer, stopping)
+                    if not preparing and self._stop_at_end and await self._at_end(consumer):
                         fetched = await fetching  # the fetch begun meanwhile
-                        fetching = self._fetch(consumer)
+                        fetching = self._fetch(consumer, stopping)
                         if fetched.batch:
                             preparing.append(self._prepare(fetched, stopping))
                             continue
@@ -190,16 +202,21 @@ class KafkaIngest:
                 with contextlib.suppress(Exception):
                     await self._store.discard_prepared((await pending).prepared)
             self._consumer = None
-            await consumer.stop()
-            await producer.stop()
+            try:  # with the broker gone, aiokafka's consumer can fail to stop (CancelledError)
+                await consumer.stop()
+            finally:
+                await producer.stop()
 
-    def _fetch(self, consumer: AIOKafkaConsumer[bytes, bytes]) -> asyncio.Task[_Fetched]:
+    def _fetch(
+        self, consumer: AIOKafkaConsumer[bytes, bytes], stopping: asyncio.Event
+    ) -> asyncio.Task[_Fetched]:
         """The next batch. One that arrived before a rebalance is dropped (positions restart
         from the committed or stored offsets after one), and so are its partitions that were
         sought to the store's positions after it arrived (they are fetched again from there)."""
 
         async def fetch() -> _Fetched:
             batch = await consumer.getmany(timeout_ms=200, max_records=self._max_records)
+            await self._check_positions(consumer, batch, stopping)
             seeks = {tp: self._seeks.get(tp, 0) for tp in batch}
             return _Fetched(self._generation, seeks, batch)
 
@@ -368,16 +385,135 @@ class KafkaIngest:
     async def _resume_from_store(
         self, consumer: AIOKafkaConsumer[bytes, bytes], assigned: Sequence[TopicPartition]
     ) -> None:
+        self._unconfirmed = {}
         for topic in {tp.topic for tp in assigned}:
             stored = await self._store.positions(topic)
             for tp in (tp for tp in assigned if tp.topic == topic):
                 committed = await consumer.committed(tp)
                 ahead = stored.get(tp.partition)
                 self._through[tp] = max(committed or 0, ahead or 0)
+                if self._through[tp] > 0:
+                    self._unconfirmed[tp] = self._through[tp]
                 if ahead is not None and (committed is None or ahead > committed):
                     log.info("kafka: %s resumes at the store's offset %d", tp, ahead)
                     consumer.seek(tp, ahead)
                     self._seeks[tp] = self._seeks.get(tp, 0) + 1
+                elif committed is not None and (ahead or 0) < committed:
+                    log.warning(
+                        "kafka: %s: the store's position (%s) is behind the group's committed "
+                        "offset %d: records before it are not in this store",
+                        tp,
+                        ahead,
+                        committed,
+                    )
+
+    async def _check_positions(
+        self,
+        consumer: AIOKafkaConsumer[bytes, bytes],
+        batch: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]],
+        stopping: asyncio.Event,
+    ) -> None:
+        """Whether the log of each partition holds the position it resumed at, from the first
+        answer for it: its records (a first offset before the position: the broker found it out
+        of range and aiokafka went back to the start) or, with none, its high watermark (Tansu
+        answers a fetch past the end with nothing until the log grows past it). Records before
+        the next offset to apply, mid-stream, are the same sign. The records of a partition
+        reset BEYOND_END are taken out of ``batch``."""
+        for tp, fetched in batch.items():
+            if fetched and fetched[0].offset < self._through.get(tp, 0):
+                self._unconfirmed.setdefault(tp, self._through[tp])  # aiokafka went back itself
+        for tp, position in list(self._unconfirmed.items()):
+            messages = batch.get(tp)
+            end = consumer.highwater(tp)
+            try:
+                if messages:
+                    first = messages[0].offset
+                    if first < position:
+                        kind = PositionResetKind.BEYOND_END
+                    elif first > position and await _log_start(consumer, tp) > position:
+                        kind = PositionResetKind.BEFORE_START
+                    else:
+                        del self._unconfirmed[tp]
+                        continue
+                elif end is None:
+                    continue  # no answer for it yet
+                elif end < position:
+                    kind = PositionResetKind.BEYOND_END
+                else:
+                    del self._unconfirmed[tp]
+                    continue
+                reset = await self._reset(consumer, tp, kind, position, end, stopping)
+            except KafkaError as error:  # its log start not told: checked again, refetched
+                log.warning("kafka: %s: position not checked (%s)", tp, error)
+                if messages:  # the latest batch: no later one was fetched past these
+                    consumer.seek(tp, messages[0].offset)
+                    del batch[tp]
+                continue
+            del self._unconfirmed[tp]
+            self.totals.position_resets.append(reset)
+            if kind is PositionResetKind.BEYOND_END:
+                batch.pop(tp, None)  # fetched again from where it resumes (or paused)
+
+    async def _reset(
+        self,
+        consumer: AIOKafkaConsumer[bytes, bytes],
+        tp: TopicPartition,
+        kind: PositionResetKind,
+        position: int,
+        end: int | None,
+        stopping: asyncio.Event,
+    ) -> PositionReset:
+        start = await _log_start(consumer, tp)
+        if kind is PositionResetKind.BEFORE_START:
+            log.error(
+                "kafka: %s: records %d to %d were deleted (retention) before they were applied: "
+                "%d lost; reading on from %d",
+                tp,
+                position,
+                start - 1,
+                start - position,
+                start,
+            )
+            return PositionReset(
+                tp.topic, tp.partition, kind, position, start, end, start, self._clock()
+            )
+        why = (
+            f"kafka: {tp}: its log ends at {end}, before the position {position} this consumer "
+            "resumed at: the topic was recreated or the broker lost its data"
+        )
+        if self._settings.kafka_on_position_reset == "pause":
+            consumer.pause(tp)
+            log.error("%s; paused (--kafka-on-position-reset pause) for an operator", why)
+            return PositionReset(
+                tp.topic, tp.partition, kind, position, start, end, None, self._clock()
+            )
+        async with self._in_flight:  # no batch is applied while the position moves back
+            await _retrying(
+                lambda: self._store.rewind(tp.topic, tp.partition, start),
+                "rewind a reset partition",
+                stopping,
+            )
+            consumer.seek(tp, start)
+            self._seeks[tp] = self._seeks.get(tp, 0) + 1
+            self._through[tp] = start
+        log.error(
+            "%s; reading it again from its start, %d (records are counted once by id)", why, start
+        )
+        return PositionReset(
+            tp.topic, tp.partition, kind, position, start, end, start, self._clock()
+        )
+
+    async def _at_end(self, consumer: AIOKafkaConsumer[bytes, bytes]) -> bool:
+        """Every assigned partition read to its end (a position not yet confirmed is not one:
+        past a log's end, it is where a reset is found)."""
+        assigned = consumer.assignment()
+        if not assigned or self._unconfirmed:
+            return False
+        for tp in assigned:
+            end = consumer.highwater(tp)
+            if end is None or await consumer.position(tp) < end:
+                return False
+        return True
 
     def assignment(self) -> set[tuple[str, int]]:
         """The (topic, partition) pairs this member owns now."""
@@ -406,6 +542,11 @@ class KafkaIngest:
             return []
         statuses = []
         for tp in sorted(consumer.assignment()):
+            resets = [
+                r
+                for r in self.totals.position_resets
+                if (r.topic, r.partition) == (tp.topic, tp.partition)
+            ]
             statuses.append(
                 PartitionStatus(
                     topic=tp.topic,
@@ -413,6 +554,8 @@ class KafkaIngest:
                     committed=await consumer.committed(tp),
                     high_watermark=consumer.highwater(tp),
                     last_applied_at=self.totals.last_applied_at.get((tp.topic, tp.partition)),
+                    position_resets=len(resets),
+                    last_position_reset=resets[-1] if resets else None,
                 )
             )
         return statuses
@@ -434,15 +577,9 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka i
             await self._ingest._resume_from_store(self._consumer, assigned)
 
 
-async def _at_end(consumer: AIOKafkaConsumer[bytes, bytes]) -> bool:
-    assigned = consumer.assignment()
-    if not assigned:
-        return False
-    for tp in assigned:
-        end = consumer.highwater(tp)
-        if end is None or await consumer.position(tp) < end:
-            return False
-    return True
+async def _log_start(consumer: AIOKafkaConsumer[bytes, bytes], tp: TopicPartition) -> int:
+    start: int = (await consumer.beginning_offsets([tp]))[tp]
+    return start
 
 
 async def _retrying(operation: Callable[[], Awaitable[T]], what: str, stopping: asyncio.Event) -> T:

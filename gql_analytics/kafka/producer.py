@@ -17,6 +17,7 @@ from datetime import timedelta
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
+from aiokafka.structs import RecordMetadata
 from opentelemetry.trace import NoOpTracer, SpanKind, Tracer
 
 from gql_analytics.domain.records import Record
@@ -45,7 +46,9 @@ class KafkaSink:
         self._settings = settings
         self._topic = settings.kafka_ingest_topic
         self._wait_timeout = wait_timeout
+        self._timeout = settings.kafka_timeout
         self._producer: AIOKafkaProducer[bytes, bytes] | None = None
+        self._connecting = asyncio.Lock()  # one producer, however many mutations wait for it
 
     async def start(self) -> None:
         """Connect; an unreachable broker is logged, and each mutation tries again until it is
@@ -56,21 +59,32 @@ class KafkaSink:
             log.warning("%s; mutations will retry", error)
 
     async def _connect(self) -> AIOKafkaProducer[bytes, bytes]:
-        if self._producer is not None:
-            return self._producer
-        # aiokafka clients belong to the running loop, so they are made here, not in __init__.
-        producer = new_producer(self._settings, linger_ms=2)
-        try:
-            await producer.start()
-        except KafkaError as error:
-            await producer.stop()
-            raise BrokerUnavailable(f"kafka: cannot reach the broker: {error}") from error
-        self._producer = producer
-        return producer
+        async with self._connecting:
+            if self._producer is not None:
+                return self._producer
+            # aiokafka clients belong to the running loop, so they are made here, not in
+            # __init__.
+            producer = new_producer(self._settings, linger_ms=2)
+            try:
+                await producer.start()
+            except BaseException as error:  # a timeout's cancellation too: no client left behind
+                await producer.stop()
+                if isinstance(error, KafkaError):
+                    raise BrokerUnavailable(
+                        f"kafka: the broker is not reachable: {error}"
+                    ) from error
+                raise
+            self._producer = producer
+            return producer
 
-    @property
-    def connected(self) -> bool:
-        return self._producer is not None
+    async def check(self) -> None:
+        """Return if the broker answers a metadata request now; ``BrokerUnavailable`` if it
+        refuses (the caller bounds how long it may take)."""
+        producer = await self._connect()
+        try:
+            await producer.client.fetch_all_metadata()
+        except KafkaError as error:
+            raise BrokerUnavailable(f"kafka: the broker is not reachable: {error}") from error
 
     async def stop(self) -> None:
         if self._producer is not None:
@@ -78,8 +92,26 @@ class KafkaSink:
             self._producer = None
 
     async def submit(self, records: Sequence[Record], *, wait: bool) -> None:
+        """``BrokerUnavailable`` when the broker has not acknowledged every record within
+        ``kafka_timeout``: some may still arrive, which their ids make harmless on a retry."""
         if not records:
             return
+        try:
+            async with asyncio.timeout(self._timeout):
+                written = await self._send(records)
+        except TimeoutError as error:
+            message = f"kafka: the broker did not acknowledge within {self._timeout:g} s"
+            log.warning("%s (%d records)", message, len(records))
+            raise BrokerUnavailable(message) from error
+        if wait:
+            needed: dict[int, int] = {}
+            for metadata in written:
+                needed[metadata.partition] = max(
+                    needed.get(metadata.partition, 0), metadata.offset + 1
+                )
+            await self._applied(needed)
+
+    async def _send(self, records: Sequence[Record]) -> list[RecordMetadata]:
         producer = await self._connect()
         with self._tracer.start_as_current_span(
             f"send {self._topic}",
@@ -102,18 +134,12 @@ class KafkaSink:
                     )
                     for r in records
                 ]
-                written = [await delivery for delivery in deliveries]
+                return [await delivery for delivery in deliveries]
             except KafkaError as error:
+                log.warning("kafka: %d records not acknowledged: %s", len(records), error)
                 raise BrokerUnavailable(
                     f"kafka: the broker did not acknowledge: {error}"
                 ) from error
-        if wait:
-            needed: dict[int, int] = {}
-            for metadata in written:
-                needed[metadata.partition] = max(
-                    needed.get(metadata.partition, 0), metadata.offset + 1
-                )
-            await self._applied(needed)
 
     async def _applied(self, needed: dict[int, int]) -> None:
         deadline = time.monotonic() + self._wait_timeout.total_seconds()

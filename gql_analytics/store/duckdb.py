@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import logging
 import queue
 import re
+import shutil
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
@@ -58,6 +60,7 @@ from gql_analytics.store.duckdb_writes import (
     write_rollup,
 )
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 PREPARERS = 2
 SQL_FROM = 500
@@ -81,11 +84,23 @@ def _connect(path: str) -> duckdb.DuckDBPyConnection:
 class DuckDBStore:
     system = "duckdb"
 
-    def __init__(self, path: str = ":memory:", *, sql_from: int = SQL_FROM) -> None:
+    def __init__(
+        self,
+        path: str = ":memory:",
+        *,
+        sql_from: int = SQL_FROM,
+        min_free_bytes: int = 0,
+        free_bytes: Callable[[str], int] | None = None,
+    ) -> None:
+        """``min_free_bytes``: the least free space on the file's disk at which ``ping`` says
+        writes can be taken (a full disk fails commits, not reads); ``free_bytes``: how it is
+        measured (None: ``shutil.disk_usage``)."""
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._path = path
         self._sql_from = sql_from
+        self._min_free_bytes = min_free_bytes
+        self._free_bytes = free_bytes or (lambda where: shutil.disk_usage(where).free)
         self._connection = _connect(path)
         self._connection.execute(sql.SCHEMA)
         # Kafka batches are staged in memory (``prepare_messages``).
@@ -120,7 +135,7 @@ class DuckDBStore:
             raise StoreUnavailable("store: closed")
         try:
             return await asyncio.to_thread(work)
-        except duckdb.IOException as error:
+        except (duckdb.IOException, duckdb.FatalException) as error:
             raise StoreUnavailable(f"store: {error}") from error
 
     def rows(self, query: str, params: Params) -> list[tuple[Any, ...]]:
@@ -172,8 +187,15 @@ class DuckDBStore:
             try:
                 result = work(connection)
                 connection.commit()
-            except BaseException:
-                connection.rollback()
+            except BaseException as error:
+                _roll_back(connection)
+                # A full disk fails the commit (the WAL cannot be written) with a
+                # TransactionException, or a large write before it with an IOException.
+                if isinstance(error, duckdb.IOException | duckdb.TransactionException):
+                    log.error("store: the write was not committed: %s", error)
+                    raise StoreUnavailable(
+                        f"store: the write was not committed: {error}"
+                    ) from error
                 raise
             for tenant, kind, name in touched(result):
                 for key in ((tenant, kind, name), (tenant, kind, None)):
@@ -254,19 +276,24 @@ class DuckDBStore:
         )
         return dict(rows)
 
-    async def purge_raw(self, before: datetime) -> int:
-        def purge() -> int:
-            with self._write_lock:
-                cutoff = [naive(before)]
-                deleted = 0
-                for table in ("events", "metric_points"):
-                    row = self._connection.execute(
-                        f"DELETE FROM {table} WHERE occurred_at < ?", cutoff
-                    ).fetchone()
-                    deleted += int(row[0]) if row else 0
-                return deleted
+    async def rewind(self, source: str, partition: int, next_offset: int) -> None:
+        row = [source, partition, next_offset]
+        await self._run(
+            lambda: self._transaction(lambda c: c.execute(sql.REWIND_POSITION, row), _nothing)
+        )
 
-        return await self._run(purge)
+    async def purge_raw(self, before: datetime) -> int:
+        def purge(connection: duckdb.DuckDBPyConnection) -> int:
+            cutoff = [naive(before)]
+            deleted = 0
+            for table in ("events", "metric_points"):
+                row = connection.execute(
+                    f"DELETE FROM {table} WHERE occurred_at < ?", cutoff
+                ).fetchone()
+                deleted += int(row[0]) if row else 0
+            return deleted
+
+        return await self._run(lambda: self._transaction(purge, _nothing))
 
     # -- read side: rollups ---------------------------------------------------------------------
 
@@ -554,11 +581,7 @@ class DuckDBStore:
             job.updated_at and naive(job.updated_at),
         ]
 
-        def save() -> None:
-            with self._write_lock:
-                self._connection.execute(sql.SAVE_JOB, row)
-
-        await self._run(save)
+        await self._run(lambda: self._transaction(lambda c: c.execute(sql.SAVE_JOB, row), _nothing))
 
     async def job(self, tenant: str, job_id: str) -> AnalysisJob | None:
         statement = f"SELECT {sql.JOB_COLUMNS} FROM analysis_jobs WHERE tenant = ? AND id = ?"
@@ -592,11 +615,7 @@ class DuckDBStore:
             key.revoked_at and naive(key.revoked_at),
         ]
 
-        def save() -> None:
-            with self._write_lock:
-                self._connection.execute(sql.SAVE_KEY, row)
-
-        await self._run(save)
+        await self._run(lambda: self._transaction(lambda c: c.execute(sql.SAVE_KEY, row), _nothing))
 
     async def key(self, key_id: str) -> ApiKey | None:
         statement = f"SELECT {sql.KEY_COLUMNS} FROM api_keys WHERE id = ?"
@@ -612,7 +631,23 @@ class DuckDBStore:
     # -- lifecycle ------------------------------------------------------------------------------
 
     async def ping(self) -> None:
+        """Reads answer, the file's disk has ``min_free_bytes`` free, and a write commits (a
+        heartbeat row; skipped while a batch is being written, which tells the same). A tiny
+        write can still commit on a full disk, hence the free-space floor."""
         await self._run(lambda: self.rows("SELECT 1", []))
+        if self._path != ":memory:":
+            where = str(Path(self._path).parent)
+            free = await asyncio.to_thread(self._free_bytes, where)
+            if free < self._min_free_bytes:
+                raise StoreUnavailable(
+                    f"store: {free} bytes free on the disk of {self._path}; writes need"
+                    f" {self._min_free_bytes}"
+                )
+        await self._run(self._heartbeat)
+
+    def _heartbeat(self) -> None:
+        if not self._write_lock.locked():
+            self._transaction(lambda c: c.execute(sql.HEARTBEAT, [_utc_now()]), _nothing)
 
     async def close(self) -> None:
         if not self._closed:
@@ -624,6 +659,23 @@ class DuckDBStore:
                 for cursor in preparers:
                     cursor.close()
                 self._connection.close()
+
+
+def _roll_back(connection: duckdb.DuckDBPyConnection) -> None:
+    """Roll back what is still open; a commit that failed has already ended the transaction,
+    and the rollback's own error ("no transaction is active") must not hide the first one."""
+    try:
+        connection.rollback()
+    except duckdb.Error as error:
+        log.debug("store: rollback: %s", error)
+
+
+def _nothing(result: object) -> tuple[()]:
+    return ()
+
+
+def _utc_now() -> datetime:
+    return naive(datetime.now(UTC))
 
 
 def _key_of(row: tuple[Any, ...]) -> ApiKey:

@@ -115,8 +115,21 @@ CREATE TABLE IF NOT EXISTS analysis_jobs (
     PRIMARY KEY (tenant, id)
 );
 ALTER TABLE analysis_jobs ADD COLUMN IF NOT EXISTS updated_at TIMESTAMP;
+CREATE TABLE IF NOT EXISTS heartbeat (
+    id INTEGER PRIMARY KEY,
+    written_at TIMESTAMP NOT NULL
+);
 """
 )
+
+REWIND_POSITION = """
+INSERT INTO source_positions VALUES (?, ?, ?)
+ON CONFLICT DO UPDATE SET next_offset = excluded.next_offset
+"""
+
+HEARTBEAT = """
+INSERT INTO heartbeat VALUES (1, ?) ON CONFLICT DO UPDATE SET written_at = excluded.written_at
+"""
 
 JOB_COLUMNS = (
     "id, tenant, operation, state, created_at, request, progress, finished_at, error, result,"

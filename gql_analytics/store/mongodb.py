@@ -26,7 +26,7 @@ from pymongo.uri_parser import parse_uri
 from gql_analytics.analysis.jobs import ENDED, AnalysisJob
 from gql_analytics.auth.keys import ApiKey
 from gql_analytics.dependencies import version_of
-from gql_analytics.domain.records import ApplyResult, Batch, Event, Record
+from gql_analytics.domain.records import ApplyResult, Batch, Event, Record, SourcePosition
 from gql_analytics.domain.rollup import SeriesKey, rollup
 from gql_analytics.domain.stats import BucketStats, BucketSummary
 from gql_analytics.domain.timerange import (
@@ -241,6 +241,13 @@ class MongoStore:
             return {d["partition"]: d["next_offset"] for d in found}
 
         return await self._run(read)
+
+    async def rewind(self, source: str, partition: int, next_offset: int) -> None:
+        async def write() -> None:
+            rewrite = docs.position_rewrite(SourcePosition(source, partition, next_offset))
+            await self._db["source_positions"].bulk_write([rewrite])
+
+        await self._run(write)
 
     async def purge_raw(self, before: datetime) -> int:
         async def purge() -> int:

@@ -180,6 +180,21 @@ def task_writes(merged: Iterable[TaskDelta]) -> list[ReplaceOne[Document]]:
     ]
 
 
+def position_rewrite(position: SourcePosition) -> UpdateOne:
+    """The position set as it is, even below the stored one (``position_writes`` only raise it)."""
+    return UpdateOne(
+        {"_id": f"{position.source}{SEP}{position.partition}"},
+        {
+            "$set": {
+                "source": position.source,
+                "partition": position.partition,
+                "next_offset": position.next_offset,
+            }
+        },
+        upsert=True,
+    )
+
+
 def position_writes(positions: Iterable[SourcePosition]) -> list[UpdateOne]:
     return [
         UpdateOne(

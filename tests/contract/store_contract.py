@@ -485,6 +485,19 @@ class StoreContract:
         assert await store.positions("topic") == {0: 10, 1: 4}
         assert await store.positions("elsewhere") == {}
 
+    async def test_a_rewind_moves_a_position_back_and_batches_move_it_on_from_there(
+        self, store: Store
+    ) -> None:
+        await store.apply(
+            Batch([], [SourcePosition("topic", 0, 100), SourcePosition("topic", 1, 4)])
+        )
+        await store.rewind("topic", 0, 0)
+        assert await store.positions("topic") == {0: 0, 1: 4}
+        await store.apply(Batch([], [SourcePosition("topic", 0, 30)]))
+        assert await store.positions("topic") == {0: 30, 1: 4}
+        await store.rewind("fresh", 2, 5)  # a partition it never had
+        assert await store.positions("fresh") == {2: 5}
+
     async def test_purge_removes_raw_records_but_keeps_rollups(self, store: Store) -> None:
         await store.apply(Batch([event("old", -120), event("new", 0)]))
         assert await store.purge_raw(T0 - timedelta(minutes=60)) == 1

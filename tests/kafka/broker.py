@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import socket
 import subprocess
 import time
@@ -29,10 +30,11 @@ def free_port() -> int:
         return port
 
 
-@contextmanager
-def tansu() -> Iterator[str]:
-    """Start a memory-only Tansu broker on a free loopback port; yield its bootstrap address."""
-    port = free_port()
+def start_tansu(port: int) -> subprocess.Popen[bytes]:
+    """A memory-only Tansu broker on loopback ``port``, once it accepts connections. Its data
+    lives as long as its process: started again on the same port it is an empty broker at the
+    same address, as a broker that lost its disk is (topics, records and committed offsets
+    gone)."""
     url = f"tcp://127.0.0.1:{port}"
     process = subprocess.Popen(
         [
@@ -46,19 +48,35 @@ def tansu() -> Iterator[str]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    end = time.monotonic() + DEADLINE
+    while True:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return process
+        if time.monotonic() > end or process.poll() is not None:
+            process.kill()
+            raise AssertionError("the Tansu broker did not start")
+        time.sleep(0.02)
+
+
+def stop_tansu(process: subprocess.Popen[bytes]) -> None:
+    """Stop a broker (a frozen one too: it is woken to be terminated)."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGCONT)
+        process.terminate()
+    process.wait(DEADLINE)
+
+
+@contextmanager
+def tansu(port: int | None = None) -> Iterator[str]:
+    """A memory-only Tansu broker on loopback (on ``port``, else a free one) for the block;
+    its bootstrap address."""
+    port = port or free_port()
+    process = start_tansu(port)
     try:
-        end = time.monotonic() + DEADLINE
-        while True:
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            if time.monotonic() > end or process.poll() is not None:
-                raise AssertionError("the Tansu broker did not start")
-            time.sleep(0.02)
         yield f"127.0.0.1:{port}"
     finally:
-        process.terminate()
-        process.wait(DEADLINE)
+        stop_tansu(process)
 
 
 def kafka_flags(settings: Settings) -> list[str]:
@@ -84,6 +102,18 @@ async def create_topics(bootstrap: str, topics: Iterable[str], partitions: int =
         )
     finally:
         await admin.close()
+
+
+async def recreate_topic(bootstrap: str, topic: str, partitions: int = 3) -> None:
+    """Delete a topic and create it again: an empty log whose offsets start at 0 again, and no
+    committed offsets for it."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.delete_topics([topic])
+    finally:
+        await admin.close()
+    await create_topics(bootstrap, [topic], partitions)
 
 
 async def produce(

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import signal
+import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import pytest
@@ -12,7 +14,14 @@ from gql_analytics.ports import Store
 from gql_analytics.service import utc_now
 from gql_analytics.settings import Settings
 from gql_analytics.store.duckdb import DuckDBStore
-from tests.kafka.broker import KAFKA_DEADLINE, create_topics, tansu
+from tests.kafka.broker import (
+    KAFKA_DEADLINE,
+    create_topics,
+    free_port,
+    start_tansu,
+    stop_tansu,
+    tansu,
+)
 from tests.mongodb_standin import NAME, REAL, mongodb_store
 
 _names = itertools.count()
@@ -38,6 +47,38 @@ async def kafka_settings(bootstrap: str) -> Settings:
         kafka_group_id=f"group{n}",
         live_throttle_ms=20,
     )
+
+
+class OwnBroker:
+    """A Tansu broker of one test's own, to kill, freeze or restart (empty) at one address."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.address = f"127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] = start_tansu(self.port)
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait()
+
+    def freeze(self) -> None:
+        """Still listening (the kernel accepts connections), answering nothing."""
+        self.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        self.process.send_signal(signal.SIGCONT)
+
+    def restart(self) -> None:
+        """Stopped and started again on the same port: everything it held is gone."""
+        stop_tansu(self.process)
+        self.process = start_tansu(self.port)
+
+
+@pytest.fixture
+def own_broker() -> Iterator[OwnBroker]:
+    broker = OwnBroker()
+    yield broker
+    stop_tansu(broker.process)
 
 
 RunConsumer = Callable[..., Awaitable[KafkaIngest]]
