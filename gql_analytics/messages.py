@@ -37,8 +37,10 @@ def decode(
 ) -> Record:
     """One message as a record; ``InvalidRecord`` (reason included) when it is poison.
 
-    Without an id of its own a record's id is ``topic:partition:offset``, so a redelivered
-    message keeps it; without a time of its own it takes the message's timestamp."""
+    Without an id of its own a record's id is ``topic:partition:offset@timestamp``, so a
+    redelivered message keeps it, and a message of a recreated topic that stands where an older
+    one stood (the same offset, another time) is not taken for it; without a time of its own it
+    takes the message's timestamp."""
     try:
         payload = json.loads(value or b"")
     except (ValueError, UnicodeDecodeError) as error:
@@ -47,7 +49,7 @@ def decode(
     origin = Origin(
         tenant=tenant,
         limits=limits,
-        fallback_id=lambda: f"{topic}:{partition}:{offset}",
+        fallback_id=lambda: f"{topic}:{partition}:{offset}@{timestamp_ms}",
         fallback_time=datetime.fromtimestamp(timestamp_ms / 1000, UTC),
     )
     return normalize(payload, origin)

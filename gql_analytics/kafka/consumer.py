@@ -7,7 +7,7 @@ records and the partition offsets it covers in one transaction. Only after that 
 committed to Kafka. Each applied batch is a span, linked to the spans that produced its
 messages (their ``traceparent`` headers). A crash between the two leaves the store ahead of Kafka: on
 (re)assignment the consumer seeks to the store's positions, and redelivered records keep their ids
-(from the message, or topic:partition:offset) so the store counts them once anyway.
+(from the message, or topic:partition:offset@timestamp) so the store counts them once anyway.
 
 A position the partition's log does not hold is never skipped silently. The first answer for a
 partition after its assignment tells: a log that ends before it (the topic was recreated, the

@@ -117,14 +117,15 @@ MACROS = f"""
 CREATE OR REPLACE TEMP MACRO jtext(t, s) AS CASE t
     WHEN 'VARCHAR' THEN CASE WHEN length(s) BETWEEN 1 AND {MAX_TEXT} THEN s END
     WHEN 'BIGINT' THEN s WHEN 'UBIGINT' THEN s END;
--- a message's id when it has none: topic:partition:offset (the batch's partitions are
--- contiguous runs of seq, starting at $starts)
+-- a message's id when it has none: topic:partition:offset@timestamp (the batch's partitions
+-- are contiguous runs of seq, starting at $starts)
 CREATE OR REPLACE TEMP MACRO segment(seq, starts) AS len(list_filter(starts, lambda x: x <= seq));
-CREATE OR REPLACE TEMP MACRO default_id(seq, topics, partitions, starts, first_offsets, offsets) AS
+CREATE OR REPLACE TEMP MACRO default_id(seq, ts, topics, partitions, starts, first_offsets,
+        offsets) AS
     topics[segment(seq, starts)] || ':' || partitions[segment(seq, starts)] || ':' ||
     CASE WHEN len(offsets) = 0
         THEN first_offsets[segment(seq, starts)] + seq - starts[segment(seq, starts)]
-        ELSE offsets[seq + 1] END;
+        ELSE offsets[seq + 1] END || '@' || ts;
 -- absent, JSON null, or a good text
 CREATE OR REPLACE TEMP MACRO text_or_none(t, s) AS t IS NULL OR t = 'NULL'
     OR jtext(t, s) IS NOT NULL;
@@ -184,7 +185,7 @@ WITH raw AS (
         CASE shape WHEN 1 THEN NULL WHEN 2 THEN (CASE WHEN t[13] IS NOT NULL THEN 13
             WHEN t[19] IS NOT NULL THEN 19 ELSE 20 END) ELSE 12 END AS user_at,
         id_at IS NULL OR jtext(t[id_at], s[id_at]) IS NOT NULL AS good_id,
-        coalesce(jtext(t[id_at], s[id_at]), default_id(seq, $topics::VARCHAR[],
+        coalesce(jtext(t[id_at], s[id_at]), default_id(seq, ts, $topics::VARCHAR[],
             $partitions::INTEGER[], $starts::INTEGER[], $first_offsets::BIGINT[],
             $offsets::BIGINT[])) AS id,
         coalesce(jtext(t[11], s[11]), $tenant) AS tenant,
