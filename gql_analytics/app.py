@@ -140,7 +140,7 @@ class GraphQLApp(GraphQL[Context, None]):
         except HTTPException as refused:
             if isinstance(request, WebSocket):
                 raise
-            return refusal_response(refused.reason, BadRequest.code, refused.status_code)
+            return refusal_response(BadRequest(refused.reason), refused.status_code)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket

@@ -24,9 +24,9 @@ from strawberry.extensions import SchemaExtension
 
 from gql_analytics.api.context import Info
 from gql_analytics.api.errors import refusal
-from gql_analytics.api.rate_limit import RateLimited, RateLimiter
+from gql_analytics.api.rate_limit import RateLimiter
 from gql_analytics.auth.access import Principal, may, role_needed
-from gql_analytics.errors import Forbidden, GatewayError, Unauthenticated
+from gql_analytics.errors import Forbidden, GatewayError, RateLimited, Unauthenticated
 
 
 class AccessControl(SchemaExtension):

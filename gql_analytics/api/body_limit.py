@@ -6,6 +6,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gql_analytics.api.errors import refusal_response
+from gql_analytics.errors import PayloadTooLarge
 
 
 class _TooLarge(Exception):
@@ -47,4 +48,4 @@ class BodyLimit:
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         message = f"the request body is larger than {self.limit:,} bytes"
-        await refusal_response(message, "PAYLOAD_TOO_LARGE", 413)(scope, receive, send)
+        await refusal_response(PayloadTooLarge(message))(scope, receive, send)

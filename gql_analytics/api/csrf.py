@@ -14,6 +14,7 @@ from starlette.datastructures import Headers, QueryParams
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gql_analytics.api.errors import refusal_response
+from gql_analytics.errors import CSRFRefused
 
 PREFLIGHT_HEADERS = (
     "graphql-require-preflight",
@@ -43,6 +44,6 @@ class CSRFGuard:
                 "this request could be forged by another site: send JSON "
                 "(Content-Type: application/json) or a GraphQL-Require-Preflight header"
             )
-            await refusal_response(message, "CSRF_REFUSED", 400)(scope, receive, send)
+            await refusal_response(CSRFRefused(message))(scope, receive, send)
             return
         await self.app(scope, receive, send)

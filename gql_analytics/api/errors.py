@@ -76,10 +76,12 @@ def refusal(error: GatewayError) -> ExecutionResult:
     return ExecutionResult(data=None, errors=[GraphQLError(error.message, original_error=error)])
 
 
-def refusal_response(message: str, code: str, status: int) -> JSONResponse:
-    """A request refused before GraphQL sees it, answered as GraphQL answers errors."""
-    error = {"message": message, "extensions": {"code": code}}
-    return JSONResponse({"data": None, "errors": [error]}, status_code=status)
+def refusal_response(refused: GatewayError, status: int | None = None) -> JSONResponse:
+    """A request refused before GraphQL sees it, answered as GraphQL answers errors, with the
+    error's own HTTP status unless ``status`` says otherwise."""
+    extensions = {"code": refused.code, **refused.details()}
+    error = {"message": refused.message, "extensions": extensions}
+    return JSONResponse({"data": None, "errors": [error]}, status_code=status or refused.status)
 
 
 def log_errors(errors: list[GraphQLError], execution_context: ExecutionContext | None) -> None:

@@ -18,20 +18,17 @@ from typing import Any
 from strawberry.extensions import SchemaExtension
 
 from gql_analytics.api.errors import refusal
-from gql_analytics.errors import GatewayError, InvalidInput
+from gql_analytics.errors import (
+    GatewayError,
+    InvalidInput,
+    PersistedQueryNotAllowed,
+    PersistedQueryNotFound,
+)
 from gql_analytics.recent import Recent
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
 # Run in place of a refused one: Strawberry needs a document to go on to the result already set.
 PLACEHOLDER = "{ __typename }"
-
-
-class PersistedQueryNotFound(GatewayError):
-    code = "PERSISTED_QUERY_NOT_FOUND"
-
-
-class PersistedQueryNotAllowed(GatewayError):
-    code = "PERSISTED_QUERY_NOT_ALLOWED"
 
 
 def sha256(text: str) -> str:

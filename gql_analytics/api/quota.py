@@ -6,13 +6,8 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from gql_analytics.errors import GatewayError
+from gql_analytics.errors import TooManySubscriptions
 from gql_analytics.metrics import Metrics
-
-
-class TooManySubscriptions(GatewayError):
-    code = "SUBSCRIPTION_LIMIT"
-    retriable = True
 
 
 class SubscriptionQuota:

@@ -7,19 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from gql_analytics.errors import GatewayError
-
-
-class RateLimited(GatewayError):
-    code = "RATE_LIMITED"
-    retriable = True
-
-    def __init__(self, retry_after: float) -> None:
-        super().__init__(f"too many requests: retry after {retry_after:.2f} s")
-        self.retry_after = retry_after
-
-    def details(self) -> dict[str, object]:
-        return {"retryAfter": round(self.retry_after, 3)}
+from gql_analytics.errors import RateLimited
 
 
 @dataclass(slots=True)
