@@ -57,7 +57,7 @@ from gql_analytics.metrics import Metrics
 from gql_analytics.pipeline import IngestPipeline
 from gql_analytics.ports import IngestSink, LiveBus, Store
 from gql_analytics.service import AnalyticsService, utc_now
-from gql_analytics.settings import Settings
+from gql_analytics.settings import Settings, SettingsError
 from gql_analytics.store import open_store
 
 log = logging.getLogger(__name__)
@@ -215,7 +215,7 @@ class GraphQLApp(GraphQL[Context, None]):
 
 def _persisted(settings: Settings) -> PersistedQueries:
     if settings.persisted_only and not settings.persisted_queries:
-        raise ValueError("--persisted-only needs the operations: --persisted-queries FILE")
+        raise SettingsError("--persisted-only needs the operations: --persisted-queries FILE")
     manifest = settings.persisted_queries
     known = read_manifest(manifest) if manifest else {}
     return PersistedQueries(known, only=settings.persisted_only)
@@ -241,7 +241,7 @@ def create_app(
 ) -> Starlette:
     if not settings.auth:
         if not is_loopback(settings.host):
-            raise ValueError(
+            raise SettingsError(
                 f"--no-auth serves every tenant to anyone who can connect: it is for local "
                 f"development on a loopback address (127.0.0.1, ::1), not {settings.host}"
             )

@@ -20,6 +20,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         return _main(argv)
+    except settings_module.SettingsError as error:  # as argparse says of a bad flag
+        print(f"gql-analytics: {error}", file=sys.stderr)
+        return 2
     except GatewayError as error:  # what an operator can fix: one line, no traceback
         print(f"gql-analytics: {error.message}", file=sys.stderr)
         return 1

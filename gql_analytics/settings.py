@@ -20,6 +20,14 @@ DEFAULT_TOPICS = ("analytics.events", "analytics.metrics", "analytics.tasks")
 POSITION_RESETS = ("earliest", "pause")
 
 
+TRUE = frozenset({"1", "true", "yes", "on"})
+FALSE = frozenset({"0", "false", "no", "off"})
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be read, named by its variable: start-up stops on it."""
+
+
 @dataclass(frozen=True, slots=True)
 class DocumentLimits:
     """What one GraphQL document may ask, checked before it runs."""
@@ -84,7 +92,7 @@ class Settings:
 
     def __post_init__(self) -> None:
         if self.kafka_on_position_reset not in POSITION_RESETS:
-            raise ValueError(
+            raise SettingsError(
                 f"{ENV_PREFIX}KAFKA_ON_POSITION_RESET (--kafka-on-position-reset): "
                 f"{self.kafka_on_position_reset!r} is not one of {', '.join(POSITION_RESETS)}"
             )
@@ -127,7 +135,7 @@ class Settings:
         if not (self.jwt_secret or self.jwt_jwks_file):
             return None
         if not (self.jwt_issuer and self.jwt_audience):
-            raise ValueError("JWTs need --jwt-issuer and --jwt-audience: both are checked")
+            raise SettingsError("JWTs need --jwt-issuer and --jwt-audience: both are checked")
         return TokenRules(
             issuer=self.jwt_issuer,
             audience=self.jwt_audience,
@@ -206,31 +214,58 @@ def _flag(field: str) -> str:
     return FLAG_NAMES.get(field, "--" + field.replace("_", "-"))
 
 
+def _number(variable: str, text: str, kind: type[int] | type[float]) -> int | float:
+    try:
+        return kind(text)
+    except ValueError:
+        wanted = "a whole number" if kind is int else "a number"
+        raise SettingsError(f"{variable}: {text!r} is not {wanted}") from None
+
+
+def _switch(variable: str, text: str) -> bool:
+    said = text.strip().lower()
+    if said in TRUE or said in FALSE:
+        return said in TRUE
+    raise SettingsError(f"{variable}: {text!r} is not one of 1/0, true/false, yes/no or on/off")
+
+
+def _auth(variable: str, text: str) -> bool:
+    said = text.strip().lower()
+    if said in {"keys", *TRUE} or said in {"none", *FALSE}:
+        return said in {"keys", *TRUE}
+    raise SettingsError(f"{variable}: {text!r} is not one of keys (on) or none (off)")
+
+
 def add_arguments(parser: argparse.ArgumentParser, env: Mapping[str, str] | None = None) -> None:
-    """Flags whose defaults come from the environment, so a flag always wins over a variable."""
+    """Flags whose defaults come from the environment, so a flag always wins over a variable;
+    a variable that cannot be read raises ``SettingsError`` naming it."""
     env = os.environ if env is None else env
     defaults = Settings()
 
-    def default(field: str) -> str:
-        return env.get(ENV_PREFIX + field.upper(), str(getattr(defaults, field)))
+    def variable(field: str) -> str:
+        return ENV_PREFIX + field.upper()
 
     for field, what in NUMBERS.items():
         kind = type(getattr(defaults, field))
-        parser.add_argument(
-            _flag(field), dest=field, type=kind, default=kind(default(field)), help=what
+        given = env.get(variable(field))
+        default = (
+            getattr(defaults, field) if given is None else _number(variable(field), given, kind)
         )
+        parser.add_argument(_flag(field), dest=field, type=kind, default=default, help=what)
     for field, what in TEXTS.items():
-        parser.add_argument(_flag(field), dest=field, default=default(field), help=what)
+        default = env.get(variable(field), getattr(defaults, field))
+        parser.add_argument(_flag(field), dest=field, default=default, help=what)
     for field, what in OPTIONAL.items():
         parser.add_argument(
             _flag(field), dest=field, default=env.get(ENV_PREFIX + field.upper()), help=what
         )
     for field, what in SWITCHES.items():
+        given = env.get(variable(field))
         parser.add_argument(
             _flag(field),
             dest=field,
             action=argparse.BooleanOptionalAction,
-            default=default(field).lower() in {"1", "true", "yes"},
+            default=getattr(defaults, field) if given is None else _switch(variable(field), given),
             help=what,
         )
     parser.add_argument(
@@ -243,10 +278,11 @@ def add_arguments(parser: argparse.ArgumentParser, env: Mapping[str, str] | None
         default=env.get(ENV_PREFIX + "CORS_ORIGINS", ""),
         help="comma-separated origins whose browser pages may call the API (default: none)",
     )
+    given = env.get(variable("auth"))
     parser.add_argument(
         "--auth",
         action=argparse.BooleanOptionalAction,
-        default=env.get(ENV_PREFIX + "AUTH", "keys").lower() not in {"none", "off", "false", "0"},
+        default=defaults.auth if given is None else _auth(variable("auth"), given),
         help="--no-auth (GQL_ANALYTICS_AUTH=none) is for local development: loopback only",
     )
 

@@ -14,7 +14,7 @@ from gql_analytics.api.schema import export_sdl
 from gql_analytics.auth.access import Principal
 from gql_analytics.auth.authenticator import Authenticator
 from gql_analytics.errors import Unauthenticated
-from gql_analytics.settings import Settings, add_arguments, from_arguments
+from gql_analytics.settings import Settings, SettingsError, add_arguments, from_arguments
 from gql_analytics.store.duckdb import DuckDBStore
 from tests.api.sockets import TRANSPORT_WS
 from tests.kafka.broker import free_port
@@ -50,6 +50,41 @@ def test_environment_variables_configure_and_flags_win() -> None:
     assert from_env.retention.days == 7
     flagged = parse(["--port", "8123", "--store", "duckdb:///x.duckdb"], env)
     assert (flagged.port, flagged.store_url) == (8123, "duckdb:///x.duckdb")
+
+
+@pytest.mark.parametrize(
+    ("text", "on"),
+    [(t, True) for t in ("1", "true", "yes", "on", "ON", " True ")]
+    + [(t, False) for t in ("0", "false", "no", "off", "Off")],
+)
+def test_a_switch_reads_every_usual_way_of_saying_yes_and_no(text: str, on: bool) -> None:
+    settings = parse([], {"GQL_ANALYTICS_PRODUCTION": text, "GQL_ANALYTICS_GRAPHIQL": text})
+    assert (settings.production, settings.graphiql) == (on, on)
+    assert settings.graphiql_on is False  # production turns it off; off is off
+
+
+@pytest.mark.parametrize(
+    ("variable", "text", "complaint"),
+    [
+        ("GQL_ANALYTICS_PRODUCTION", "maybe", "1/0, true/false, yes/no or on/off"),
+        ("GQL_ANALYTICS_AUTH", "sometimes", "keys (on) or none (off)"),
+        ("GQL_ANALYTICS_PORT", "eighty", "a whole number"),
+        ("GQL_ANALYTICS_RATE_LIMIT", "fast", "a number"),
+    ],
+)
+def test_a_setting_that_cannot_be_read_stops_start_up_naming_its_variable(
+    variable: str, text: str, complaint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SettingsError) as refused:
+        parse([], {variable: text})
+    assert str(refused.value).startswith(f"{variable}: {text!r} ")
+    assert complaint in str(refused.value)
+    monkey = pytest.MonkeyPatch()
+    with monkey.context() as patched:
+        patched.setenv(variable, text)
+        assert cli.main(["serve"]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith(f"gql-analytics: {variable}: ")
 
 
 def test_zero_retention_keeps_raw_records_for_ever() -> None:
