@@ -161,11 +161,15 @@ NUMBERS: dict[str, str] = {
     "max_query_depth": "deepest nesting of fields in a document",
     "max_aliases": "aliases in a document, counted through fragments",
     "max_tokens": "tokens in a document (parsing stops past it)",
-    "max_cost": "cost of a document: fields times the page sizes above them",
+    "max_cost": "cost of a document: each field times the size of every list it sits in"
+    " (see Reading data)",
     "max_body_bytes": "bytes of a request body (413 past it)",
-    "max_subscriptions_per_connection": "operations at once on one WebSocket",
-    "max_subscriptions_per_tenant": "live subscriptions of one tenant, over every socket",
-    "connection_init_timeout": "seconds a WebSocket may wait before connection_init (then 4408)",
+    "max_subscriptions_per_connection": "operations at once on one WebSocket (more get an error"
+    " message)",
+    "max_subscriptions_per_tenant": "live subscriptions of one tenant, over every socket (more"
+    " get SUBSCRIPTION_LIMIT)",
+    "connection_init_timeout": "seconds a WebSocket may wait before connection_init (then 4408,"
+    " both protocols)",
     "credential_recheck": "seconds between checks of an open socket's credential",
     "rate_limit": "operations a second per credential, on average; 0: off",
     "rate_burst": "operations a credential may send at once before the rate applies",
@@ -178,7 +182,8 @@ NUMBERS: dict[str, str] = {
 }
 TEXTS: dict[str, str] = {  # likewise, for text settings with a default
     "host": "address to serve on (--no-auth only on a loopback one)",
-    "store_url": "duckdb:///path/file.duckdb (default), duckdb:///:memory: or mongodb://...",
+    "store_url": "duckdb:///path/file.duckdb, duckdb:///:memory: or mongodb://... (MongoDB: for"
+    " several processes)",
     "log_level": "debug, info, warning or error",
     "kafka_group_id": "the consumer group",
     "kafka_dlq_suffix": "appended to a topic's name for its dead letters",
@@ -205,8 +210,16 @@ SWITCHES: dict[str, str] = {  # --name / --no-name
     "graphiql": "serve GraphiQL to browsers on GET /graphql",
     "tracing": "OpenTelemetry spans (exported over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set)",
     "metrics": "serve /metrics and time every GraphQL operation",
-    "ws_compression": "compress WebSocket messages (permessage-deflate) when a client offers it",
+    "ws_compression": "compress WebSocket messages (permessage-deflate) when a client offers it:"
+    " deflating each small live message costs more CPU than the rest of sending it",
 }
+LISTS: dict[str, str] = {  # comma-separated
+    "kafka_topics": "topics to consume (comma-separated); mutations produce to the first",
+    "cors_origins": "origins whose browser pages may call the API (comma-separated)",
+}
+AUTH = (
+    "API keys and JWTs (`none` turns auth off: for local development, on a loopback address only)"
+)
 FLAG_NAMES = {"store_url": "--store", "kafka_bootstrap_servers": "--kafka"}
 
 
@@ -268,27 +281,21 @@ def add_arguments(parser: argparse.ArgumentParser, env: Mapping[str, str] | None
             default=getattr(defaults, field) if given is None else _switch(variable(field), given),
             help=what,
         )
-    parser.add_argument(
-        "--kafka-topics",
-        default=env.get(ENV_PREFIX + "KAFKA_TOPICS", ",".join(defaults.kafka_topics)),
-        help="comma-separated topics to consume; mutations produce to the first",
-    )
-    parser.add_argument(
-        "--cors-origins",
-        default=env.get(ENV_PREFIX + "CORS_ORIGINS", ""),
-        help="comma-separated origins whose browser pages may call the API (default: none)",
-    )
+    for field, what in LISTS.items():
+        default = env.get(variable(field), ",".join(getattr(defaults, field)))
+        parser.add_argument(_flag(field), dest=field, default=default, help=what)
     given = env.get(variable("auth"))
     parser.add_argument(
         "--auth",
         action=argparse.BooleanOptionalAction,
         default=defaults.auth if given is None else _auth(variable("auth"), given),
-        help="--no-auth (GQL_ANALYTICS_AUTH=none) is for local development: loopback only",
+        help=AUTH,
     )
 
 
 def from_arguments(arguments: argparse.Namespace) -> Settings:
-    given = {field: getattr(arguments, field) for field in (*NUMBERS, *TEXTS, *OPTIONAL, *SWITCHES)}
+    fields = (*NUMBERS, *TEXTS, *OPTIONAL, *SWITCHES)
+    given = {field: getattr(arguments, field) for field in fields}
     return Settings(
         **given | {"kafka_bootstrap_servers": arguments.kafka_bootstrap_servers or None},
         kafka_topics=_listed(arguments.kafka_topics),
@@ -299,3 +306,47 @@ def from_arguments(arguments: argparse.Namespace) -> Settings:
 
 def _listed(text: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in text.split(",") if item.strip())
+
+
+TABLE_MARK = "<!-- the table below is generated: make settings-table -->"
+
+
+def table() -> str:
+    """The README's configuration table: each setting's flag, variable, default and meaning,
+    from the declarations above (a test holds the README to it)."""
+    defaults = Settings()
+    rows = ["| flag | variable | default | what it is |", "|---|---|---|---|"]
+
+    def row(flag: str, field: str, default: str, what: str) -> None:
+        what = what.replace("|", "\\|")
+        rows.append(f"| `{flag}` | `{ENV_PREFIX}{field.upper()}` | {default} | {what} |")
+
+    for field, what in (NUMBERS | TEXTS).items():
+        row(_flag(field), field, f"`{getattr(defaults, field)}`", what)
+    for field, what in OPTIONAL.items():
+        row(_flag(field), field, "none", what)
+    for field, what in SWITCHES.items():
+        flag = "--[no-]" + _flag(field).removeprefix("--")
+        row(flag, field, f"`{str(getattr(defaults, field)).lower()}`", what)
+    for field, what in LISTS.items():
+        listed = ",".join(getattr(defaults, field))
+        row(_flag(field), field, f"`{listed}`" if listed else "none", what)
+    row("--[no-]auth", "auth", "`keys`", AUTH)
+    return "\n".join(rows) + "\n"
+
+
+def with_table(readme: str) -> str:
+    """``readme`` with the table after ``TABLE_MARK`` (up to the next blank line) made anew."""
+    before, mark, after = readme.partition(TABLE_MARK + "\n")
+    if not mark:
+        raise ValueError(f"the README has no {TABLE_MARK!r}")
+    _, blank, rest = after.partition("\n\n")
+    return before + mark + table() + blank[:1] + rest if blank else before + mark + table()
+
+
+if __name__ == "__main__":  # make settings-table
+    import sys
+    from pathlib import Path
+
+    readme = Path(sys.argv[1])
+    readme.write_text(with_table(readme.read_text()))

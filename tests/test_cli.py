@@ -14,7 +14,13 @@ from gql_analytics.api.schema import export_sdl
 from gql_analytics.auth.access import Principal
 from gql_analytics.auth.authenticator import Authenticator
 from gql_analytics.errors import Unauthenticated
-from gql_analytics.settings import Settings, SettingsError, add_arguments, from_arguments
+from gql_analytics.settings import (
+    Settings,
+    SettingsError,
+    add_arguments,
+    from_arguments,
+    with_table,
+)
 from gql_analytics.store.duckdb import DuckDBStore
 from tests.api.sockets import TRANSPORT_WS
 from tests.kafka.broker import free_port
@@ -193,3 +199,10 @@ def test_serve_cancels_the_requests_still_running_a_grace_after_sigterm(
     cli._serve(Settings(auth=False, store_url="duckdb:///:memory:"))
     # else a runAnalysis(wait: true) holds the gateway until its job ends, or for ever
     assert options["timeout_graceful_shutdown"] == cli.SHUTDOWN_GRACE
+
+
+def test_the_readme_configuration_table_is_the_one_the_settings_declare() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    assert readme == with_table(readme), "the README's table drifted: make settings-table"
+    for flag in ("--max-cost", "--[no-]production", "--kafka-topics", "--[no-]auth"):
+        assert f"| `{flag}` |" in readme
