@@ -9,9 +9,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from strawberry.dataloader import DataLoader
-
 from gql_analytics import dependencies
+from gql_analytics.batching import SameTurn
 from gql_analytics.domain import validation
 from gql_analytics.domain.normalize import Origin
 from gql_analytics.domain.records import TASK_COMPLETED, TASK_CREATED, TASK_UPDATED, Event, Record
@@ -111,7 +110,7 @@ class AnalyticsService:
         self.monitor = monitor
         self.retention = retention
         self.clock = clock
-        self._counts: tuple[asyncio.AbstractEventLoop, DataLoader[_Count, int]] | None = None
+        self._counts: tuple[asyncio.AbstractEventLoop, SameTurn[_Count, int]] | None = None
 
     # -- ingest ---------------------------------------------------------------------------------
 
@@ -210,7 +209,7 @@ class AnalyticsService:
         await self._depend(tenant, EVENT, [name])
         loop = asyncio.get_running_loop()
         if self._counts is None or self._counts[0] is not loop:
-            self._counts = loop, DataLoader(self._read_counts, cache=False, loop=loop)
+            self._counts = loop, SameTurn(self._read_counts)
         return await self._counts[1].load((tenant, name, time_range.to_minutes()))
 
     async def _read_counts(self, asked: Sequence[_Count]) -> list[int]:
