@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from gql_analytics import dependencies
+from gql_analytics.auth.keyring import create_key, revoke_key
+from gql_analytics.auth.keys import ApiKey
 from gql_analytics.batching import SameTurn
 from gql_analytics.domain import validation
 from gql_analytics.domain.normalize import Origin
@@ -32,6 +34,7 @@ from gql_analytics.ports import (
     Store,
     TaskSummary,
     UserTaskCounts,
+    Version,
 )
 
 MAX_BATCH = 1000
@@ -164,6 +167,23 @@ class AnalyticsService:
         dependency = Dependency(tenant, kind, None if names is None else tuple(sorted(set(names))))
         if dependency not in reads.versions:
             (reads.versions[dependency],) = await self.store.versions([dependency])
+
+    async def still_current(self, versions: Sequence[tuple[Dependency, Version]]) -> bool:
+        """Whether every series an answer read is still at the version it read."""
+        current = await self.store.versions([dependency for dependency, _ in versions])
+        return current == [version for _, version in versions]
+
+    # -- keys -----------------------------------------------------------------------------------
+
+    async def api_keys(self, tenant: str) -> list[ApiKey]:
+        return await self.store.keys(tenant)
+
+    async def create_api_key(self, tenant: str, role: str, name: str | None) -> tuple[str, ApiKey]:
+        """A new key of the tenant: its text (shown once) and what is stored of it."""
+        return await create_key(self.store, tenant, role, self.clock(), name)
+
+    async def revoke_api_key(self, tenant: str, key_id: str) -> ApiKey:
+        return await revoke_key(self.store, key_id, self.clock(), tenant)
 
     # -- events ---------------------------------------------------------------------------------
 

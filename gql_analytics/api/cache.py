@@ -123,5 +123,4 @@ async def _fresh(entry: _Entry, service: AnalyticsService) -> bool:
         return False
     if not entry.versions:
         return True
-    current = await service.store.versions([dependency for dependency, _ in entry.versions])
-    return current == [version for _, version in entry.versions]
+    return await service.still_current(entry.versions)

@@ -13,7 +13,6 @@ from gql_analytics.api.context import Info
 from gql_analytics.api.inputs import EventInput, MetricInput
 from gql_analytics.api.keys import ApiKey, CreatedApiKey
 from gql_analytics.api.types import ItemError, TrackResult
-from gql_analytics.auth.manage import create_key, revoke_key
 from gql_analytics.service import Draft, TrackOutcome
 
 
@@ -103,12 +102,12 @@ class Mutation:
     async def create_api_key(self, info: Info, role: str, name: str | None = None) -> CreatedApiKey:
         require_role(info)
         ctx = info.context
-        text, key = await create_key(ctx.service.store, ctx.tenant, role, ctx.service.clock(), name)
+        text, key = await ctx.service.create_api_key(ctx.tenant, role, name)
         return CreatedApiKey(key=text, api_key=ApiKey.from_domain(key))
 
     @strawberry.mutation(description="Revoke an API key of the caller's tenant (admin only).")
     async def revoke_api_key(self, info: Info, id: strawberry.ID) -> ApiKey:
         require_role(info)
         ctx = info.context
-        revoked = await revoke_key(ctx.service.store, str(id), ctx.service.clock(), ctx.tenant)
+        revoked = await ctx.service.revoke_api_key(ctx.tenant, str(id))
         return ApiKey.from_domain(revoked)

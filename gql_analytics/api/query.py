@@ -48,7 +48,7 @@ class Query:
     @strawberry.field(description="The API keys of the caller's tenant (admin only).")
     async def api_keys(self, info: Info) -> list[ApiKey]:
         require_role(info)
-        found = await info.context.service.store.keys(info.context.tenant)
+        found = await info.context.service.api_keys(info.context.tenant)
         return [ApiKey.from_domain(key) for key in found]
 
     @strawberry.field(description="Raw events, newest first.")

@@ -4,34 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import replace
-from datetime import datetime
 
-from gql_analytics.auth.keys import ApiKey, check_role, new_key
+from gql_analytics.auth.keyring import create_key, revoke_key
+from gql_analytics.auth.keys import check_role
 from gql_analytics.errors import InvalidInput
-from gql_analytics.ports import Store
 from gql_analytics.service import utc_now
 from gql_analytics.store import open_store
-
-
-async def create_key(
-    store: Store, tenant: str, role: str, now: datetime, name: str | None = None
-) -> tuple[str, ApiKey]:
-    """A new key of the tenant: its text (shown once) and what was stored."""
-    text, key = new_key(tenant, role, now, name)
-    await store.save_key(key)
-    return text, key
-
-
-async def revoke_key(store: Store, key_id: str, now: datetime, tenant: str | None = None) -> ApiKey:
-    """The key revoked (a revoked key stays revoked as it was); ``InvalidInput`` if there is no
-    such key (of the tenant, when one is given)."""
-    found = await store.key(key_id)
-    if found is None or (tenant is not None and found.tenant != tenant):
-        raise InvalidInput(f"id: no API key {key_id}", field="id")
-    revoked = replace(found, revoked_at=found.revoked_at or now)
-    await store.save_key(revoked)
-    return revoked
 
 
 async def manage_keys(arguments: argparse.Namespace) -> int:
