@@ -16,12 +16,12 @@ import asyncio
 import random
 import tempfile
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from gql_analytics.domain.normalize import Origin, build_event
-from gql_analytics.domain.records import Batch, Event, Record
+from gql_analytics.domain.drafts import EventDraft
+from gql_analytics.domain.normalize import Origin
+from gql_analytics.domain.records import Batch, Event
 from gql_analytics.domain.validation import Limits
 from gql_analytics.live import InProcessBus
 from gql_analytics.pipeline import IngestPipeline
@@ -32,23 +32,6 @@ NOW = datetime(2026, 11, 1, tzinfo=UTC)
 NAMES = ("page_view", "login", "search", "button_click", "purchase", "task_created")
 PRODUCERS = 4
 BATCH = 1000
-
-
-@dataclass(frozen=True)
-class EventDraft:
-    name: str
-    user_id: str
-    occurred_at: datetime
-    properties: dict[str, object]
-
-    def build(self, origin: Origin) -> Record:
-        return build_event(
-            origin,
-            name=self.name,
-            user_id=self.user_id,
-            occurred_at=self.occurred_at,
-            properties=self.properties,
-        )
 
 
 def drafts(count: int, seed: int) -> list[EventDraft]:

@@ -7,13 +7,14 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from gql_analytics import dependencies
 from gql_analytics.auth.keyring import create_key, revoke_key
 from gql_analytics.auth.keys import ApiKey
 from gql_analytics.batching import SameTurn
 from gql_analytics.domain import validation
+from gql_analytics.domain.drafts import Draft
 from gql_analytics.domain.normalize import Origin
 from gql_analytics.domain.records import TASK_COMPLETED, TASK_CREATED, TASK_UPDATED, Event, Record
 from gql_analytics.domain.rollup import EVENT, METRIC, METRIC_TOTAL
@@ -47,12 +48,6 @@ _Count = tuple[str, str, TimeRange]
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-class Draft(Protocol):
-    """An input not yet validated: it builds its record, or raises ``InvalidRecord``."""
-
-    def build(self, origin: Origin) -> Record: ...
 
 
 @dataclass(frozen=True, slots=True)

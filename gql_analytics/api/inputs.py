@@ -8,8 +8,7 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
-from gql_analytics.domain import records
-from gql_analytics.domain.normalize import Origin, build_event, build_metric
+from gql_analytics.domain.drafts import EventDraft, MetricDraft
 from gql_analytics.domain.timerange import TimeRange as DomainTimeRange
 from gql_analytics.errors import InvalidInput
 from gql_analytics.ports import EventQuery
@@ -41,9 +40,8 @@ class EventInput:
     properties: JSON | None = None
     source: str | None = None
 
-    def build(self, origin: Origin) -> records.Record:
-        return build_event(
-            origin,
+    def to_draft(self) -> EventDraft:
+        return EventDraft(
             name=self.name,
             id=self.id,
             user_id=self.user_id,
@@ -61,9 +59,8 @@ class MetricInput:
     tags: JSON | None = None
     occurred_at: datetime | None = None
 
-    def build(self, origin: Origin) -> records.Record:
-        return build_metric(
-            origin,
+    def to_draft(self) -> MetricDraft:
+        return MetricDraft(
             name=self.name,
             value=self.value,
             id=self.id,

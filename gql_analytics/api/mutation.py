@@ -13,7 +13,8 @@ from gql_analytics.api.context import Info
 from gql_analytics.api.inputs import EventInput, MetricInput
 from gql_analytics.api.keys import ApiKey, CreatedApiKey
 from gql_analytics.api.types import ItemError, TrackResult
-from gql_analytics.service import Draft, TrackOutcome
+from gql_analytics.domain.drafts import Draft
+from gql_analytics.service import TrackOutcome
 
 
 def _result(outcome: TrackOutcome) -> TrackResult:
@@ -48,25 +49,25 @@ class Mutation:
     async def track_event(
         self, info: Info, input: EventInput, wait: Annotated[bool | None, WAIT] = False
     ) -> TrackResult:
-        return await _track_one(info, input, wait)
+        return await _track_one(info, input.to_draft(), wait)
 
     @strawberry.mutation(description="Record up to 1000 events; bad items are reported by index.")
     async def track_events(
         self, info: Info, inputs: list[EventInput], wait: Annotated[bool | None, WAIT] = False
     ) -> TrackResult:
-        return await _track_many(info, inputs, wait)
+        return await _track_many(info, [i.to_draft() for i in inputs], wait)
 
     @strawberry.mutation(description="Record one metric point.")
     async def record_metric(
         self, info: Info, input: MetricInput, wait: Annotated[bool | None, WAIT] = False
     ) -> TrackResult:
-        return await _track_one(info, input, wait)
+        return await _track_one(info, input.to_draft(), wait)
 
     @strawberry.mutation(description="Record up to 1000 metric points; bad items are reported.")
     async def record_metrics(
         self, info: Info, inputs: list[MetricInput], wait: Annotated[bool | None, WAIT] = False
     ) -> TrackResult:
-        return await _track_many(info, inputs, wait)
+        return await _track_many(info, [i.to_draft() for i in inputs], wait)
 
     @strawberry.mutation(
         description="Start an analysis over stored data or inline rows. Bad input is a "
