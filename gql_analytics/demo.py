@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from gql_analytics.api.scalars import serialize_datetime
+from gql_analytics.domain.timerange import iso_utc
 
 BATCH = 1000
 EVENT_WEIGHTS = {
@@ -56,7 +56,7 @@ def events(rng: random.Random, now: datetime, users: int, days: int) -> Iterator
         yield {
             "name": rng.choices(names, weights)[0],
             "userId": f"user-{rng.randrange(users):04d}",
-            "occurredAt": serialize_datetime(_moment(rng, now, days)),
+            "occurredAt": iso_utc(_moment(rng, now, days)),
             "properties": {"plan": rng.choice(("free", "pro", "team"))},
             "source": "demo",
         }
@@ -66,7 +66,7 @@ def events(rng: random.Random, now: datetime, users: int, days: int) -> Iterator
         yield {
             "name": "task_created",
             "userId": user,
-            "occurredAt": serialize_datetime(created),
+            "occurredAt": iso_utc(created),
             "properties": {"task_id": f"task-{task}", "status": "open"},
             "source": "demo",
         }
@@ -75,7 +75,7 @@ def events(rng: random.Random, now: datetime, users: int, days: int) -> Iterator
             yield {
                 "name": "task_completed",
                 "userId": user,
-                "occurredAt": serialize_datetime(done),
+                "occurredAt": iso_utc(done),
                 "properties": {"task_id": f"task-{task}"},
                 "source": "demo",
             }
@@ -88,7 +88,7 @@ def metrics(rng: random.Random, now: datetime, users: int, days: int) -> Iterato
             "name": "api_response_time",
             "value": round(latency, 2),
             "tags": {"endpoint": rng.choice(ENDPOINTS), "region": rng.choice(REGIONS)},
-            "occurredAt": serialize_datetime(_moment(rng, now, days)),
+            "occurredAt": iso_utc(_moment(rng, now, days)),
         }
 
 

@@ -7,11 +7,7 @@ from datetime import datetime
 import strawberry
 from strawberry.scalars import JSON
 
-from gql_analytics.domain.timerange import as_utc
-
-
-def serialize_datetime(value: datetime) -> str:
-    return as_utc(value).isoformat().replace("+00:00", "Z")
+from gql_analytics.domain.timerange import as_utc, iso_utc
 
 
 def parse_datetime(value: object) -> datetime:
@@ -24,8 +20,8 @@ def parse_datetime(value: object) -> datetime:
 DateTime = strawberry.scalar(
     name="DateTime",
     description="An ISO-8601 date and time; always UTC on output, e.g. 2026-11-22T09:30:00Z.",
-    serialize=serialize_datetime,
+    serialize=iso_utc,
     parse_value=parse_datetime,
 )
 
-__all__ = ["JSON", "DateTime", "parse_datetime", "serialize_datetime"]
+__all__ = ["JSON", "DateTime", "parse_datetime"]

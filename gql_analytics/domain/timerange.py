@@ -74,6 +74,11 @@ def as_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
+def iso_utc(moment: datetime) -> str:
+    """ISO-8601 in UTC, written with ``Z``: how the gateway writes every time."""
+    return as_utc(moment).isoformat().replace("+00:00", "Z")
+
+
 @dataclass(frozen=True, slots=True)
 class TimeRange:
     """A resolved half-open range ``[start, end)``; ``sliding`` when it was given as ``last``."""
