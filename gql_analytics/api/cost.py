@@ -34,7 +34,8 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 
 from gql_analytics.api.errors import refusal
-from gql_analytics.domain.timerange import DEFAULT_LAST, Interval, parse_last
+from gql_analytics.api.scalars import parse_datetime
+from gql_analytics.domain.timerange import Interval, TimeRange
 from gql_analytics.errors import CostLimitExceeded, InvalidRange
 
 SIZE_ARGUMENTS = ("first", "limit")
@@ -45,7 +46,9 @@ def document_cost(
     document: DocumentNode,
     operation_name: str | None = None,
     variables: Mapping[str, Any] | None = None,
+    now: datetime | None = None,
 ) -> int:
+    """``now``: where a range ending now ends (the gateway's clock; the wall clock if None)."""
     operation = get_operation_ast(document, operation_name)
     if operation is None:
         return 0
@@ -55,7 +58,7 @@ def document_cost(
         for definition in document.definitions
         if isinstance(definition, FragmentDefinitionNode)
     }
-    walk = _Walk(schema, fragments, variables or {})
+    walk = _Walk(schema, fragments, variables or {}, now or datetime.now(UTC))
     return walk.cost(operation.selection_set, root, 1) if root is not None else 0
 
 
@@ -65,10 +68,12 @@ class _Walk:
         schema: GraphQLSchema,
         fragments: Mapping[str, FragmentDefinitionNode],
         variables: Mapping[str, Any],
+        now: datetime,
     ) -> None:
         self.schema = schema
         self.fragments = fragments
         self.variables = dict(variables)
+        self.now = now
 
     def cost(
         self, selections: SelectionSetNode, parent: GraphQLNamedType, times: int, buckets: int = 1
@@ -82,7 +87,7 @@ class _Walk:
                 if selection.selection_set is not None and definition is not None:
                     given = self._arguments(selection)
                     if "interval" in definition.args:
-                        buckets = bucket_count(definition, given)
+                        buckets = bucket_count(definition, given, self.now)
                     size = (
                         buckets
                         if selection.name.value == "points"
@@ -136,39 +141,35 @@ class _Walk:
         return max(len(names), 1) if isinstance(names, list) else 1
 
 
-def bucket_count(definition: GraphQLField, given: Mapping[str, Any]) -> int:
+def bucket_count(definition: GraphQLField, given: Mapping[str, Any], now: datetime) -> int:
     """At most how many buckets of its interval a field's range touches (1 when either cannot be
     read: the resolver refuses it)."""
     interval = given.get("interval", definition.args["interval"].default_value)
     name = interval.name if isinstance(interval, enum.Enum) else interval
     width = Interval[name].value if name in Interval.__members__ else None
-    span = _span(given.get("range"))
+    span = _span(given.get("range"), now)
     if width is None or span is None:
         return 1
     return -(-span // width) + 1  # and the ragged bucket where the range starts
 
 
-def _span(raw: object) -> timedelta | None:
-    if raw is None:
-        return DEFAULT_LAST
-    if not isinstance(raw, Mapping):
+def _span(raw: object, now: datetime) -> timedelta | None:
+    """How long a ``range`` argument is, resolved as its resolver will (None: it cannot be)."""
+    if raw is not None and not isinstance(raw, Mapping):
         return None
+    given: Mapping[str, Any] = raw or {}
     try:
-        if raw.get("last") is not None:
-            return parse_last(str(raw["last"]))
-        start, end = raw.get("from"), raw.get("to")
-        if start is None:
-            return DEFAULT_LAST
-        finish = datetime.fromisoformat(end) if isinstance(end, str) else datetime.now(UTC)
-        begin = datetime.fromisoformat(str(start))
-        span = _aware(finish) - _aware(begin)
+        start, end = (
+            None if given.get(bound) is None else parse_datetime(given[bound])
+            for bound in ("from", "to")
+        )
+        last = given.get("last")
+        window = TimeRange.resolve(
+            start=start, end=end, last=None if last is None else str(last), now=now
+        )
     except (InvalidRange, ValueError, TypeError):
         return None
-    return span if span > timedelta(0) else None
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return window.end - window.start
 
 
 def _field(parent: GraphQLNamedType, name: str) -> GraphQLField | None:
@@ -193,6 +194,7 @@ class CostLimit(SchemaExtension):
                 context.graphql_document,
                 context.operation_name,
                 context.variables,
+                context.context.service.clock(),
             )
             if self.spent > self.limit:
                 message = (

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import pytest
 
-from tests.support import GraphQLClient
+from tests.support import NOW, GraphQLClient, iso
 
 NORMAL = "{ topEvents { name count } }"
 
@@ -130,6 +131,17 @@ async def test_the_cost_of_a_series_follows_its_names_and_buckets(client: GraphQ
     assert coarse == 1 + 1 + 5 * 2
     defaulted = await client.post('{ activeUsers(range: {last: "2d"}) { points { count } } }')
     assert defaulted["extensions"]["cost"] == 1 + 1 + 3  # interval: DAY by default
+
+
+async def test_a_range_that_ends_now_is_costed_by_the_gateways_clock(
+    client: GraphQLClient,
+) -> None:
+    since = iso(NOW - timedelta(hours=1))  # the test server's now, weeks before the wall clock's
+    query = (
+        f'{{ eventCounts(names: ["a"], range: {{from: "{since}"}}, interval: MINUTE) '
+        "{ points { bucket count } } }"
+    )
+    assert (await client.post(query))["extensions"]["cost"] == 1 + 1 + 61 * 2
 
 
 async def test_fifty_names_by_the_minute_for_thirteen_days_is_refused_before_it_runs(
