@@ -1,0 +1,92 @@
+"""The ports: what the services need from a store (by role), a live bus, an ingest sink and a
+consumer, and the values that cross them.
+
+Every ``Store`` adapter passes the contract suite in ``tests/contract/``; every ``LiveBus``
+adapter delivers each published change to every subscriber of its tenant.
+"""
+
+from __future__ import annotations
+
+from gql_analytics.ports.live import (
+    IngestMonitor,
+    IngestSink,
+    LiveBus,
+)
+from gql_analytics.ports.messages import (
+    MessageBatch,
+    MessageKey,
+    MessagesResult,
+    PartitionMessages,
+    PreparedMessages,
+    Rejection,
+)
+from gql_analytics.ports.store import (
+    DatasetReader,
+    EventReader,
+    JobRepository,
+    KeyRepository,
+    Lifecycle,
+    MessageWriter,
+    PositionKeeper,
+    RecordWriter,
+    Retention,
+    RollupReader,
+    Store,
+    TaskReader,
+)
+from gql_analytics.ports.values import (
+    Change,
+    Dependency,
+    EventCursor,
+    EventQuery,
+    IngestTotals,
+    JobCursor,
+    PartitionStatus,
+    PositionReset,
+    PositionResetKind,
+    SeriesInfo,
+    TaskColumns,
+    TaskSummary,
+    UserActivity,
+    UserTaskCounts,
+    Version,
+)
+
+__all__ = [
+    "Change",
+    "DatasetReader",
+    "Dependency",
+    "EventCursor",
+    "EventQuery",
+    "EventReader",
+    "IngestMonitor",
+    "IngestSink",
+    "IngestTotals",
+    "JobCursor",
+    "JobRepository",
+    "KeyRepository",
+    "Lifecycle",
+    "LiveBus",
+    "MessageBatch",
+    "MessageKey",
+    "MessageWriter",
+    "MessagesResult",
+    "PartitionMessages",
+    "PartitionStatus",
+    "PositionKeeper",
+    "PositionReset",
+    "PositionResetKind",
+    "PreparedMessages",
+    "RecordWriter",
+    "Rejection",
+    "Retention",
+    "RollupReader",
+    "SeriesInfo",
+    "Store",
+    "TaskColumns",
+    "TaskReader",
+    "TaskSummary",
+    "UserActivity",
+    "UserTaskCounts",
+    "Version",
+]

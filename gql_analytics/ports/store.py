@@ -1,0 +1,214 @@
+"""What the gateway needs of a store, by role. A service asks for the roles it uses; an
+adapter is a ``Store``, every role at once, and passes the contract suite in ``tests/contract/``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Protocol
+
+from gql_analytics.analysis.jobs import AnalysisJob
+from gql_analytics.auth.keys import ApiKey
+from gql_analytics.domain.records import ApplyResult, Batch, Event
+from gql_analytics.domain.stats import BucketSummary
+from gql_analytics.domain.timerange import Interval, TimeRange
+from gql_analytics.domain.validation import Limits
+from gql_analytics.ports.messages import MessageBatch, MessagesResult, PreparedMessages
+from gql_analytics.ports.values import (
+    Dependency,
+    EventCursor,
+    EventQuery,
+    JobCursor,
+    SeriesInfo,
+    TaskColumns,
+    TaskSummary,
+    UserActivity,
+    UserTaskCounts,
+    Version,
+)
+
+
+class RecordWriter(Protocol):
+    """Writes records: all or nothing, each (tenant, id) counted once."""
+
+    async def apply(self, batch: Batch) -> ApplyResult: ...
+
+
+class MessageWriter(Protocol):
+    """Applies raw upstream messages in two steps: prepared (decoded, validated, nothing written),
+    then applied or discarded."""
+
+    async def prepare_messages(self, batch: MessageBatch, limits: Limits) -> PreparedMessages:
+        """Raw upstream messages decoded and validated as ``messages.decode`` does, nothing
+        written: the rejections are known before anything is applied (so they can be
+        dead-lettered first), and a store may prepare one batch while it applies another."""
+        ...
+
+    async def apply_prepared(
+        self, prepared: PreparedMessages, *, with_events: bool = False
+    ) -> MessagesResult:
+        """The prepared batch's records and its partitions' positions applied, rejections
+        skipped, with the effect ``apply`` has on those records. The changes carry the new events
+        themselves only ``with_events``."""
+        ...
+
+    async def discard_prepared(self, prepared: PreparedMessages) -> None:
+        """Forget a prepared batch that will not be applied."""
+        ...
+
+
+class PositionKeeper(Protocol):
+    """Keeps each source's positions, committed with the batches that reach them."""
+
+    async def positions(self, source: str) -> dict[int, int]:
+        """Next offset per partition of ``source``, as committed with the batches."""
+        ...
+
+    async def rewind(self, source: str, partition: int, next_offset: int) -> None:
+        """Set a partition's position even below the stored one (batches only move it
+        forward): its log was reset, and is read again from ``next_offset``."""
+        ...
+
+
+class RollupReader(Protocol):
+    """Reads rollups: series, their versions, bucket statistics, distinct users."""
+
+    async def versions(self, dependencies: Sequence[Dependency]) -> list[Version]:
+        """The version of each dependency's series now; taken before the data is read, a
+        version is never newer than that data."""
+        ...
+
+    async def series(
+        self, tenant: str, kind: str, names: Sequence[str] | None = None
+    ) -> list[SeriesInfo]: ...
+
+    async def rollup_stats(
+        self,
+        groups: Mapping[int, str],
+        time_range: TimeRange,
+        interval: Interval | None,
+        *,
+        quantiles: Sequence[float] = (),
+    ) -> dict[tuple[str, datetime | None], BucketSummary]:
+        """Bucket statistics over a minute-aligned range, merged per (group label, output bucket
+        start), where ``groups`` maps each series id to read onto its label; the key
+        ``(label, None)`` holds the label's whole range (the only key when ``interval`` is None).
+        Buckets without data are absent. Each summary carries the bin of every quantile in ``quantiles``, chosen
+        from the merged histogram exactly as ``sketch.rank_bins`` chooses."""
+        ...
+
+    async def active_users(
+        self, tenant: str, time_range: TimeRange, interval: Interval
+    ) -> tuple[int, dict[datetime, int]]:
+        """Distinct users over the minute-aligned range, and per output bucket."""
+        ...
+
+
+class EventReader(Protocol):
+    """Reads raw events."""
+
+    async def events(
+        self, query: EventQuery, first: int, after: EventCursor | None
+    ) -> tuple[list[Event], bool]:
+        """Up to ``first`` events newest first, after the cursor; and whether more follow."""
+        ...
+
+    async def count_events(self, query: EventQuery) -> int: ...
+
+    async def event(self, tenant: str, event_id: str) -> Event | None: ...
+
+
+class TaskReader(Protocol):
+    """Reads task state."""
+
+    async def tasks_per_user(
+        self, tenant: str, time_range: TimeRange, first: int, after_user: str | None
+    ) -> tuple[list[UserTaskCounts], bool, int]:
+        """Per user (ordered by user id), the tasks created in the range; whether more users
+        follow; and how many users there are in all."""
+        ...
+
+    async def task_summary(
+        self, tenant: str, time_range: TimeRange, user_id: str | None
+    ) -> TaskSummary: ...
+
+
+class DatasetReader(Protocol):
+    """Reads the columns analysis jobs run on."""
+
+    async def user_activity(self, tenant: str, time_range: TimeRange, most: int) -> UserActivity:
+        """The first ``most`` users (by id) with events in the range, for analysis."""
+        ...
+
+    async def tasks(self, tenant: str, time_range: TimeRange, most: int) -> TaskColumns:
+        """Up to ``most`` tasks created in the range, oldest first (then by task id)."""
+        ...
+
+
+class Retention(Protocol):
+    """Forgets raw records past their retention (rollups stay)."""
+
+    async def purge_raw(self, before: datetime) -> int:
+        """Delete raw records that occurred before ``before``; rollups stay."""
+        ...
+
+
+class JobRepository(Protocol):
+    """Keeps analysis jobs."""
+
+    async def save_job(self, job: AnalysisJob) -> None:
+        """Store an analysis job, replacing the one of the same tenant and id unless that one
+        has ended: an ended job is final, whichever process saves it next."""
+
+    async def job(self, tenant: str, job_id: str) -> AnalysisJob | None: ...
+
+    async def jobs(
+        self, tenant: str, first: int, after: JobCursor | None
+    ) -> tuple[list[AnalysisJob], bool]:
+        """Up to ``first`` jobs newest first, after the cursor; and whether more follow."""
+
+
+class KeyRepository(Protocol):
+    """Keeps API keys (hashes only)."""
+
+    async def save_key(self, key: ApiKey) -> None:
+        """Store an API key (by id), replacing the one of the same id (to revoke it)."""
+        ...
+
+    async def key(self, key_id: str) -> ApiKey | None: ...
+
+    async def keys(self, tenant: str | None = None) -> list[ApiKey]:
+        """Every key (of the tenant), oldest first."""
+        ...
+
+
+class Lifecycle(Protocol):
+    system: str  # the database behind it, as OpenTelemetry names it: "duckdb", "mongodb"
+
+    async def ping(self) -> None:
+        """Return when the store answers; raise ``StoreUnavailable`` otherwise."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class Store(
+    RecordWriter,
+    MessageWriter,
+    PositionKeeper,
+    RollupReader,
+    EventReader,
+    TaskReader,
+    DatasetReader,
+    Retention,
+    JobRepository,
+    KeyRepository,
+    Lifecycle,
+    Protocol,
+):
+    """Raw records, rollups, task state and source positions of every tenant.
+
+    ``apply`` is all or nothing: the batch's new raw records, their rollup deltas and the batch's
+    source positions are committed together, and a record whose (tenant, id) is already stored
+    is neither stored nor counted again. Reads see every committed batch.
+    """
