@@ -11,7 +11,7 @@ from gql_analytics.auth import keys
 from gql_analytics.auth.access import Principal
 from gql_analytics.auth.tokens import TokenVerifier
 from gql_analytics.errors import Unauthenticated
-from gql_analytics.ports import Store
+from gql_analytics.ports import KeyRepository
 
 
 def credential_in(fields: Mapping[str, Any]) -> str | None:
@@ -25,7 +25,7 @@ def credential_in(fields: Mapping[str, Any]) -> str | None:
 
 
 class Authenticator:
-    def __init__(self, store: Store, tokens: TokenVerifier | None = None) -> None:
+    def __init__(self, store: KeyRepository, tokens: TokenVerifier | None = None) -> None:
         self._store = store
         self._tokens = tokens
 

@@ -7,11 +7,11 @@ from datetime import datetime
 
 from gql_analytics.auth.keys import ApiKey, new_key
 from gql_analytics.errors import InvalidInput
-from gql_analytics.ports import Store
+from gql_analytics.ports import KeyRepository
 
 
 async def create_key(
-    store: Store, tenant: str, role: str, now: datetime, name: str | None = None
+    store: KeyRepository, tenant: str, role: str, now: datetime, name: str | None = None
 ) -> tuple[str, ApiKey]:
     """A new key of the tenant: its text (shown once) and what was stored."""
     text, key = new_key(tenant, role, now, name)
@@ -19,7 +19,7 @@ async def create_key(
     return text, key
 
 
-async def revoke_key(store: Store, key_id: str, now: datetime, tenant: str | None = None) -> ApiKey:
+async def revoke_key(store: KeyRepository, key_id: str, now: datetime, tenant: str | None = None) -> ApiKey:
     """The key revoked (a revoked key stays revoked as it was); ``InvalidInput`` if there is no
     such key (of the tenant, when one is given)."""
     found = await store.key(key_id)

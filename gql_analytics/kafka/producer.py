@@ -24,7 +24,7 @@ from gql_analytics.domain.records import Record
 from gql_analytics.domain.wire import to_message
 from gql_analytics.errors import BrokerUnavailable, NotYetApplied
 from gql_analytics.kafka import new_producer
-from gql_analytics.ports import Store
+from gql_analytics.ports import PositionKeeper
 from gql_analytics.settings import Settings
 from gql_analytics.tracing import trace_headers
 
@@ -35,7 +35,7 @@ POLL = timedelta(milliseconds=20)
 class KafkaSink:
     def __init__(
         self,
-        store: Store,
+        store: PositionKeeper,
         settings: Settings,
         *,
         wait_timeout: timedelta = timedelta(seconds=30),
