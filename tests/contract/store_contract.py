@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import math
 import random
-from collections.abc import Collection
+from collections.abc import Callable, Collection
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -63,10 +64,23 @@ def utc(moments: Collection[Any]) -> list[datetime | None]:
     return [None if pd.isna(m) else m.to_pydatetime() for m in converted]
 
 
+class Halfway(Exception):
+    """The failure a batch meets halfway through its writes."""
+
+
+FailHalfway = Callable[[], AbstractContextManager[None]]
+"""Within it, the store's next ``apply`` fails with ``Halfway`` after its raw records are
+written and before its rollups and positions are."""
+
+
 class StoreContract:
     @pytest.fixture
     def store(self) -> Store:
         raise NotImplementedError("an adapter's test class overrides this fixture")
+
+    @pytest.fixture
+    def fail_halfway(self, store: Store, monkeypatch: pytest.MonkeyPatch) -> FailHalfway:
+        raise NotImplementedError("an adapter's test class says how a write fails halfway")
 
     async def counts(
         self, store: Store, name: str, window: TimeRange, interval: Interval | None
@@ -91,6 +105,27 @@ class StoreContract:
         assert again.duplicates == 1
         assert await self.counts(store, "login", DAY, None) == {None: 3}
         assert await store.count_events(EventQuery("default")) == 3
+
+    async def test_a_batch_failing_halfway_leaves_nothing(
+        self, store: Store, fail_halfway: FailHalfway
+    ) -> None:
+        before = await store.apply(Batch([event("kept", 1)], [SourcePosition("topic", 0, 5)]))
+        assert len(before.applied) == 1
+        batch = Batch(
+            [event("lost", 2), event("also lost", 3, name="signup"), point("p", 4, 1.5)],
+            [SourcePosition("topic", 0, 9)],
+        )
+        with fail_halfway(), pytest.raises(Halfway):
+            await store.apply(batch)
+        assert await store.count_events(EventQuery("default")) == 1
+        assert await self.counts(store, "login", DAY, None) == {None: 1}
+        assert await store.series("default", EVENT, ["signup"]) == []
+        assert await store.series("default", METRIC, ["latency"]) == []
+        assert await store.positions("topic") == {0: 5}
+        again = await store.apply(batch)  # nothing of it was kept: it all counts now, once
+        assert sorted(r.id for r in again.applied) == ["also lost", "lost", "p"]
+        assert await self.counts(store, "login", DAY, None) == {None: 2}
+        assert await store.positions("topic") == {0: 9}
 
     async def test_a_version_moves_with_its_series_and_with_nothing_else(
         self, store: Store

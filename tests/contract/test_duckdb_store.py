@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -12,10 +13,27 @@ from gql_analytics.ports import EventQuery, MessageBatch, PartitionMessages, Sto
 from gql_analytics.store import duckdb as duckdb_store
 from gql_analytics.store import open_store
 from gql_analytics.store.duckdb import DuckDBStore
-from tests.contract.store_contract import T0, StoreContract, event
+from tests.contract.store_contract import T0, FailHalfway, Halfway, StoreContract, event
 
 
-class TestDuckDBInMemory(StoreContract):
+class DuckDBContract(StoreContract):
+    @pytest.fixture
+    def fail_halfway(self, store: Store, monkeypatch: pytest.MonkeyPatch) -> FailHalfway:
+        """The rollup write fails, after the raw records' inserts, in the batch's transaction."""
+
+        def failing(*args: object) -> None:
+            raise Halfway("the disk went away")
+
+        @contextmanager
+        def halfway() -> Iterator[None]:
+            with monkeypatch.context() as patched:
+                patched.setattr(duckdb_store, "write_rollup", failing)
+                yield
+
+        return halfway
+
+
+class TestDuckDBInMemory(DuckDBContract):
     @pytest.fixture
     async def store(self) -> AsyncIterator[Store]:
         store = DuckDBStore()
@@ -23,7 +41,7 @@ class TestDuckDBInMemory(StoreContract):
         await store.close()
 
 
-class TestDuckDBInMemoryAlwaysSQL(StoreContract):
+class TestDuckDBInMemoryAlwaysSQL(DuckDBContract):
     """Every Kafka batch staged in SQL, however small (the contract's batches are)."""
 
     @pytest.fixture
@@ -33,7 +51,7 @@ class TestDuckDBInMemoryAlwaysSQL(StoreContract):
         await store.close()
 
 
-class TestDuckDBFile(StoreContract):
+class TestDuckDBFile(DuckDBContract):
     @pytest.fixture
     async def store(self, tmp_path: Path) -> AsyncIterator[Store]:
         store = open_store(f"duckdb:///{tmp_path}/nested/analytics.duckdb")

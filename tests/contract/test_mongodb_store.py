@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -17,7 +19,7 @@ from gql_analytics.errors import StoreUnavailable
 from gql_analytics.ports import EventQuery, Store
 from gql_analytics.settings import Settings
 from gql_analytics.store.mongodb import MongoStore
-from tests.contract.store_contract import StoreContract
+from tests.contract.store_contract import FailHalfway, Halfway, StoreContract
 from tests.mongodb_standin import NAME, REAL, StandInClient, mongodb_store
 from tests.support import DEADLINE, GraphQLClient, ServerThread
 
@@ -27,6 +29,25 @@ class TestMongoDB(StoreContract):
     async def store(self) -> AsyncIterator[Store]:
         async for store in mongodb_store():
             yield store
+
+    @pytest.fixture
+    def fail_halfway(self, store: Store, monkeypatch: pytest.MonkeyPatch) -> FailHalfway:
+        """The batch's raw records are inserted, then its transaction fails."""
+        if not REAL:
+            pytest.skip(f"{NAME} cannot roll a transaction back: give MONGODB_URL")
+        insert_new = MongoStore._insert_new
+
+        async def failing(self: MongoStore, *args: Any, **kwargs: Any) -> Any:
+            await insert_new(self, *args, **kwargs)
+            raise Halfway("the primary stepped down")
+
+        @contextmanager
+        def halfway() -> Iterator[None]:
+            with monkeypatch.context() as patched:
+                patched.setattr(MongoStore, "_insert_new", failing)
+                yield
+
+        return halfway
 
 
 async def test_raw_records_expire_after_the_retention_through_a_ttl_index() -> None:
