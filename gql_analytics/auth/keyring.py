@@ -19,7 +19,9 @@ async def create_key(
     return text, key
 
 
-async def revoke_key(store: KeyRepository, key_id: str, now: datetime, tenant: str | None = None) -> ApiKey:
+async def revoke_key(
+    store: KeyRepository, key_id: str, now: datetime, tenant: str | None = None
+) -> ApiKey:
     """The key revoked (a revoked key stays revoked as it was); ``InvalidInput`` if there is no
     such key (of the tenant, when one is given)."""
     found = await store.key(key_id)
