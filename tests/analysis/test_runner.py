@@ -80,12 +80,7 @@ async def test_a_job_past_its_time_limit_fails_and_its_worker_is_replaced() -> N
 
 async def test_a_cancelled_job_kills_its_computation(runner: AnalysisRunner) -> None:
     first = (await runner.run(whose, FRAME, Parameters()))["pid"]
-    job = asyncio.create_task(runner.run(forever, FRAME, Parameters()))
-
-    async def started() -> bool:
-        return _busy(runner)
-
-    await eventually(started, "the job did not reach its worker")
+    job = await computing_forever(runner)
     job.cancel()
     with pytest.raises(asyncio.CancelledError):
         await job
@@ -113,15 +108,11 @@ async def test_a_job_cancelled_again_while_its_worker_is_replaced_gives_the_work
     runner: AnalysisRunner,
 ) -> None:
     first = (await runner.run(whose, FRAME, Parameters()))["pid"]
-    job = asyncio.create_task(runner.run(forever, FRAME, Parameters()))
-
-    async def started() -> bool:
-        return _busy(runner)
+    job = await computing_forever(runner)
 
     async def killed() -> bool:
         return not _alive(first)
 
-    await eventually(started, "the job did not reach its worker")
     job.cancel()
     await eventually(killed, "the cancelled computation was not killed")
     job.cancel()  # a second cancelAnalysis, while the killed worker is being replaced
@@ -133,12 +124,7 @@ async def test_a_job_cancelled_again_while_its_worker_is_replaced_gives_the_work
 async def test_closing_the_runner_while_a_worker_is_replaced_leaves_no_process() -> None:
     runner = AnalysisRunner(workers=1, seconds=20)
     await runner.start()
-    job = asyncio.create_task(runner.run(forever, FRAME, Parameters()))
-
-    async def started() -> bool:
-        return _busy(runner)
-
-    await eventually(started, "the job did not reach its worker")
+    job = await computing_forever(runner)
     job.cancel()
     with pytest.raises(asyncio.CancelledError):
         await job
@@ -153,6 +139,17 @@ async def test_a_result_json_cannot_carry_fails_the_job_and_the_worker_serves_on
     with pytest.raises(AnalysisFailed, match="not JSON"):
         await runner.run(not_a_number, FRAME, Parameters())
     assert (await runner.run(whose, FRAME, Parameters()))["pid"] == first
+
+
+async def computing_forever(runner: AnalysisRunner) -> asyncio.Task[object]:
+    """A job that never ends, once a worker computes it."""
+    job: asyncio.Task[object] = asyncio.create_task(runner.run(forever, FRAME, Parameters()))
+
+    async def started() -> bool:
+        return _busy(runner)
+
+    await eventually(started, "the job did not reach its worker")
+    return job
 
 
 def _busy(runner: AnalysisRunner) -> bool:
