@@ -27,7 +27,6 @@ import contextlib
 import json
 import multiprocessing
 import re
-import sys
 import tempfile
 import time
 from collections import defaultdict
@@ -44,7 +43,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
 from tests.kafka.broker import create_topics, free_port, tansu
-from tests.support import serving
+from tests.support import GATEWAY, serving
 
 NEXT = re.compile(
     r'\{"id":"([^"]*)","type":"next","payload":\{"data":\{"eventCount":\{"count":(\d+)\}'
@@ -66,7 +65,7 @@ def gateway(
 ) -> Iterator[tuple[int, int]]:
     port = free_port()
     command = [
-        str(Path(sys.executable).parent / "gql-analytics"),
+        GATEWAY,
         "serve",
         "--no-auth",
         "--port",

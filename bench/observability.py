@@ -29,7 +29,6 @@ import contextlib
 import os
 import shutil
 import statistics
-import sys
 import tempfile
 import threading
 import time
@@ -46,7 +45,7 @@ from bench.common import END, latency_points
 from gql_analytics.domain.records import Batch, Event
 from gql_analytics.store.duckdb import DuckDBStore
 from tests.kafka.broker import free_port
-from tests.support import serving
+from tests.support import GATEWAY, serving
 
 DASHBOARD = """
 query Dashboard($from: DateTime!, $to: DateTime!) {
@@ -129,7 +128,7 @@ class Gateway:
 def gateway(store: Path, flags: list[str], env: dict[str, str]) -> Iterator[Gateway]:
     port = free_port()
     command = [
-        str(Path(sys.executable).parent / "gql-analytics"),
+        GATEWAY,
         "serve",
         "--store",
         f"duckdb:///{store}",

@@ -23,18 +23,16 @@ import argparse
 import asyncio
 import json
 import statistics
-import sys
 import tempfile
 import threading
 import time
-from pathlib import Path
 
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
 from tests.kafka.broker import free_port
-from tests.support import serving
+from tests.support import GATEWAY, serving
 
 STREAMS = (
     "subscription { eventStream { id } }",
@@ -165,7 +163,7 @@ def main() -> None:
     base_url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as folder:
         command = [
-            str(Path(sys.executable).parent / "gql-analytics"),
+            GATEWAY,
             "serve",
             "--no-auth",
             "--port",

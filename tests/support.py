@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
@@ -23,6 +25,8 @@ from gql_analytics.store.duckdb import DuckDBStore
 from gql_analytics.ws_protocol import WebSocketProtocol
 
 T = TypeVar("T")
+GATEWAY = str(Path(sys.executable).parent / "gql-analytics")
+"""The gateway's command, as this environment installed it."""
 DEADLINE = 60.0  # generous: the suite must pass on a loaded machine
 NOW = datetime(2026, 11, 20, 12, 0, 30, tzinfo=UTC)
 

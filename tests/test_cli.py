@@ -24,7 +24,7 @@ from gql_analytics.settings import (
 from gql_analytics.store.duckdb import DuckDBStore
 from tests.api.sockets import TRANSPORT_WS
 from tests.kafka.broker import free_port
-from tests.support import serving
+from tests.support import GATEWAY, serving
 
 
 def parse(argv: list[str], env: dict[str, str]) -> Settings:
@@ -149,7 +149,7 @@ async def test_served_sockets_are_compressed_only_when_asked(
     flags: list[str], compressed: bool
 ) -> None:
     port = free_port()
-    serve = [str(Path(sys.executable).parent / "gql-analytics"), "serve", "--no-auth"]
+    serve = [GATEWAY, "serve", "--no-auth"]
     served = [*serve, "--store", "duckdb:///:memory:", "--port", str(port), *flags]
     with serving(served, f"http://127.0.0.1:{port}/health"):
         # The client offers permessage-deflate, as browsers do.
@@ -171,7 +171,7 @@ def test_a_duckdb_file_held_by_another_process_is_said_in_one_line(tmp_path: Pat
         try:
             assert holder.stdout is not None
             assert holder.stdout.readline().strip() == "held"
-            command = [str(Path(sys.executable).parent / "gql-analytics"), "keys", "list"]
+            command = [GATEWAY, "keys", "list"]
             second = subprocess.run(
                 [*command, "--store", f"duckdb:///{path}"],
                 capture_output=True,

@@ -12,11 +12,9 @@ from __future__ import annotations
 import dataclasses
 import os
 import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import timedelta
-from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -28,7 +26,7 @@ from gql_analytics.settings import Settings
 from gql_analytics.store.duckdb import DuckDBStore
 from tests.api.sockets import TRANSPORT_WS, socket
 from tests.kafka.broker import free_port, kafka_flags, produce
-from tests.support import DEADLINE, GraphQLClient, ServerThread, eventually, iso
+from tests.support import DEADLINE, GATEWAY, GraphQLClient, ServerThread, eventually, iso
 
 # A fixed range: it never slides, so only a change can make the count move.
 PURCHASES = (
@@ -72,7 +70,7 @@ async def replicas(settings: Settings) -> AsyncIterator[tuple[str, str]]:
 def processes(settings: Settings, store_url: str) -> Iterator[tuple[str, str]]:
     """Two ``gql-analytics serve`` processes over one MongoDB store."""
     ports = [free_port(), free_port()]
-    command = [str(Path(sys.executable).parent / "gql-analytics"), "serve", "--no-auth"]
+    command = [GATEWAY, "serve", "--no-auth"]
     flags = ["--store", store_url, *kafka_flags(settings)]
     servers = [subprocess.Popen([*command, "--port", str(p), *flags]) for p in ports]
     try:
