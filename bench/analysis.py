@@ -28,15 +28,15 @@ from typing import Any
 import httpx
 from sklearn.cluster import KMeans
 
-from gql_analytics.analysis.datasets import EventsDataset, load
-from gql_analytics.app import create_app
+from gql_analytics.adapters.duckdb.store import DuckDBStore
+from gql_analytics.adapters.live import InProcessBus
+from gql_analytics.bootstrap import create_app
 from gql_analytics.domain.records import Batch, Event
 from gql_analytics.domain.timerange import TimeRange
-from gql_analytics.live import InProcessBus
-from gql_analytics.pipeline import IngestPipeline
-from gql_analytics.service import AnalyticsService
+from gql_analytics.services.analysis.datasets import EventsDataset, load
+from gql_analytics.services.analytics import AnalyticsService
+from gql_analytics.services.ingest.pipeline import IngestPipeline
 from gql_analytics.settings import Settings
-from gql_analytics.store.duckdb import DuckDBStore
 from tests.support import ServerThread
 
 NOW = datetime.now(UTC).replace(microsecond=0)

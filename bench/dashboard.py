@@ -43,7 +43,7 @@ def serve(store: str, port: int, cache_entries: int) -> None:
     from starlette.responses import JSONResponse, Response
     from starlette.routing import Route
 
-    from gql_analytics.app import create_app
+    from gql_analytics.bootstrap import create_app
     from gql_analytics.settings import Settings
 
     settings = Settings(

@@ -19,14 +19,14 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from gql_analytics.adapters.duckdb.store import DuckDBStore
+from gql_analytics.adapters.live import InProcessBus
 from gql_analytics.domain.drafts import EventDraft
 from gql_analytics.domain.normalize import Origin
 from gql_analytics.domain.records import Batch, Event
 from gql_analytics.domain.validation import Limits
-from gql_analytics.live import InProcessBus
-from gql_analytics.pipeline import IngestPipeline
-from gql_analytics.service import AnalyticsService
-from gql_analytics.store.duckdb import DuckDBStore
+from gql_analytics.services.analytics import AnalyticsService
+from gql_analytics.services.ingest.pipeline import IngestPipeline
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 NAMES = ("page_view", "login", "search", "button_click", "purchase", "task_created")

@@ -26,11 +26,11 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer
 
-from gql_analytics.kafka.consumer import KafkaIngest
-from gql_analytics.live import InProcessBus
-from gql_analytics.service import utc_now
+from gql_analytics.adapters.duckdb.store import DuckDBStore
+from gql_analytics.adapters.kafka.consumer import KafkaIngest
+from gql_analytics.adapters.live import InProcessBus
+from gql_analytics.services.analytics import utc_now
 from gql_analytics.settings import Settings
-from gql_analytics.store.duckdb import DuckDBStore
 from tests.kafka.broker import create_topics, produce, tansu
 
 TOPIC = "bench.events"

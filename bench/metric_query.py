@@ -20,12 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import DAYS, END, latency_points, median_seconds
+from gql_analytics.adapters.duckdb.store import DuckDBStore
+from gql_analytics.adapters.live import InProcessBus
 from gql_analytics.domain.records import Batch
 from gql_analytics.domain.timerange import Interval, TimeRange
-from gql_analytics.live import InProcessBus
-from gql_analytics.pipeline import IngestPipeline
-from gql_analytics.service import AnalyticsService
-from gql_analytics.store.duckdb import DuckDBStore
+from gql_analytics.services.analytics import AnalyticsService
+from gql_analytics.services.ingest.pipeline import IngestPipeline
 
 RAW_SCAN = """
 SELECT time_bucket(INTERVAL 1 HOUR, occurred_at) AS bucket, count(*), avg(value),

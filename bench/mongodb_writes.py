@@ -15,8 +15,8 @@ import asyncio
 import random
 from datetime import UTC, datetime, timedelta
 
+from gql_analytics.adapters.mongodb.store import MongoStore
 from gql_analytics.domain.records import Batch, Event, MetricPoint, Record, SourcePosition
-from gql_analytics.store.mongodb import MongoStore
 from tests.mongodb_standin import StandInClient
 
 EVENT_NAMES = ["view", "click", "search", "purchase", "signup"]

@@ -42,8 +42,8 @@ from pathlib import Path
 import httpx
 
 from bench.common import END, latency_points
+from gql_analytics.adapters.duckdb.store import DuckDBStore
 from gql_analytics.domain.records import Batch, Event
-from gql_analytics.store.duckdb import DuckDBStore
 from tests.kafka.broker import free_port
 from tests.support import GATEWAY, serving
 

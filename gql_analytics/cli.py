@@ -85,12 +85,12 @@ def _main(argv: Sequence[str] | None) -> int:
     arguments = parser.parse_args(argv)
 
     if arguments.command == "export-schema":
-        from gql_analytics.api.schema import export_sdl
+        from gql_analytics.entrypoints.graphql.schema import export_sdl
 
         sys.stdout.write(export_sdl())
         return 0
     if arguments.command == "produce":
-        from gql_analytics.kafka import traffic
+        from gql_analytics.commands import traffic
 
         sent = asyncio.run(
             traffic.produce(
@@ -105,11 +105,11 @@ def _main(argv: Sequence[str] | None) -> int:
         print(f"produced {sent} {arguments.shape} messages to {arguments.topic}", file=sys.stderr)
         return 0
     if arguments.command == "keys":
-        from gql_analytics.auth.manage import manage_keys
+        from gql_analytics.commands.keys import manage_keys
 
         return asyncio.run(manage_keys(arguments))
     if arguments.command == "demo":
-        from gql_analytics.demo import send_demo
+        from gql_analytics.commands.demo import send_demo
 
         return send_demo(
             arguments.url,
@@ -126,7 +126,7 @@ def _main(argv: Sequence[str] | None) -> int:
 
 
 def _configure_logging(settings: settings_module.Settings) -> None:
-    from gql_analytics import logs
+    from gql_analytics.observability import logs
 
     logs.configure(settings.log_level)
 
@@ -137,10 +137,10 @@ def _consume(settings: settings_module.Settings, *, exit_at_end: bool) -> int:
         print("consume: give --kafka or GQL_ANALYTICS_KAFKA_BOOTSTRAP_SERVERS", file=sys.stderr)
         return 2
 
-    from gql_analytics.kafka.broadcast import KafkaBus
-    from gql_analytics.kafka.consumer import KafkaIngest
-    from gql_analytics.service import utc_now
-    from gql_analytics.store import open_store
+    from gql_analytics.adapters.kafka.broadcast import KafkaBus
+    from gql_analytics.adapters.kafka.consumer import KafkaIngest
+    from gql_analytics.adapters.stores import open_store
+    from gql_analytics.services.analytics import utc_now
 
     async def run() -> None:
         store = open_store(
@@ -188,8 +188,8 @@ def _collect_garbage_seldom() -> None:
 def _serve(settings: settings_module.Settings) -> int:
     import uvicorn
 
-    from gql_analytics.app import create_app
-    from gql_analytics.ws_protocol import WebSocketProtocol
+    from gql_analytics.bootstrap import create_app
+    from gql_analytics.entrypoints.http.ws_protocol import WebSocketProtocol
 
     app = create_app(settings)
     _tune_interpreter()

@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
-from gql_analytics.analysis.jobs import AnalysisLimits
-from gql_analytics.auth.tokens import TokenRules
+from gql_analytics.domain.jobs import AnalysisLimits
+from gql_analytics.services.auth.tokens import TokenRules
 
 ENV_PREFIX = "GQL_ANALYTICS_"
 DEFAULT_STORE_URL = "duckdb:///./data/analytics.duckdb"

@@ -20,8 +20,8 @@ import mongomock_ng
 from pymongo import AsyncMongoClient
 from pymongo.errors import ServerSelectionTimeoutError
 
+from gql_analytics.adapters.mongodb.store import MongoStore
 from gql_analytics.ports import Store
-from gql_analytics.store.mongodb import MongoStore
 
 T = TypeVar("T")
 NAME = "stand-in (mongomock-ng)"

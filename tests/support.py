@@ -21,8 +21,8 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from starlette.types import ASGIApp
 
-from gql_analytics.store.duckdb import DuckDBStore
-from gql_analytics.ws_protocol import WebSocketProtocol
+from gql_analytics.adapters.duckdb.store import DuckDBStore
+from gql_analytics.entrypoints.http.ws_protocol import WebSocketProtocol
 
 T = TypeVar("T")
 GATEWAY = str(Path(sys.executable).parent / "gql-analytics")

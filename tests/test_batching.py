@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from gql_analytics.batching import SameTurn
+from gql_analytics.services.batching import SameTurn
 
 
 async def test_loads_asked_in_one_turn_are_made_in_one_call() -> None:

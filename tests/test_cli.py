@@ -10,10 +10,11 @@ import pytest
 from websockets.asyncio.client import connect
 
 from gql_analytics import cli
-from gql_analytics.api.schema import export_sdl
-from gql_analytics.auth.access import Principal
-from gql_analytics.auth.authenticator import Authenticator
+from gql_analytics.adapters.duckdb.store import DuckDBStore
+from gql_analytics.entrypoints.graphql.schema import export_sdl
 from gql_analytics.errors import Unauthenticated
+from gql_analytics.services.auth.access import Principal
+from gql_analytics.services.auth.authenticator import Authenticator
 from gql_analytics.settings import (
     Settings,
     SettingsError,
@@ -21,7 +22,6 @@ from gql_analytics.settings import (
     from_arguments,
     with_table,
 )
-from gql_analytics.store.duckdb import DuckDBStore
 from tests.api.sockets import TRANSPORT_WS
 from tests.kafka.broker import free_port
 from tests.support import GATEWAY, serving

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from gql_analytics.fanout import Feeds
+from gql_analytics.services.live.fanout import Feeds
 from tests.support import eventually, within
 
 

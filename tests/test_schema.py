@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from graphql import GraphQLObjectType, build_schema, print_ast
 
-from gql_analytics.api.schema import export_sdl
+from gql_analytics.entrypoints.graphql.schema import export_sdl
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema.graphql"
 

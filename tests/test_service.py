@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+from gql_analytics.adapters.live import InProcessBus
 from gql_analytics.domain.records import Batch, Event
 from gql_analytics.domain.timerange import TimeRange
-from gql_analytics.live import InProcessBus
-from gql_analytics.pipeline import IngestPipeline
-from gql_analytics.service import AnalyticsService
+from gql_analytics.services.analytics import AnalyticsService
+from gql_analytics.services.ingest.pipeline import IngestPipeline
 from tests.support import CountingStore
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)

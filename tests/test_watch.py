@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from gql_analytics.live import InProcessBus
+from gql_analytics.adapters.live import InProcessBus
 from gql_analytics.ports import Change
-from gql_analytics.watch import seconds_to_next_minute, watch
+from gql_analytics.services.live.watch import seconds_to_next_minute, watch
 from tests.support import NOW, within
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any, cast
 
-from gql_analytics.ws_protocol import CoalescedWrites
+from gql_analytics.entrypoints.http.ws_protocol import CoalescedWrites
 
 
 class Transport:

@@ -7,8 +7,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from gql_analytics.analysis.jobs import AnalysisJob
-from gql_analytics.auth.keys import ApiKey
+from gql_analytics.domain.jobs import AnalysisJob
+from gql_analytics.domain.keys import ApiKey
 from gql_analytics.domain.records import ApplyResult, Batch, Event
 from gql_analytics.domain.stats import BucketSummary
 from gql_analytics.domain.timerange import Interval, TimeRange

@@ -7,7 +7,7 @@ import time
 
 import pandas as pd
 
-from gql_analytics.analysis.parameters import JSON, Parameters, Progress, ignore
+from gql_analytics.services.analysis.parameters import JSON, Parameters, Progress, ignore
 
 
 def forever(frame: pd.DataFrame, parameters: Parameters, progress: Progress = ignore) -> JSON:

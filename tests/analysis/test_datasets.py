@@ -8,7 +8,12 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import pytest
 
-from gql_analytics.analysis.datasets import (
+from gql_analytics.adapters.duckdb.store import DuckDBStore
+from gql_analytics.adapters.live import InProcessBus
+from gql_analytics.domain.records import Batch, Event, MetricPoint
+from gql_analytics.domain.timerange import Interval, TimeRange
+from gql_analytics.errors import AnalysisFailed, InvalidAnalysis
+from gql_analytics.services.analysis.datasets import (
     Dataset,
     EventsDataset,
     MetricDataset,
@@ -16,13 +21,8 @@ from gql_analytics.analysis.datasets import (
     TasksDataset,
     load,
 )
-from gql_analytics.domain.records import Batch, Event, MetricPoint
-from gql_analytics.domain.timerange import Interval, TimeRange
-from gql_analytics.errors import AnalysisFailed, InvalidAnalysis
-from gql_analytics.live import InProcessBus
-from gql_analytics.pipeline import IngestPipeline
-from gql_analytics.service import AnalyticsService
-from gql_analytics.store.duckdb import DuckDBStore
+from gql_analytics.services.analytics import AnalyticsService
+from gql_analytics.services.ingest.pipeline import IngestPipeline
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 DAYS = TimeRange(T0 - timedelta(days=1), T0 + timedelta(days=2))

@@ -12,7 +12,8 @@ from sklearn.cluster import KMeans
 from sklearn.datasets import load_diabetes, load_iris
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 
-from gql_analytics.analysis.operations import (
+from gql_analytics.errors import InvalidAnalysis
+from gql_analytics.services.analysis.operations import (
     OPERATIONS,
     clustering,
     correlation,
@@ -21,9 +22,8 @@ from gql_analytics.analysis.operations import (
     summary,
     t_test,
 )
-from gql_analytics.analysis.parameters import Parameters, ignore
-from gql_analytics.analysis.rows import frame_of_rows
-from gql_analytics.errors import InvalidAnalysis
+from gql_analytics.services.analysis.parameters import Parameters, ignore
+from gql_analytics.services.analysis.rows import frame_of_rows
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,10 @@ from collections.abc import AsyncIterator
 import pandas as pd
 import pytest
 
-from gql_analytics.analysis.operations import clustering, summary
-from gql_analytics.analysis.parameters import Parameters
-from gql_analytics.analysis.runner import AnalysisRunner
 from gql_analytics.errors import AnalysisFailed, InvalidAnalysis
+from gql_analytics.services.analysis.operations import clustering, summary
+from gql_analytics.services.analysis.parameters import Parameters
+from gql_analytics.services.analysis.runner import AnalysisRunner
 from tests.analysis.slow import broken, forever, not_a_number, whose
 from tests.support import eventually, within
 

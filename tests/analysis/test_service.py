@@ -10,8 +10,9 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
-from gql_analytics.analysis.datasets import RowsDataset
-from gql_analytics.analysis.jobs import (
+from gql_analytics.adapters.duckdb.store import DuckDBStore
+from gql_analytics.adapters.live import InProcessBus
+from gql_analytics.domain.jobs import (
     CANCELLED,
     FAILED,
     QUEUED,
@@ -20,12 +21,16 @@ from gql_analytics.analysis.jobs import (
     AnalysisJob,
     AnalysisLimits,
 )
-from gql_analytics.analysis.parameters import Parameters
-from gql_analytics.analysis.service import ABANDONED, STOPPED, AnalysisRequest, AnalysisService
-from gql_analytics.live import InProcessBus
-from gql_analytics.pipeline import IngestPipeline
-from gql_analytics.service import AnalyticsService
-from gql_analytics.store.duckdb import DuckDBStore
+from gql_analytics.services.analysis.datasets import RowsDataset
+from gql_analytics.services.analysis.parameters import Parameters
+from gql_analytics.services.analysis.service import (
+    ABANDONED,
+    STOPPED,
+    AnalysisRequest,
+    AnalysisService,
+)
+from gql_analytics.services.analytics import AnalyticsService
+from gql_analytics.services.ingest.pipeline import IngestPipeline
 from tests.support import NOW, Clock, eventually, within
 
 BEAT = 0.02

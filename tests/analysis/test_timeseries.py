@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gql_analytics.analysis.parameters import Parameters
-from gql_analytics.analysis.timeseries import anomalies, forecast
 from gql_analytics.errors import InvalidAnalysis
+from gql_analytics.services.analysis.parameters import Parameters
+from gql_analytics.services.analysis.timeseries import anomalies, forecast
 
 HOURS = 24 * 21
 SPIKES = {50: 30.0, 200: -25.0, 333: 30.0}

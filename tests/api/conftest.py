@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 
-from gql_analytics.app import create_app
+from gql_analytics.adapters.duckdb.store import DuckDBStore
+from gql_analytics.bootstrap import create_app
 from gql_analytics.settings import Settings
-from gql_analytics.store.duckdb import DuckDBStore
 from tests.api.secured import Keys
 from tests.api.sockets import HeldSends
 from tests.support import DEADLINE, Clock, ServerThread

@@ -7,8 +7,8 @@ from typing import Any
 
 import httpx
 
-from gql_analytics.auth.keys import new_key
-from gql_analytics.store.duckdb import DuckDBStore
+from gql_analytics.adapters.duckdb.store import DuckDBStore
+from gql_analytics.domain.keys import new_key
 from tests.support import NOW
 
 

@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 from sklearn.cluster import KMeans
 
-from gql_analytics.app import create_app
+from gql_analytics.adapters.duckdb.store import DuckDBStore
+from gql_analytics.bootstrap import create_app
 from gql_analytics.settings import Settings
-from gql_analytics.store.duckdb import DuckDBStore
 from tests.api.sockets import TRANSPORT_WS, Socket, socket
 from tests.support import DEADLINE, NOW, Clock, GraphQLClient, ServerThread, iso
 

@@ -8,10 +8,10 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from gql_analytics.app import create_app
+from gql_analytics.adapters.duckdb.store import DuckDBStore
+from gql_analytics.bootstrap import create_app
 from gql_analytics.ports import EventQuery
 from gql_analytics.settings import Settings
-from gql_analytics.store.duckdb import DuckDBStore
 from tests.support import DEADLINE, NOW, GraphQLClient, ServerThread, iso
 
 TRACK = "mutation($inputs: [EventInput!]!) { trackEvents(inputs: $inputs) { accepted ids errors { index field code message } } }"

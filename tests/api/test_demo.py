@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import asyncio
 
-from gql_analytics.demo import send_demo
+from gql_analytics.commands.demo import send_demo
 from tests.support import NOW, GraphQLClient, ServerThread
 
 

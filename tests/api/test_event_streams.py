@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 from strawberry.types import ExecutionResult
 
-from gql_analytics.api.sharing import SEND_TURN, Encoded, SocketWriter
-from gql_analytics.metrics import Metrics
+from gql_analytics.entrypoints.graphql.sharing import SEND_TURN, Encoded, SocketWriter
+from gql_analytics.observability.metrics import Metrics
 from tests.api.sockets import LEGACY_WS, TRANSPORT_WS, HeldSends, Socket, socket
 from tests.api.test_metrics import scrape, value
 from tests.support import DEADLINE, GraphQLClient, ServerThread, eventually

@@ -13,12 +13,12 @@ import duckdb
 import httpx
 import pytest
 
-from gql_analytics.app import create_app
+from gql_analytics.adapters.duckdb.store import DuckDBStore
+from gql_analytics.bootstrap import create_app
 from gql_analytics.domain.records import Batch, Event
 from gql_analytics.errors import StoreUnavailable
 from gql_analytics.ports import EventQuery
 from gql_analytics.settings import Settings
-from gql_analytics.store.duckdb import DuckDBStore
 from tests.support import DEADLINE, NOW, GraphQLClient, ServerThread
 
 # What DuckDB 1.x/2.x raises from COMMIT when its WAL cannot be written (seen on a full tmpfs).

@@ -6,11 +6,11 @@ from datetime import timedelta
 
 import httpx
 
-from gql_analytics.app import create_app
+from gql_analytics.adapters.duckdb.store import DuckDBStore
+from gql_analytics.bootstrap import create_app
 from gql_analytics.domain.records import Batch, Event
 from gql_analytics.errors import StoreUnavailable
 from gql_analytics.settings import Settings
-from gql_analytics.store.duckdb import DuckDBStore
 from tests.support import DEADLINE, NOW, ServerThread, eventually
 
 

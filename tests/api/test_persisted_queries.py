@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
-from gql_analytics.app import create_app
+from gql_analytics.adapters.duckdb.store import DuckDBStore
+from gql_analytics.bootstrap import create_app
 from gql_analytics.settings import Settings
-from gql_analytics.store.duckdb import DuckDBStore
 from tests.support import DEADLINE, Clock, GraphQLClient, ServerThread
 
 TOP = "query Top { topEvents { name count } }"

@@ -8,12 +8,12 @@ from typing import Any
 import httpx
 import pytest
 
-from gql_analytics.api.rate_limit import RateLimiter
-from gql_analytics.app import create_app
-from gql_analytics.auth.keys import new_key
+from gql_analytics.adapters.duckdb.store import DuckDBStore
+from gql_analytics.bootstrap import create_app
+from gql_analytics.domain.keys import new_key
+from gql_analytics.entrypoints.graphql.rate_limit import RateLimiter
 from gql_analytics.errors import RateLimited
 from gql_analytics.settings import Settings
-from gql_analytics.store.duckdb import DuckDBStore
 from tests.support import DEADLINE, NOW, Clock, ServerThread
 
 

@@ -12,12 +12,12 @@ import pytest
 from graphql import GraphQLError
 from strawberry.types import ExecutionResult
 
-from gql_analytics.api.sharing import Encoded, SocketWriter
-from gql_analytics.app import create_app
+from gql_analytics.adapters.duckdb.store import DuckDBStore
+from gql_analytics.bootstrap import create_app
+from gql_analytics.entrypoints.graphql.sharing import Encoded, SocketWriter
 from gql_analytics.errors import StoreUnavailable
-from gql_analytics.metrics import Metrics
+from gql_analytics.observability.metrics import Metrics
 from gql_analytics.settings import Settings
-from gql_analytics.store.duckdb import DuckDBStore
 from tests.api.sockets import LEGACY_WS, TRANSPORT_WS, Socket, first_counts, socket
 from tests.api.test_metrics import scrape, value
 from tests.support import DEADLINE, Clock, GraphQLClient, ServerThread, eventually

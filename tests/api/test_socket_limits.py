@@ -11,11 +11,11 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
-from gql_analytics.api.quota import SubscriptionQuota
-from gql_analytics.app import create_app
+from gql_analytics.adapters.duckdb.store import DuckDBStore
+from gql_analytics.bootstrap import create_app
+from gql_analytics.entrypoints.graphql.quota import SubscriptionQuota
 from gql_analytics.errors import TooManySubscriptions
 from gql_analytics.settings import Settings
-from gql_analytics.store.duckdb import DuckDBStore
 from tests.api.sockets import LEGACY_WS, TRANSPORT_WS, socket
 from tests.support import DEADLINE, Clock, GraphQLClient, ServerThread, eventually, within
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import httpx
 
-from gql_analytics.app import create_app
+from gql_analytics.bootstrap import create_app
 from gql_analytics.settings import Settings
 from tests.api.sockets import LEGACY_WS, TRANSPORT_WS, HeldSends, first_counts, socket
 from tests.support import DEADLINE, NOW, Clock, CountingStore, GraphQLClient, ServerThread, iso

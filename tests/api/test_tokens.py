@@ -16,10 +16,10 @@ from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from gql_analytics.app import create_app
-from gql_analytics.service import utc_now
+from gql_analytics.adapters.duckdb.store import DuckDBStore
+from gql_analytics.bootstrap import create_app
+from gql_analytics.services.analytics import utc_now
 from gql_analytics.settings import Settings
-from gql_analytics.store.duckdb import DuckDBStore
 from tests.api.sockets import TRANSPORT_WS, drain
 from tests.support import DEADLINE, ServerThread, within
 

@@ -12,11 +12,10 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from starlette.applications import Starlette
 
-from gql_analytics.app import create_app
+from gql_analytics.adapters.duckdb.store import DuckDBStore
+from gql_analytics.bootstrap import create_app
 from gql_analytics.errors import StoreUnavailable
-from gql_analytics.settings import Settings
-from gql_analytics.store.duckdb import DuckDBStore
-from gql_analytics.tracing import (
+from gql_analytics.observability.tracing import (
     MAX_LINKS,
     TracedRequests,
     consumed,
@@ -24,6 +23,7 @@ from gql_analytics.tracing import (
     traced_store,
     tracer_provider,
 )
+from gql_analytics.settings import Settings
 from tests.api.sockets import TRANSPORT_WS, socket
 from tests.support import DEADLINE, Clock, ServerThread, eventually, recorded
 

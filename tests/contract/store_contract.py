@@ -14,8 +14,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from gql_analytics.analysis.jobs import QUEUED, RUNNING, SUCCEEDED, AnalysisJob
-from gql_analytics.auth.keys import new_key
+from gql_analytics.domain.jobs import QUEUED, RUNNING, SUCCEEDED, AnalysisJob
+from gql_analytics.domain.keys import new_key
 from gql_analytics.domain.records import Batch, Event, MetricPoint, SourcePosition
 from gql_analytics.domain.rollup import EVENT, METRIC
 from gql_analytics.domain.stats import PERCENTILES, BucketStats

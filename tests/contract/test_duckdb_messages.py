@@ -16,8 +16,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from gql_analytics.adapters.duckdb.store import DuckDBStore
 from gql_analytics.domain.validation import Limits
-from gql_analytics.messages import apply_decoded, prepare_decoded
 from gql_analytics.ports import (
     MessageBatch,
     MessagesResult,
@@ -25,7 +25,7 @@ from gql_analytics.ports import (
     PreparedMessages,
     Store,
 )
-from gql_analytics.store.duckdb import DuckDBStore
+from gql_analytics.services.ingest.messages import apply_decoded, prepare_decoded
 
 NOW = datetime(2026, 11, 20, 12, 0, 30, tzinfo=UTC)
 NOW_MS = int(NOW.timestamp() * 1000)

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from gql_analytics.adapters.duckdb import store as duckdb_store
+from gql_analytics.adapters.duckdb.store import DuckDBStore
+from gql_analytics.adapters.stores import open_store
 from gql_analytics.domain.records import Batch
 from gql_analytics.domain.validation import Limits
 from gql_analytics.errors import StoreUnavailable
 from gql_analytics.ports import EventQuery, MessageBatch, PartitionMessages, Store
-from gql_analytics.store import duckdb as duckdb_store
-from gql_analytics.store import open_store
-from gql_analytics.store.duckdb import DuckDBStore
 from tests.contract.store_contract import T0, FailHalfway, Halfway, StoreContract, event
 
 

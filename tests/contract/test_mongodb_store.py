@@ -14,11 +14,11 @@ from typing import Any
 import httpx
 import pytest
 
-from gql_analytics.app import create_app
+from gql_analytics.adapters.mongodb.store import MongoStore
+from gql_analytics.bootstrap import create_app
 from gql_analytics.errors import StoreUnavailable
 from gql_analytics.ports import EventQuery, Store
 from gql_analytics.settings import Settings
-from gql_analytics.store.mongodb import MongoStore
 from tests.contract.store_contract import FailHalfway, Halfway, StoreContract
 from tests.mongodb_standin import NAME, REAL, StandInClient, mongodb_store
 from tests.support import DEADLINE, GraphQLClient, ServerThread
@@ -67,8 +67,8 @@ async def test_raw_records_expire_after_the_retention_through_a_ttl_index() -> N
 def test_nothing_imports_motor() -> None:
     """Motor reached end of life on 2026-05-14; the adapter is on PyMongo's own async API."""
     program = (
-        "import sys, gql_analytics.cli, gql_analytics.app, gql_analytics.store.mongodb, "
-        "gql_analytics.kafka.consumer; "
+        "import sys, gql_analytics.cli, gql_analytics.bootstrap, gql_analytics.adapters.mongodb.store, "
+        "gql_analytics.adapters.kafka.consumer; "
         "sys.exit('motor' in sys.modules or any(m.startswith('motor.') for m in sys.modules))"
     )
     assert subprocess.run([sys.executable, "-c", program], check=False).returncode == 0

@@ -8,12 +8,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import pytest
 
-from gql_analytics.kafka.consumer import KafkaIngest
-from gql_analytics.live import InProcessBus
+from gql_analytics.adapters.duckdb.store import DuckDBStore
+from gql_analytics.adapters.kafka.consumer import KafkaIngest
+from gql_analytics.adapters.live import InProcessBus
 from gql_analytics.ports import Store
-from gql_analytics.service import utc_now
+from gql_analytics.services.analytics import utc_now
 from gql_analytics.settings import Settings
-from gql_analytics.store.duckdb import DuckDBStore
 from tests.kafka.broker import (
     KAFKA_DEADLINE,
     create_topics,

@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 
-from gql_analytics.app import create_app
-from gql_analytics.service import utc_now
+from gql_analytics.adapters.duckdb.store import DuckDBStore
+from gql_analytics.bootstrap import create_app
+from gql_analytics.services.analytics import utc_now
 from gql_analytics.settings import Settings
-from gql_analytics.store.duckdb import DuckDBStore
 from tests.kafka.broker import KAFKA_DEADLINE, create_topics
 from tests.kafka.conftest import OwnBroker
 from tests.support import DEADLINE, GraphQLClient, ServerThread, eventually

@@ -12,18 +12,18 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from prometheus_client.parser import text_string_to_metric_families
 
+from gql_analytics.adapters.duckdb.store import DuckDBStore
+from gql_analytics.adapters.kafka.consumer import KafkaIngest
+from gql_analytics.adapters.live import InProcessBus
+from gql_analytics.adapters.mongodb.store import MongoStore
 from gql_analytics.domain.records import Batch, SourcePosition
 from gql_analytics.domain.timerange import Interval, TimeRange
 from gql_analytics.errors import StoreUnavailable
-from gql_analytics.kafka.consumer import KafkaIngest
-from gql_analytics.live import InProcessBus
-from gql_analytics.metrics import Metrics
-from gql_analytics.pipeline import IngestPipeline
+from gql_analytics.observability.metrics import Metrics
 from gql_analytics.ports import EventQuery, MessagesResult, PreparedMessages, Store
-from gql_analytics.service import AnalyticsService, utc_now
+from gql_analytics.services.analytics import AnalyticsService, utc_now
+from gql_analytics.services.ingest.pipeline import IngestPipeline
 from gql_analytics.settings import Settings
-from gql_analytics.store.duckdb import DuckDBStore
-from gql_analytics.store.mongodb import MongoStore
 from tests.kafka.broker import KAFKA_DEADLINE, produce
 from tests.kafka.conftest import RunConsumer
 from tests.mongodb_standin import StandInClient

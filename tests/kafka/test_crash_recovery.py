@@ -19,12 +19,12 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from pymongo import AsyncMongoClient
 
+from gql_analytics.adapters.duckdb.store import DuckDBStore
+from gql_analytics.adapters.mongodb.store import MongoStore
 from gql_analytics.domain.timerange import Interval, TimeRange
 from gql_analytics.ports import EventQuery, Store
-from gql_analytics.service import utc_now
+from gql_analytics.services.analytics import utc_now
 from gql_analytics.settings import Settings
-from gql_analytics.store.duckdb import DuckDBStore
-from gql_analytics.store.mongodb import MongoStore
 from tests.kafka.broker import kafka_flags, produce
 from tests.kafka.test_consumer import service_for
 from tests.mongodb_standin import REAL

@@ -12,13 +12,13 @@ import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from prometheus_client.parser import text_string_to_metric_families
 
-from gql_analytics.app import create_app
-from gql_analytics.kafka.consumer import KafkaIngest
-from gql_analytics.live import InProcessBus
-from gql_analytics.service import utc_now
+from gql_analytics.adapters.duckdb.store import DuckDBStore
+from gql_analytics.adapters.kafka.consumer import KafkaIngest
+from gql_analytics.adapters.live import InProcessBus
+from gql_analytics.bootstrap import create_app
+from gql_analytics.observability.tracing import traced_store
+from gql_analytics.services.analytics import utc_now
 from gql_analytics.settings import Settings
-from gql_analytics.store.duckdb import DuckDBStore
-from gql_analytics.tracing import traced_store
 from tests.api.sockets import TRANSPORT_WS, socket
 from tests.kafka.broker import KAFKA_DEADLINE, free_port, produce
 from tests.support import DEADLINE, GraphQLClient, ServerThread, eventually, recorded

@@ -9,11 +9,11 @@ from typing import Any, cast
 
 from aiokafka import ConsumerRecord, TopicPartition
 
-from gql_analytics.kafka.consumer import KafkaIngest
-from gql_analytics.live import InProcessBus
+from gql_analytics.adapters.duckdb.store import DuckDBStore
+from gql_analytics.adapters.kafka.consumer import KafkaIngest
+from gql_analytics.adapters.live import InProcessBus
 from gql_analytics.ports import PositionResetKind
 from gql_analytics.settings import Settings
-from gql_analytics.store.duckdb import DuckDBStore
 from tests.support import NOW
 
 TP = TopicPartition("events", 0)

@@ -12,13 +12,13 @@ from contextlib import asynccontextmanager
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from gql_analytics.kafka.consumer import KafkaIngest
-from gql_analytics.live import InProcessBus
-from gql_analytics.metrics import Metrics
+from gql_analytics.adapters.duckdb.store import DuckDBStore
+from gql_analytics.adapters.kafka.consumer import KafkaIngest
+from gql_analytics.adapters.live import InProcessBus
+from gql_analytics.observability.metrics import Metrics
 from gql_analytics.ports import EventQuery, PositionResetKind, Store
-from gql_analytics.service import utc_now
+from gql_analytics.services.analytics import utc_now
 from gql_analytics.settings import Settings
-from gql_analytics.store.duckdb import DuckDBStore
 from tests.kafka.broker import KAFKA_DEADLINE, create_topics, produce, recreate_topic
 from tests.kafka.conftest import OwnBroker
 from tests.support import DEADLINE, eventually

@@ -20,10 +20,10 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import pytest
 
-from gql_analytics.app import create_app
-from gql_analytics.service import utc_now
+from gql_analytics.adapters.duckdb.store import DuckDBStore
+from gql_analytics.bootstrap import create_app
+from gql_analytics.services.analytics import utc_now
 from gql_analytics.settings import Settings
-from gql_analytics.store.duckdb import DuckDBStore
 from tests.api.sockets import TRANSPORT_WS, socket
 from tests.kafka.broker import free_port, kafka_flags, produce
 from tests.support import DEADLINE, GATEWAY, GraphQLClient, ServerThread, eventually, iso

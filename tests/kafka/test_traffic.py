@@ -5,12 +5,12 @@ import asyncio
 import pytest
 
 from gql_analytics import cli
-from gql_analytics.kafka.consumer import KafkaIngest
-from gql_analytics.live import InProcessBus
+from gql_analytics.adapters.duckdb.store import DuckDBStore
+from gql_analytics.adapters.kafka.consumer import KafkaIngest
+from gql_analytics.adapters.live import InProcessBus
 from gql_analytics.ports import EventQuery
-from gql_analytics.service import utc_now
+from gql_analytics.services.analytics import utc_now
 from gql_analytics.settings import Settings
-from gql_analytics.store.duckdb import DuckDBStore
 
 
 @pytest.mark.parametrize("shape", ["event", "metric", "task", "seed-task"])

@@ -1,0 +1,58 @@
+"""The typed per-request context that every resolver receives."""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.websockets import WebSocket
+from strawberry import Info as _Info
+
+from gql_analytics.entrypoints.graphql.quota import SubscriptionQuota
+from gql_analytics.errors import GatewayError
+from gql_analytics.observability.metrics import Metrics
+from gql_analytics.ports import LiveBus
+from gql_analytics.services.analysis.service import AnalysisService
+from gql_analytics.services.analytics import AnalyticsService
+from gql_analytics.services.auth.access import Principal
+from gql_analytics.services.live.fanout import Feeds
+
+if TYPE_CHECKING:
+    from gql_analytics.entrypoints.graphql.sharing import SocketWriter
+
+
+@dataclass
+class Context:
+    service: AnalyticsService
+    analysis: AnalysisService
+    bus: LiveBus
+    tenant: str
+    live_throttle: timedelta
+    request: Request | WebSocket
+    quota: SubscriptionQuota
+    metrics: Metrics
+    feeds: Feeds
+    auth: bool = False
+    principal: Principal | None = None
+    auth_error: GatewayError | None = None  # why the credential sent speaks for nobody
+    credential: str | None = None  # the one the principal was read from
+    connection_params: dict[str, Any] | None = None  # a WebSocket's connection_init payload
+    # A stream shared by identical subscriptions (``sharing``): its subscribers are admitted,
+    # held in the quota and counted one by one by the sharing, so the stream itself is not.
+    shared: bool = False
+    writer: SocketWriter | None = None  # a WebSocket's, for the messages of shared streams
+
+    def place(self) -> AbstractContextManager[None]:
+        """A place in the tenant's quota of live subscriptions while this one lives."""
+        return nullcontext() if self.shared else self.quota.hold(self.tenant)
+
+    def pushed(self) -> None:
+        """Counts a message pushed to this subscriber."""
+        if not self.shared:
+            self.metrics.pushed.inc()
+
+
+Info = _Info[Context, None]
