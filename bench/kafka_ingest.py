@@ -27,8 +27,8 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer
 
 from gql_analytics.adapters.duckdb.store import DuckDBStore
-from gql_analytics.adapters.kafka.consumer import KafkaIngest
 from gql_analytics.adapters.live import InProcessBus
+from gql_analytics.bootstrap import kafka_consumer
 from gql_analytics.services.analytics import utc_now
 from gql_analytics.settings import Settings
 from tests.kafka.broker import create_topics, produce, tansu
@@ -62,7 +62,7 @@ async def gateway_rate(bootstrap: str, count: int, directory: Path, group: str) 
     )
     store = DuckDBStore(str(directory / f"{group}.duckdb"))
     bus = InProcessBus()
-    ingest = KafkaIngest(store, bus, settings, clock=utc_now, stop_at_end=True)
+    ingest = kafka_consumer(settings, store, bus, clock=utc_now, stop_at_end=True)
     async with bus.subscribe("default") as changes:
         running = asyncio.create_task(ingest.run(asyncio.Event()))
         await anext(changes)  # the first batch is applied

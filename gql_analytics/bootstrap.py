@@ -21,6 +21,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from gql_analytics.adapters.kafka.broadcast import KafkaBus
 from gql_analytics.adapters.kafka.consumer import KafkaIngest
+from gql_analytics.adapters.kafka.options import KafkaOptions
 from gql_analytics.adapters.kafka.producer import KafkaSink
 from gql_analytics.adapters.live import InProcessBus
 from gql_analytics.adapters.stores import open_store
@@ -36,6 +37,7 @@ from gql_analytics.ports import IngestSink, LiveBus, Store
 from gql_analytics.services.analysis.service import AnalysisService
 from gql_analytics.services.analytics import AnalyticsService, utc_now
 from gql_analytics.services.auth.authenticator import credential_in
+from gql_analytics.services.ingest.messages import MessageIngest
 from gql_analytics.services.ingest.pipeline import IngestPipeline
 from gql_analytics.settings import Settings, SettingsError
 
@@ -53,6 +55,71 @@ async def _purge_forever(service: AnalyticsService, retention: timedelta) -> Non
         await asyncio.sleep(PURGE_EVERY.total_seconds())
 
 
+def kafka_options(settings: Settings) -> KafkaOptions | None:
+    """The Kafka adapters' options, or None with Kafka off."""
+    if not settings.kafka_bootstrap_servers:
+        return None
+    return KafkaOptions(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        topics=settings.kafka_topics,
+        group_id=settings.kafka_group_id,
+        dlq_suffix=settings.kafka_dlq_suffix,
+        live_topic=settings.kafka_live_topic,
+        idempotence=settings.kafka_idempotence,
+        timeout=settings.kafka_timeout,
+        on_position_reset=settings.kafka_on_position_reset,
+    )
+
+
+def configured_store(settings: Settings) -> Store:
+    return open_store(
+        settings.store_url,
+        retention=settings.retention,
+        min_free_bytes=settings.store_min_free_bytes,
+    )
+
+
+def kafka_consumer(
+    settings: Settings,
+    store: Store,
+    bus: LiveBus,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    tracer: Tracer | None = None,
+    stop_at_end: bool = False,
+) -> KafkaIngest:
+    """A consumer-group member handing its partitions to the ingest layer, which applies them
+    to ``store`` and publishes what changed on ``bus``."""
+    options = kafka_options(settings)
+    if options is None:
+        raise SettingsError("consume: give --kafka or GQL_ANALYTICS_KAFKA_BOOTSTRAP_SERVERS")
+    sink = MessageIngest(store, bus, clock=clock, retention=settings.retention)
+    return KafkaIngest(sink, store, options, clock=clock, tracer=tracer, stop_at_end=stop_at_end)
+
+
+async def consume(settings: Settings, stopping: asyncio.Event, *, exit_at_end: bool) -> None:
+    """``gql-analytics consume``: the consumer alone, a worker beside the serving replicas, with
+    the same store, tracing and live topic as they have."""
+    options = kafka_options(settings)
+    if options is None:
+        raise SettingsError("consume: give --kafka or GQL_ANALYTICS_KAFKA_BOOTSTRAP_SERVERS")
+    store = configured_store(settings)
+    provider = tracing.tracer_provider() if settings.tracing else None
+    tracer = provider.get_tracer(tracing.SERVICE) if provider is not None else None
+    if tracer is not None:
+        store = tracing.traced_store(store, tracer)
+    bus = KafkaBus(options)  # the serving replicas' subscribers hear of what it applies
+    ingest = kafka_consumer(settings, store, bus, tracer=tracer, stop_at_end=exit_at_end)
+    await bus.start()
+    try:
+        await ingest.run(stopping)
+    finally:
+        await bus.stop()
+        await store.close()
+        if provider is not None:  # spans still queued are sent
+            await asyncio.to_thread(provider.shutdown)
+
+
 def create_app(
     settings: Settings,
     *,
@@ -68,17 +135,10 @@ def create_app(
                 f"development on a loopback address (127.0.0.1, ::1), not {settings.host}"
             )
         log.warning("authentication is off (--no-auth): anyone on this machine may read and write")
-    store = (
-        store
-        if store is not None
-        else open_store(
-            settings.store_url,
-            retention=settings.retention,
-            min_free_bytes=settings.store_min_free_bytes,
-        )
-    )
+    store = store if store is not None else configured_store(settings)
+    kafka = kafka_options(settings)
     # With Kafka on, replicas share live changes through the live topic.
-    live = KafkaBus(settings) if bus is None and settings.kafka_bootstrap_servers else None
+    live = KafkaBus(kafka) if bus is None and kafka is not None else None
     bus = bus if bus is not None else (live or InProcessBus())
     consumer: KafkaIngest | None = None
     kafka_sink: KafkaSink | None = None
@@ -90,9 +150,9 @@ def create_app(
     if provider is not None:
         tracer = provider.get_tracer(tracing.SERVICE)
         store = tracing.traced_store(store, tracer)
-    if settings.kafka_bootstrap_servers:
-        sink = kafka_sink = KafkaSink(store, settings, tracer=tracer)
-        consumer = KafkaIngest(store, bus, settings, clock=clock, tracer=tracer)
+    if kafka is not None:
+        sink = kafka_sink = KafkaSink(store, kafka, tracer=tracer)
+        consumer = kafka_consumer(settings, store, bus, clock=clock, tracer=tracer)
         metrics.watch_consumer(consumer)
     else:
         sink = IngestPipeline(store, bus, metrics=metrics)

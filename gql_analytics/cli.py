@@ -133,33 +133,14 @@ def _configure_logging(settings: settings_module.Settings) -> None:
 
 def _consume(settings: settings_module.Settings, *, exit_at_end: bool) -> int:
     """Consume until SIGTERM or SIGINT (finish the batch, commit, leave the group) and exit 0."""
-    if not settings.kafka_bootstrap_servers:
-        print("consume: give --kafka or GQL_ANALYTICS_KAFKA_BOOTSTRAP_SERVERS", file=sys.stderr)
-        return 2
-
-    from gql_analytics.adapters.kafka.broadcast import KafkaBus
-    from gql_analytics.adapters.kafka.consumer import KafkaIngest
-    from gql_analytics.adapters.stores import open_store
-    from gql_analytics.services.analytics import utc_now
+    from gql_analytics import bootstrap
 
     async def run() -> None:
-        store = open_store(
-            settings.store_url,
-            retention=settings.retention,
-            min_free_bytes=settings.store_min_free_bytes,
-        )
-        bus = KafkaBus(settings)  # the serving replicas' subscribers hear of what it applies
-        ingest = KafkaIngest(store, bus, settings, clock=utc_now, stop_at_end=exit_at_end)
         stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signal_number in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signal_number, stopping.set)
-        await bus.start()
-        try:
-            await ingest.run(stopping)
-        finally:
-            await bus.stop()
-            await store.close()
+        await bootstrap.consume(settings, stopping, exit_at_end=exit_at_end)
 
     asyncio.run(run())
     return 0

@@ -7,6 +7,7 @@ adapter delivers each published change to every subscriber of its tenant.
 
 from __future__ import annotations
 
+from gql_analytics.domain.upstream import MessageKey
 from gql_analytics.ports.live import (
     IngestMonitor,
     IngestSink,
@@ -14,11 +15,13 @@ from gql_analytics.ports.live import (
 )
 from gql_analytics.ports.messages import (
     MessageBatch,
-    MessageKey,
+    MessageSink,
     MessagesResult,
     PartitionMessages,
-    PreparedMessages,
+    PreparedBatch,
     Rejection,
+    StagedMessages,
+    StagedResult,
 )
 from gql_analytics.ports.store import (
     DatasetReader,
@@ -26,7 +29,7 @@ from gql_analytics.ports.store import (
     JobRepository,
     KeyRepository,
     Lifecycle,
-    MessageWriter,
+    MessageStager,
     PositionKeeper,
     RecordWriter,
     Retention,
@@ -50,6 +53,7 @@ from gql_analytics.ports.values import (
     UserActivity,
     UserTaskCounts,
     Version,
+    version_of,
 )
 
 __all__ = [
@@ -69,19 +73,22 @@ __all__ = [
     "LiveBus",
     "MessageBatch",
     "MessageKey",
-    "MessageWriter",
+    "MessageSink",
+    "MessageStager",
     "MessagesResult",
     "PartitionMessages",
     "PartitionStatus",
     "PositionKeeper",
     "PositionReset",
     "PositionResetKind",
-    "PreparedMessages",
+    "PreparedBatch",
     "RecordWriter",
     "Rejection",
     "Retention",
     "RollupReader",
     "SeriesInfo",
+    "StagedMessages",
+    "StagedResult",
     "Store",
     "TaskColumns",
     "TaskReader",
@@ -89,4 +96,5 @@ __all__ = [
     "UserActivity",
     "UserTaskCounts",
     "Version",
+    "version_of",
 ]

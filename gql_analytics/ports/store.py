@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from gql_analytics.domain.jobs import AnalysisJob
 from gql_analytics.domain.keys import ApiKey
@@ -13,7 +13,7 @@ from gql_analytics.domain.records import ApplyResult, Batch, Event
 from gql_analytics.domain.stats import BucketSummary
 from gql_analytics.domain.timerange import Interval, TimeRange
 from gql_analytics.domain.validation import Limits
-from gql_analytics.ports.messages import MessageBatch, MessagesResult, PreparedMessages
+from gql_analytics.ports.messages import MessageBatch, StagedMessages, StagedResult
 from gql_analytics.ports.values import (
     Dependency,
     EventCursor,
@@ -34,26 +34,29 @@ class RecordWriter(Protocol):
     async def apply(self, batch: Batch) -> ApplyResult: ...
 
 
-class MessageWriter(Protocol):
-    """Applies raw upstream messages in two steps: prepared (decoded, validated, nothing written),
-    then applied or discarded."""
+@runtime_checkable
+class MessageStager(Protocol):
+    """An optional capability: a store that decodes and validates raw upstream messages its own
+    way (DuckDB: in SQL), with the effect ``domain.upstream.decode`` and
+    ``RecordWriter.apply`` have, faster for large batches. The ingest layer uses it when a store
+    offers it and says a batch is worth it."""
 
-    async def prepare_messages(self, batch: MessageBatch, limits: Limits) -> PreparedMessages:
-        """Raw upstream messages decoded and validated as ``messages.decode`` does, nothing
-        written: the rejections are known before anything is applied (so they can be
-        dead-lettered first), and a store may prepare one batch while it applies another."""
+    def worth_staging(self, messages: int) -> bool:
+        """Whether staging a batch of this many messages costs less than decoding it in Python."""
         ...
 
-    async def apply_prepared(
-        self, prepared: PreparedMessages, *, with_events: bool = False
-    ) -> MessagesResult:
-        """The prepared batch's records and its partitions' positions applied, rejections
-        skipped, with the effect ``apply`` has on those records. The changes carry the new events
-        themselves only ``with_events``."""
+    async def stage_messages(self, batch: MessageBatch, limits: Limits) -> StagedMessages:
+        """Decoded and validated, nothing durable written: the rejections are known before
+        anything is applied, and a store may stage one batch while it applies another."""
         ...
 
-    async def discard_prepared(self, prepared: PreparedMessages) -> None:
-        """Forget a prepared batch that will not be applied."""
+    async def apply_staged(self, staged: StagedMessages, *, with_events: bool) -> StagedResult:
+        """The staged batch's records and its partitions' positions applied in one
+        transaction, rejections skipped; the new events returned only ``with_events``."""
+        ...
+
+    async def discard_staged(self, staged: StagedMessages) -> None:
+        """Forget a staged batch that will not be applied."""
         ...
 
 
@@ -194,7 +197,6 @@ class Lifecycle(Protocol):
 
 class Store(
     RecordWriter,
-    MessageWriter,
     PositionKeeper,
     RollupReader,
     EventReader,

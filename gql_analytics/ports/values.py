@@ -4,7 +4,7 @@ ingestion has come."""
 from __future__ import annotations
 
 import enum
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -34,6 +34,14 @@ class SeriesInfo:
     id: int
     count: int
     last_seen: datetime | None
+
+
+def version_of(series: Sequence[SeriesInfo]) -> Version:
+    """A version read from the series themselves, for a store shared by processes: the store
+    updates a series' count in the same transaction as its records, so (series, records
+    counted, newest record) moves with every batch applied to them."""
+    seen = [s.last_seen for s in series if s.last_seen is not None]
+    return len(series), sum(s.count for s in series), max(seen, default=None)
 
 
 @dataclass(frozen=True, slots=True)

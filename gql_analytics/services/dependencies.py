@@ -10,27 +10,19 @@ may have changed, and an unchanged one that it has not.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from gql_analytics.ports import Dependency, SeriesInfo, Version
+from gql_analytics.ports import Dependency, Version
 
 
 @dataclass(slots=True)
 class Reads:
     versions: dict[Dependency, Version] = field(default_factory=dict)
     minute: datetime | None = None  # the minute a range ending now was resolved in
-
-
-def version_of(series: Sequence[SeriesInfo]) -> Version:
-    """A version read from the series themselves, for a store shared by processes: the store
-    updates a series' count in the same transaction as its records, so (series, records
-    counted, newest record) moves with every batch applied to them."""
-    seen = [s.last_seen for s in series if s.last_seen is not None]
-    return len(series), sum(s.count for s in series), max(seen, default=None)
 
 
 _reads: ContextVar[Reads | None] = ContextVar("reads", default=None)

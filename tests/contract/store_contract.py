@@ -20,7 +20,6 @@ from gql_analytics.domain.records import Batch, Event, MetricPoint, SourcePositi
 from gql_analytics.domain.rollup import EVENT, METRIC
 from gql_analytics.domain.stats import PERCENTILES, BucketStats
 from gql_analytics.domain.timerange import Interval, TimeRange
-from gql_analytics.domain.validation import Limits
 from gql_analytics.ports import (
     Dependency,
     EventCursor,
@@ -30,6 +29,7 @@ from gql_analytics.ports import (
     PartitionMessages,
     Store,
 )
+from tests.contract.ingest import message_ingest
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 DAY = TimeRange(T0 - timedelta(hours=12), T0 + timedelta(hours=12))
@@ -148,8 +148,8 @@ class StoreContract:
         messages = MessageBatch(
             [PartitionMessages("t", 0, [0], [at], [b'{"event": "login", "id": "k"}'])]
         )
-        prepared = await store.prepare_messages(messages, Limits(T0 + timedelta(minutes=2)))
-        await store.apply_prepared(prepared)  # the consumer's way in
+        ingest, _ = message_ingest(store, T0 + timedelta(minutes=2))
+        await ingest.apply(await ingest.prepare(messages))  # the consumer's way in
         after_kafka = await store.versions(watched)
         assert after_kafka[0] != after_signup[0]
         assert after_kafka[2] == before[2]
@@ -158,21 +158,21 @@ class StoreContract:
         at = int((T0 + timedelta(minutes=1)).timestamp() * 1000)
         values = [b'{"event": "login", "id": "a"}', b"not json", b'{"event": "login", "id": "a"}']
         batch = MessageBatch([PartitionMessages("t", 0, [5, 6, 7], [at] * 3, values)])
-        limits = Limits(T0 + timedelta(minutes=2))
+        ingest, bus = message_ingest(store, T0 + timedelta(minutes=2))
 
-        prepared = await store.prepare_messages(batch, limits)
+        prepared = await ingest.prepare(batch)
         assert [(r.key, r.reason) for r in prepared.rejected] == [(("t", 0, 6), "NOT_JSON")]
         assert await store.count_events(EventQuery("default")) == 0
         assert await store.positions("t") == {}
 
-        applied = await store.apply_prepared(prepared)
+        applied = await ingest.apply(prepared)
         assert (applied.applied, applied.duplicates) == (1, 1)
-        assert [(c.tenant, c.event_names) for c in applied.changes] == [
+        assert [(c.tenant, c.event_names) for c in bus.published] == [
             ("default", frozenset({"login"}))
         ]
         assert await store.positions("t") == {0: 8}
         assert await self.counts(store, "login", DAY, None) == {None: 1}
-        again = await store.apply_prepared(await store.prepare_messages(batch, limits))
+        again = await ingest.apply(await ingest.prepare(batch))
         assert (again.applied, again.duplicates) == (0, 2)
         assert await self.counts(store, "login", DAY, None) == {None: 1}
 
@@ -188,8 +188,9 @@ class StoreContract:
             )
             for offset in range(3)
         ]
-        prepared = await asyncio.gather(*(store.prepare_messages(b, Limits(T0)) for b in batches))
-        results = [await store.apply_prepared(p) for p in prepared]
+        ingest, _ = message_ingest(store, T0)
+        prepared = await asyncio.gather(*(ingest.prepare(b) for b in batches))
+        results = [await ingest.apply(p) for p in prepared]
         assert [(r.applied, r.duplicates) for r in results] == [(1, 0), (1, 0), (0, 1)]
         assert await store.count_events(EventQuery("default")) == 2
         assert await store.positions("t") == {0: 3}
@@ -249,7 +250,8 @@ class StoreContract:
     async def test_a_discarded_batch_leaves_nothing(self, store: Store) -> None:
         at = int(T0.timestamp() * 1000)
         batch = MessageBatch([PartitionMessages("t", 0, [1], [at], [b'{"event": "login"}'])])
-        await store.discard_prepared(await store.prepare_messages(batch, Limits(T0)))
+        ingest, _ = message_ingest(store, T0)
+        await ingest.discard(await ingest.prepare(batch))
         assert await store.count_events(EventQuery("default")) == 0
         assert await store.positions("t") == {}
 

@@ -1,8 +1,8 @@
 """DuckDB's SQL path for raw messages has exactly the effect of the Python reference.
 
 The same generated messages (every shape, every field in good and bad forms, duplicates, poison)
-go to DuckDB's ``prepare_messages``/``apply_prepared`` on one store and to
-``messages.prepare_decoded``/``apply_decoded`` on another;
+go through the ingest layer to a DuckDB store that stages them in SQL and to one that has them
+decoded in Python;
 rejections, counts and every table must come out equal.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -19,13 +20,13 @@ from hypothesis import strategies as st
 from gql_analytics.adapters.duckdb.store import DuckDBStore
 from gql_analytics.domain.validation import Limits
 from gql_analytics.ports import (
+    Change,
     MessageBatch,
     MessagesResult,
     PartitionMessages,
-    PreparedMessages,
-    Store,
 )
-from gql_analytics.services.ingest.messages import apply_decoded, prepare_decoded
+from gql_analytics.services.ingest.messages import Decoded, Prepared, Staged
+from tests.contract.ingest import message_ingest
 
 NOW = datetime(2026, 11, 20, 12, 0, 30, tzinfo=UTC)
 NOW_MS = int(NOW.timestamp() * 1000)
@@ -175,13 +176,13 @@ def batch_of(partitions: list[list[bytes]]) -> MessageBatch:
 
 
 async def prepare_and_apply(
-    store: Store, batch: MessageBatch, limits: Limits, sql: bool
-) -> tuple[PreparedMessages, MessagesResult]:
-    if sql:
-        prepared = await store.prepare_messages(batch, limits)
-        return prepared, await store.apply_prepared(prepared, with_events=True)
-    prepared = prepare_decoded(batch, limits)
-    return prepared, await apply_decoded(store, prepared, with_events=True)
+    store: DuckDBStore, batch: MessageBatch, limits: Limits
+) -> tuple[Prepared, MessagesResult, list[Change]]:
+    """The batch through the ingest layer: staged in SQL by a store that stages every batch,
+    decoded in Python by one that stages none."""
+    ingest, bus = message_ingest(store, limits.now, limits.retention)
+    prepared = await ingest.prepare(batch)
+    return prepared, await ingest.apply(prepared), bus.published
 
 
 TABLES = {
@@ -227,14 +228,18 @@ async def test_sql_path_has_the_effect_of_the_python_reference(
     partitions: list[list[bytes]], retention: timedelta | None, repeat: bool
 ) -> None:
     limits = Limits(NOW, retention)
-    sql_store, reference_store = DuckDBStore(sql_from=0), DuckDBStore()
+    sql_store, reference_store = DuckDBStore(sql_from=0), DuckDBStore(sql_from=sys.maxsize)
     try:
         for _ in range(2 if repeat else 1):  # a second delivery: everything is a duplicate
             batch = batch_of(partitions)
-            sql_prepared, sql_result = await prepare_and_apply(sql_store, batch, limits, True)
-            ref_prepared, ref_result = await prepare_and_apply(
-                reference_store, batch, limits, False
+            sql_prepared, sql_result, sql_changes = await prepare_and_apply(
+                sql_store, batch, limits
             )
+            ref_prepared, ref_result, ref_changes = await prepare_and_apply(
+                reference_store, batch, limits
+            )
+            assert isinstance(sql_prepared, Staged)
+            assert isinstance(ref_prepared, Decoded)
             assert sorted(sql_prepared.rejected, key=repr) == sorted(
                 ref_prepared.rejected, key=repr
             )
@@ -242,11 +247,11 @@ async def test_sql_path_has_the_effect_of_the_python_reference(
                 ref_result.applied,
                 ref_result.duplicates,
             )
-            assert {c.tenant: (c.event_names, c.metric_names) for c in sql_result.changes} == {
-                c.tenant: (c.event_names, c.metric_names) for c in ref_result.changes
+            assert {c.tenant: (c.event_names, c.metric_names) for c in sql_changes} == {
+                c.tenant: (c.event_names, c.metric_names) for c in ref_changes
             }
-            assert {c.tenant: c.events for c in sql_result.changes} == {
-                c.tenant: c.events for c in ref_result.changes
+            assert {c.tenant: c.events for c in sql_changes} == {
+                c.tenant: c.events for c in ref_changes
             }
         sql_tables, ref_tables = contents(sql_store), contents(reference_store)
         for table in TABLES:

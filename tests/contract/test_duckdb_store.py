@@ -10,9 +10,9 @@ from gql_analytics.adapters.duckdb import store as duckdb_store
 from gql_analytics.adapters.duckdb.store import DuckDBStore
 from gql_analytics.adapters.stores import open_store
 from gql_analytics.domain.records import Batch
-from gql_analytics.domain.validation import Limits
 from gql_analytics.errors import StoreUnavailable
 from gql_analytics.ports import EventQuery, MessageBatch, PartitionMessages, Store
+from tests.contract.ingest import message_ingest
 from tests.contract.store_contract import T0, FailHalfway, Halfway, StoreContract, event
 
 
@@ -101,16 +101,17 @@ def staged_tables(store: DuckDBStore) -> int:
 
 
 async def prepare_and_apply_logins(store: DuckDBStore, batches: int) -> None:
-    """Every other batch applied, the others discarded."""
+    """Every other batch applied, the others discarded, as the ingest layer would."""
+    ingest, _ = message_ingest(store, T0)
     at = int(T0.timestamp() * 1000)
     for offset in range(batches):
         value = f'{{"event": "login", "id": "{offset}"}}'.encode()
         batch = MessageBatch([PartitionMessages("t", 0, [offset], [at], [value])])
-        prepared = await store.prepare_messages(batch, Limits(T0))
+        prepared = await ingest.prepare(batch)
         if offset % 2:
-            await store.discard_prepared(prepared)
+            await ingest.discard(prepared)
         else:
-            await store.apply_prepared(prepared)
+            await ingest.apply(prepared)
 
 
 async def test_staged_batches_do_not_pile_up_in_memory() -> None:

@@ -11,6 +11,7 @@ import pytest
 from gql_analytics.adapters.duckdb.store import DuckDBStore
 from gql_analytics.adapters.kafka.consumer import KafkaIngest
 from gql_analytics.adapters.live import InProcessBus
+from gql_analytics.bootstrap import kafka_consumer
 from gql_analytics.ports import Store
 from gql_analytics.services.analytics import utc_now
 from gql_analytics.settings import Settings
@@ -91,7 +92,7 @@ async def run_consumer(kafka_settings: Settings) -> AsyncIterator[RunConsumer]:
     tasks: list[asyncio.Task[None]] = []
 
     async def start(store: Store, bus: InProcessBus | None = None) -> KafkaIngest:
-        ingest = KafkaIngest(store, bus or InProcessBus(), kafka_settings, clock=utc_now)
+        ingest = kafka_consumer(kafka_settings, store, bus or InProcessBus(), clock=utc_now)
         tasks.append(asyncio.create_task(ingest.run(stopping)))
         return ingest
 

@@ -13,14 +13,14 @@ from aiokafka import AIOKafkaConsumer
 from prometheus_client.parser import text_string_to_metric_families
 
 from gql_analytics.adapters.duckdb.store import DuckDBStore
-from gql_analytics.adapters.kafka.consumer import KafkaIngest
 from gql_analytics.adapters.live import InProcessBus
 from gql_analytics.adapters.mongodb.store import MongoStore
-from gql_analytics.domain.records import Batch, SourcePosition
+from gql_analytics.bootstrap import kafka_consumer
+from gql_analytics.domain.records import ApplyResult, Batch, SourcePosition
 from gql_analytics.domain.timerange import Interval, TimeRange
 from gql_analytics.errors import StoreUnavailable
 from gql_analytics.observability.metrics import Metrics
-from gql_analytics.ports import EventQuery, MessagesResult, PreparedMessages, Store
+from gql_analytics.ports import EventQuery, StagedMessages, StagedResult, Store
 from gql_analytics.services.analytics import AnalyticsService, utc_now
 from gql_analytics.services.ingest.pipeline import IngestPipeline
 from gql_analytics.settings import Settings
@@ -213,7 +213,7 @@ async def test_a_message_dead_lettered_twice_is_a_repeat_its_reader_can_tell(
     runs = []
     for group in ("first", "second"):
         settings = replace(kafka_settings, kafka_group_id=kafka_settings.kafka_group_id + group)
-        ingest = KafkaIngest(DuckDBStore(), InProcessBus(), settings, clock=utc_now)
+        ingest = kafka_consumer(settings, DuckDBStore(), InProcessBus(), clock=utc_now)
         runs.append(asyncio.create_task(ingest.run(stopping)))
     try:
         received = await dead_letters(bootstrap, topic + ".dlq", 4)
@@ -313,13 +313,17 @@ class FlakyStore(DuckDBStore):
         super().__init__()
         self.failures = 2
 
-    async def apply_prepared(
-        self, prepared: PreparedMessages, *, with_events: bool = False
-    ) -> MessagesResult:
+    async def apply(self, batch: Batch) -> ApplyResult:
         if self.failures:
             self.failures -= 1
             raise StoreUnavailable("store: restarting")
-        return await super().apply_prepared(prepared, with_events=with_events)
+        return await super().apply(batch)
+
+    async def apply_staged(self, staged: StagedMessages, *, with_events: bool) -> StagedResult:
+        if self.failures:
+            self.failures -= 1
+            raise StoreUnavailable("store: restarting")
+        return await super().apply_staged(staged, with_events=with_events)
 
 
 async def test_a_store_outage_delays_the_batch_and_loses_nothing(
@@ -370,11 +374,13 @@ class HeldStore(DuckDBStore):
         super().__init__()
         self.release = asyncio.Event()
 
-    async def apply_prepared(
-        self, prepared: PreparedMessages, *, with_events: bool = False
-    ) -> MessagesResult:
+    async def apply(self, batch: Batch) -> ApplyResult:
         await self.release.wait()
-        return await super().apply_prepared(prepared, with_events=with_events)
+        return await super().apply(batch)
+
+    async def apply_staged(self, staged: StagedMessages, *, with_events: bool) -> StagedResult:
+        await self.release.wait()
+        return await super().apply_staged(staged, with_events=with_events)
 
 
 def lags(metrics: Metrics) -> dict[tuple[str, str], float]:

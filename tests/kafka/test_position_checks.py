@@ -12,6 +12,7 @@ from aiokafka import ConsumerRecord, TopicPartition
 from gql_analytics.adapters.duckdb.store import DuckDBStore
 from gql_analytics.adapters.kafka.consumer import KafkaIngest
 from gql_analytics.adapters.live import InProcessBus
+from gql_analytics.bootstrap import kafka_consumer
 from gql_analytics.ports import PositionResetKind
 from gql_analytics.settings import Settings
 from tests.support import NOW
@@ -53,8 +54,8 @@ async def first_answer(
     """The check of a fetched batch, ``position`` being where the partition resumed at its
     assignment (or, ``mid_stream``, the next offset to apply of one confirmed long ago)."""
     store = DuckDBStore()
-    ingest = KafkaIngest(
-        store, InProcessBus(), Settings(kafka_bootstrap_servers="unused:9092"), clock=lambda: NOW
+    ingest = kafka_consumer(
+        Settings(kafka_bootstrap_servers="unused:9092"), store, InProcessBus(), clock=lambda: NOW
     )
     ingest._through[TP] = position
     if not mid_stream:

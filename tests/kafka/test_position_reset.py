@@ -15,6 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from gql_analytics.adapters.duckdb.store import DuckDBStore
 from gql_analytics.adapters.kafka.consumer import KafkaIngest
 from gql_analytics.adapters.live import InProcessBus
+from gql_analytics.bootstrap import kafka_consumer
 from gql_analytics.observability.metrics import Metrics
 from gql_analytics.ports import EventQuery, PositionResetKind, Store
 from gql_analytics.services.analytics import utc_now
@@ -27,7 +28,7 @@ from tests.support import DEADLINE, eventually
 @asynccontextmanager
 async def consuming(store: Store, settings: Settings) -> AsyncIterator[KafkaIngest]:
     """A consumer on ``store`` for the block, stopped (batch finished, group left) after it."""
-    ingest = KafkaIngest(store, InProcessBus(), settings, clock=utc_now)
+    ingest = kafka_consumer(settings, store, InProcessBus(), clock=utc_now)
     stopping = asyncio.Event()
     running = asyncio.create_task(ingest.run(stopping))
     try:

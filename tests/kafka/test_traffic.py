@@ -6,8 +6,8 @@ import pytest
 
 from gql_analytics import cli
 from gql_analytics.adapters.duckdb.store import DuckDBStore
-from gql_analytics.adapters.kafka.consumer import KafkaIngest
 from gql_analytics.adapters.live import InProcessBus
+from gql_analytics.bootstrap import kafka_consumer
 from gql_analytics.ports import EventQuery
 from gql_analytics.services.analytics import utc_now
 from gql_analytics.settings import Settings
@@ -33,7 +33,7 @@ async def test_produced_demo_traffic_is_accepted_whole(
     ]
     assert await asyncio.to_thread(cli.main, argv) == 0
     store = DuckDBStore()
-    ingest = KafkaIngest(store, InProcessBus(), kafka_settings, clock=utc_now, stop_at_end=True)
+    ingest = kafka_consumer(kafka_settings, store, InProcessBus(), clock=utc_now, stop_at_end=True)
     await asyncio.wait_for(ingest.run(asyncio.Event()), 60)
     assert (ingest.totals.applied, ingest.totals.dead_lettered) == (200, 0)
     if shape in {"task", "seed-task"}:

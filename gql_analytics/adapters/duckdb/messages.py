@@ -1,16 +1,16 @@
 """Kafka batches decoded, deduplicated and rolled up inside DuckDB (``DuckDBStore``'s
-``prepare_messages`` and ``apply_prepared``).
+``stage_messages`` and ``apply_staged``: the ``MessageStager`` capability).
 
 Per record, Python costs ~50 µs from message to rollup (decoding, validation, rollup, column
 lists); DuckDB does the same work column-wise for a few µs. So a batch goes in as raw text and
 SQL does the rest, in two steps that run side by side for consecutive batches:
 
-1. ``prepare``, on a cursor of its own, writing only to an in-memory scratch database: ``STAGE``
+1. ``stage``, on a cursor of its own, writing only to an in-memory scratch database: ``STAGE``
    parses every message once and decides, per message, whether it is *plain*: a JSON object of
    one known shape whose fields are all of the types and forms that SQL reads exactly as
    ``normalize`` would (ISO-8601 or epoch times, string or integer ids, short messages, no
    ``NaN``...). Plain messages become canonical rows of the batch's staged table. Every other
-   message is decoded in Python by ``messages.decode``, the reference: its record joins the
+   message is decoded in Python by ``upstream.decode``, the reference: its record joins the
    table, or its rejection is returned (for the dead-letter topic).
 2. ``apply``, in the writer's transaction: the first row of each (kind, tenant, id) is inserted
    into the raw tables; the rows that were new (``RETURNING``) are rolled up by SQL into series,
@@ -18,7 +18,7 @@ SQL does the rest, in two steps that run side by side for consecutive batches:
    facts, few and order-sensitive, are folded in Python by ``fold_task_facts``.
 
 Whatever SQL finds plain, it reads exactly as Python would: ``tests/contract`` feeds the same
-generated messages to this path and to ``messages.prepare_decoded``/``apply_decoded`` and
+generated messages to this path and to the Python one (``services.ingest.messages``) and
 compares every table.
 """
 
@@ -42,18 +42,17 @@ from gql_analytics.domain.records import TASK_EVENT_NAMES, Event, Record
 from gql_analytics.domain.rollup import EVENT, METRIC, METRIC_TOTAL, Rollup, SeriesKey
 from gql_analytics.domain.tasks import fold_task_facts
 from gql_analytics.domain.timerange import LEVELS
+from gql_analytics.domain.upstream import decode
 from gql_analytics.domain.validation import MAX_TAGS, MAX_TEXT, MAX_VALUE, Limits
 from gql_analytics.errors import InvalidRecord
 from gql_analytics.ports import (
-    Change,
     MessageBatch,
     MessageKey,
-    MessagesResult,
     PartitionMessages,
-    PreparedMessages,
     Rejection,
+    StagedMessages,
+    StagedResult,
 )
-from gql_analytics.services.ingest.messages import decode
 
 # Messages longer than this go to Python: below it, properties are surely under the 32 KB limit
 # (re-encoded, a character takes at most three times its bytes, a number at most 4.5 times:
@@ -347,9 +346,9 @@ class Staged:
     series: list[tuple[str, str, str, str]]  # (tenant, kind, name, tags) of its records
 
 
-def prepare(
+def stage(
     connection: duckdb.DuckDBPyConnection, table: str, batch: MessageBatch, limits: Limits
-) -> PreparedMessages:
+) -> StagedMessages:
     """Stage a batch into ``table`` (a table of the scratch database: nothing durable is written,
     so this runs beside the writer's transaction)."""
     messages = _stage(connection, batch, limits, table)
@@ -359,15 +358,16 @@ def prepare(
     accepted = messages.count - len(not_plain) + len(decoded)
     series = connection.execute(_on(DISTINCT_SERIES, table)).fetchall()
     staged = Staged(table, accepted, bool(decoded), series)
-    return PreparedMessages(batch, limits, tuple(rejected), staged)
+    return StagedMessages(batch, limits, tuple(rejected), staged)
 
 
 def apply(
-    connection: duckdb.DuckDBPyConnection, prepared: PreparedMessages, with_events: bool
-) -> MessagesResult:
-    """Apply a prepared batch inside the caller's transaction."""
+    connection: duckdb.DuckDBPyConnection, prepared: StagedMessages, with_events: bool
+) -> StagedResult:
+    """Apply a staged batch inside the caller's transaction."""
     staged = prepared.state
-    assert isinstance(staged, Staged), "prepared by this store"
+    if not isinstance(staged, Staged):
+        raise TypeError("a batch staged by another store")
     table, limits = staged.table, prepared.limits
     now = naive(limits.now)
     received = {"received": now}
@@ -393,10 +393,15 @@ def apply(
         series = connection.execute(NEW_SERIES).fetchall()
     _roll_up(connection, series, now)
     write_positions(connection, prepared.batch.positions)
-    return MessagesResult(
+    events: tuple[Event, ...] = ()
+    if with_events:
+        rows = connection.execute(NEW_EVENTS, [naive(limits.now)]).fetchall()
+        events = tuple(event_of(row) for row in rows)
+    return StagedResult(
         applied=len(new),
         duplicates=staged.accepted - len(new),
-        changes=_changes(connection, series, limits, with_events),
+        series=frozenset((tenant, kind, name) for tenant, kind, name, _ in series),
+        events=events,
     )
 
 
@@ -577,28 +582,3 @@ def _roll_up(
     rows = connection.execute(TASK_FACTS, [received]).fetchall()
     if facts := [event_of(row) for row in rows]:
         write_rollup(connection, Rollup(tasks=fold_task_facts(facts)))
-
-
-def _changes(
-    connection: duckdb.DuckDBPyConnection,
-    series: list[tuple[str, str, str, str]],
-    limits: Limits,
-    with_events: bool,
-) -> tuple[Change, ...]:
-    names: dict[str, dict[str, set[str]]] = {}
-    for tenant, kind, name, _ in series:
-        names.setdefault(tenant, {"event": set(), "metric": set()})[kind].add(name)
-    events: dict[str, list[Event]] = {}
-    if with_events:
-        for row in connection.execute(NEW_EVENTS, [naive(limits.now)]).fetchall():
-            event = event_of(row)
-            events.setdefault(event.tenant, []).append(event)
-    return tuple(
-        Change(
-            tenant=tenant,
-            event_names=frozenset(kinds["event"]),
-            metric_names=frozenset(kinds["metric"]),
-            events=tuple(events.get(tenant, ())),
-        )
-        for tenant, kinds in names.items()
-    )

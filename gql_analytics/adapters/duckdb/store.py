@@ -17,7 +17,7 @@ import queue
 import re
 import shutil
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -49,16 +49,15 @@ from gql_analytics.ports import (
     EventQuery,
     JobCursor,
     MessageBatch,
-    MessagesResult,
-    PreparedMessages,
     SeriesInfo,
+    StagedMessages,
+    StagedResult,
     TaskColumns,
     TaskSummary,
     UserActivity,
     UserTaskCounts,
     Version,
 )
-from gql_analytics.services.ingest.messages import apply_decoded, prepare_decoded, was_decoded
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -103,7 +102,7 @@ class DuckDBStore:
         self._free_bytes = free_bytes or (lambda where: shutil.disk_usage(where).free)
         self._connection = _connect(path)
         self._connection.execute(sql.SCHEMA)
-        # Kafka batches are staged in memory (``prepare_messages``).
+        # Large Kafka batches are staged in memory (``stage_messages``).
         self._connection.execute("ATTACH ':memory:' AS scratch")
         # Two batches may be prepared at once, each on a cursor of its own.
         self._preparers: queue.SimpleQueue[duckdb.DuckDBPyConnection] = queue.SimpleQueue()
@@ -213,52 +212,47 @@ class DuckDBStore:
             for d in dependencies
         ]
 
-    async def prepare_messages(self, batch: MessageBatch, limits: Limits) -> PreparedMessages:
-        """Staged by SQL into the scratch database on the preparing cursor, beside the writer
-        (``duckdb_messages``); a batch of fewer than ``sql_from`` messages is decoded in Python
-        instead (``messages.prepare_decoded``): for a few hundred, the staging query's fixed
-        cost is more than the decoding's (~1 ms for 100 messages, done here rather than in a
-        thread: the hop there and back would cost the consumer more than it)."""
-        if sum(len(part.offsets) for part in batch.partitions) < self._sql_from:
-            return prepare_decoded(batch, limits)
+    def worth_staging(self, messages: int) -> bool:
+        """From ``sql_from`` messages: for a few hundred, the staging query's fixed cost is more
+        than decoding them in Python (~1 ms for 100 messages)."""
+        return messages >= self._sql_from
 
-        def prepare() -> PreparedMessages:
+    async def stage_messages(self, batch: MessageBatch, limits: Limits) -> StagedMessages:
+        """Staged by SQL into the scratch database on a preparing cursor, beside the writer
+        (``messages.stage``)."""
+
+        def stage() -> StagedMessages:
             cursor = self._preparers.get()
             try:
                 self._drop_done(cursor)
                 table = f"scratch.staged_{next(self._prepared)}"
-                return duckdb_messages.prepare(cursor, table, batch, limits)
+                return duckdb_messages.stage(cursor, table, batch, limits)
             finally:
                 self._preparers.put(cursor)
 
-        return await self._run(prepare)
+        return await self._run(stage)
 
-    async def apply_prepared(
-        self, prepared: PreparedMessages, *, with_events: bool = False
-    ) -> MessagesResult:
-        if was_decoded(prepared):  # decoded in Python: one transaction of records
-            return await apply_decoded(self, prepared, with_events=with_events)
-
-        def apply() -> MessagesResult:
+    async def apply_staged(self, staged: StagedMessages, *, with_events: bool) -> StagedResult:
+        def apply() -> StagedResult:
             result = self._transaction(
-                lambda connection: duckdb_messages.apply(connection, prepared, with_events),
-                _touched_by,
+                lambda connection: duckdb_messages.apply(connection, staged, with_events),
+                lambda result: result.series,
             )
-            self._drop_staged(prepared)
+            self._drop_staged(staged)
             return result
 
         return await self._run(apply)
 
-    async def discard_prepared(self, prepared: PreparedMessages) -> None:
-        if not was_decoded(prepared):  # nothing was staged for a decoded one
-            await self._run(lambda: self._drop_staged(prepared))
+    async def discard_staged(self, staged: StagedMessages) -> None:
+        await self._run(lambda: self._drop_staged(staged))
 
-    def _drop_staged(self, prepared: PreparedMessages) -> None:
-        """A staged table is dropped by the next preparation (or with the store), so that an
-        apply never waits for the preparation running beside it."""
-        staged = prepared.state
-        assert isinstance(staged, duckdb_messages.Staged), "prepared by this store"
-        self._done.append(staged.table)
+    def _drop_staged(self, staged: StagedMessages) -> None:
+        """A staged table is dropped by the next staging (or with the store), so that an apply
+        never waits for the staging running beside it."""
+        state = staged.state
+        if not isinstance(state, duckdb_messages.Staged):
+            raise TypeError("a batch staged by another store")
+        self._done.append(state.table)
 
     def _drop_done(self, cursor: duckdb.DuckDBPyConnection) -> None:
         while self._done:
@@ -712,9 +706,3 @@ def _job_of(row: tuple[Any, ...]) -> AnalysisJob:
         result=None if result is None else json.loads(result),
         updated_at=aware(updated_at),
     )
-
-
-def _touched_by(result: MessagesResult) -> Iterator[tuple[str, str, str]]:
-    for change in result.changes:
-        yield from ((change.tenant, EVENT, name) for name in change.event_names)
-        yield from ((change.tenant, METRIC, name) for name in change.metric_names)

@@ -24,9 +24,9 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from gql_analytics.adapters.kafka import new_producer
+from gql_analytics.adapters.kafka.options import KafkaOptions
 from gql_analytics.adapters.live import InProcessBus
 from gql_analytics.ports import Change
-from gql_analytics.settings import Settings
 
 log = logging.getLogger(__name__)
 RETRY = 1.0  # seconds between attempts to reach the broker
@@ -55,9 +55,9 @@ def decode(value: bytes) -> tuple[str, Change]:
 
 
 class KafkaBus:
-    def __init__(self, settings: Settings, *, inner: InProcessBus | None = None) -> None:
-        self._settings = settings
-        self._topic = settings.kafka_live_topic
+    def __init__(self, options: KafkaOptions, *, inner: InProcessBus | None = None) -> None:
+        self._options = options
+        self._topic = options.live_topic
         self._inner = inner or InProcessBus()
         self.origin = uuid.uuid4().hex  # this replica, so that it skips its own changes
         self._producer: AIOKafkaProducer[bytes, bytes] | None = None
@@ -110,9 +110,9 @@ class KafkaBus:
             await asyncio.sleep(RETRY)
 
     async def _read(self) -> None:
-        servers = self._settings.kafka_bootstrap_servers
+        servers = self._options.bootstrap_servers
         await _ensure_topic(servers or "", self._topic)
-        producer = new_producer(self._settings, linger_ms=5)
+        producer = new_producer(self._options, linger_ms=5)
         consumer: AIOKafkaConsumer[bytes, bytes] = AIOKafkaConsumer(
             bootstrap_servers=servers, group_id=None, enable_auto_commit=False
         )

@@ -1,9 +1,9 @@
 """The Kafka consumer: a consumer-group member that applies its partitions to the store.
 
 Delivery is at least once; the effect is exactly once. Each batch from ``getmany`` goes to the
-store raw: ``Store.prepare_messages`` decodes and validates it (DuckDB does that in SQL), its
-poison is dead-lettered (and acknowledged by the broker), then ``Store.apply_prepared`` commits its
-records and the partition offsets it covers in one transaction. Only after that are the offsets
+ingest layer raw (a ``MessageSink``): ``prepare`` decodes and validates it (DuckDB does that in
+SQL), its poison is dead-lettered (and acknowledged by the broker), then ``apply`` commits its
+records and the partition offsets it covers in one transaction, and publishes what changed. Only after that are the offsets
 committed to Kafka. Each applied batch is a span, linked to the spans that produced its
 messages (their ``traceparent`` headers). A crash between the two leaves the store ahead of Kafka: on
 (re)assignment the consumer seeks to the store's positions, and redelivered records keep their ids
@@ -29,7 +29,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from aiokafka import (
     AIOKafkaConsumer,
@@ -43,22 +43,21 @@ from aiokafka.errors import KafkaError
 from opentelemetry.trace import NoOpTracer, Tracer
 
 from gql_analytics.adapters.kafka import new_producer
-from gql_analytics.domain.validation import Limits
+from gql_analytics.adapters.kafka.options import KafkaOptions
 from gql_analytics.errors import GatewayError
 from gql_analytics.observability.tracing import consumed
 from gql_analytics.ports import (
     IngestTotals,
-    LiveBus,
     MessageBatch,
+    MessageSink,
     PartitionMessages,
     PartitionStatus,
+    PositionKeeper,
     PositionReset,
     PositionResetKind,
-    PreparedMessages,
+    PreparedBatch,
     Rejection,
-    Store,
 )
-from gql_analytics.settings import Settings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -84,7 +83,7 @@ class _Fetched:
 @dataclass(frozen=True, slots=True)
 class _Prepared:
     fetched: _Fetched
-    prepared: PreparedMessages
+    prepared: PreparedBatch
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +99,7 @@ _OFFSET, _TIMESTAMP, _VALUE = (operator.attrgetter(a) for a in ("offset", "times
 def message_batch(
     batch: Mapping[TopicPartition, Sequence[ConsumerRecord[bytes, bytes]]],
 ) -> MessageBatch:
-    """A fetched batch, column by column, as ``Store.apply_messages`` takes it."""
+    """A fetched batch, column by column, as a ``MessageSink`` takes it."""
     return MessageBatch(
         [
             PartitionMessages(
@@ -129,20 +128,19 @@ def _dead_letters(
 class KafkaIngest:
     def __init__(
         self,
-        store: Store,
-        bus: LiveBus,
-        settings: Settings,
+        sink: MessageSink[Any],
+        positions: PositionKeeper,
+        options: KafkaOptions,
         *,
         clock: Callable[[], datetime],
         max_records: int = 20_000,
         stop_at_end: bool = False,
         tracer: Tracer | None = None,
     ) -> None:
-        assert settings.kafka_bootstrap_servers, "Kafka ingestion needs bootstrap servers"
-        self._store = store
+        self._sink = sink
+        self._store = positions
         self._tracer = tracer or NoOpTracer()
-        self._bus = bus
-        self._settings = settings
+        self._options = options
         self._clock = clock
         self._max_records = max_records
         self._stop_at_end = stop_at_end
@@ -200,7 +198,7 @@ class KafkaIngest:
             for pending in preparing:
                 # Not applied, so not committed: it is delivered again.
                 with contextlib.suppress(Exception):
-                    await self._store.discard_prepared((await pending).prepared)
+                    await self._sink.discard((await pending).prepared)
             self._consumer = None
             try:  # with the broker gone, aiokafka's consumer can fail to stop (CancelledError)
                 await consumer.stop()
@@ -223,13 +221,12 @@ class KafkaIngest:
         return asyncio.create_task(fetch(), name="kafka-fetch")
 
     def _prepare(self, fetched: _Fetched, stopping: asyncio.Event) -> asyncio.Task[_Prepared]:
-        """The store's preparation of a batch (decoding, validation), begun now."""
+        """The sink's preparation of a batch (decoding, validation), begun now."""
         messages = message_batch(fetched.batch)
-        limits = Limits(self._clock(), self._settings.retention)
 
         async def prepare() -> _Prepared:
             prepared = await _retrying(
-                lambda: self._store.prepare_messages(messages, limits), "prepare a batch", stopping
+                lambda: self._sink.prepare(messages), "prepare a batch", stopping
             )
             return _Prepared(fetched, prepared)
 
@@ -240,21 +237,19 @@ class KafkaIngest:
     ) -> tuple[AIOKafkaConsumer[bytes, bytes], AIOKafkaProducer[bytes, bytes]] | None:
         """Started clients (the consumer subscribed), retrying with backoff while the broker is
         unreachable; None if asked to stop first."""
-        servers = self._settings.kafka_bootstrap_servers
+        servers = self._options.bootstrap_servers
         delay = RETRY_MIN
         while True:
             consumer: AIOKafkaConsumer[bytes, bytes] = AIOKafkaConsumer(
                 bootstrap_servers=servers,
-                group_id=self._settings.kafka_group_id,
+                group_id=self._options.group_id,
                 enable_auto_commit=False,
                 auto_offset_reset="earliest",
                 max_partition_fetch_bytes=8 * 1024 * 1024,
                 fetch_max_wait_ms=FETCH_WAIT_MS,
             )
-            producer = new_producer(self._settings)
-            consumer.subscribe(
-                list(self._settings.kafka_topics), listener=_Rebalance(self, consumer)
-            )
+            producer = new_producer(self._options)
+            consumer.subscribe(list(self._options.topics), listener=_Rebalance(self, consumer))
             try:
                 await producer.start()
                 await consumer.start()
@@ -295,14 +290,12 @@ class KafkaIngest:
                 and ready.fetched.seeks[tp] == self._seeks.get(tp, 0)
             }
             if len(current) < len(batch):
-                await self._store.discard_prepared(prepared)
+                await self._sink.discard(prepared)
                 if not current:
                     return
                 batch = current
                 prepared = await _retrying(
-                    lambda: self._store.prepare_messages(
-                        message_batch(current), ready.prepared.limits
-                    ),
+                    lambda: self._sink.prepare(message_batch(current)),
                     "prepare a batch",
                     stopping,
                 )
@@ -313,7 +306,7 @@ class KafkaIngest:
                     lambda: self._dead_letter(producer, dead), "dead-letter the poison", stopping
                 )
             result = await _retrying(
-                lambda: self._store.apply_prepared(prepared, with_events=self._bus.wants_events),
+                lambda: self._sink.apply(prepared),
                 "apply the batch",
                 stopping,
             )
@@ -327,8 +320,6 @@ class KafkaIngest:
             self._through[TopicPartition(position.source, position.partition)] = (
                 position.next_offset
             )
-        for change in result.changes:  # committed in the store: subscribers hear of it now
-            await self._bus.publish(change)
         try:
             await consumer.commit(
                 {
@@ -369,7 +360,7 @@ class KafkaIngest:
             # Keyed by where the message was: one dead-lettered again after a crash before the
             # commit is a repeat its reader can tell (and a compacted topic keeps once).
             origin = f"{message.topic}/{message.partition}/{message.offset}".encode()
-            topic = message.topic + self._settings.kafka_dlq_suffix
+            topic = message.topic + self._options.dlq_suffix
             sent.append(await producer.send(topic, message.value, key=origin, headers=headers))
         for delivery in sent:
             await delivery
@@ -481,7 +472,7 @@ class KafkaIngest:
             f"kafka: {tp}: its log ends at {end}, before the position {position} this consumer "
             "resumed at: the topic was recreated or the broker lost its data"
         )
-        if self._settings.kafka_on_position_reset == "pause":
+        if self._options.on_position_reset == "pause":
             consumer.pause(tp)
             log.error("%s; paused (--kafka-on-position-reset pause) for an operator", why)
             return PositionReset(

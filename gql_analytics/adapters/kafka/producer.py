@@ -21,12 +21,12 @@ from aiokafka.structs import RecordMetadata
 from opentelemetry.trace import NoOpTracer, SpanKind, Tracer
 
 from gql_analytics.adapters.kafka import new_producer
+from gql_analytics.adapters.kafka.options import KafkaOptions
 from gql_analytics.domain.records import Record
 from gql_analytics.domain.wire import to_message
 from gql_analytics.errors import BrokerUnavailable, NotYetApplied
 from gql_analytics.observability.tracing import trace_headers
 from gql_analytics.ports import PositionKeeper
-from gql_analytics.settings import Settings
 
 log = logging.getLogger(__name__)
 POLL = timedelta(milliseconds=20)
@@ -36,17 +36,17 @@ class KafkaSink:
     def __init__(
         self,
         store: PositionKeeper,
-        settings: Settings,
+        options: KafkaOptions,
         *,
         wait_timeout: timedelta = timedelta(seconds=30),
         tracer: Tracer | None = None,
     ) -> None:
         self._store = store
         self._tracer = tracer or NoOpTracer()
-        self._settings = settings
-        self._topic = settings.kafka_ingest_topic
+        self._options = options
+        self._topic = options.ingest_topic
         self._wait_timeout = wait_timeout
-        self._timeout = settings.kafka_timeout
+        self._timeout = options.timeout
         self._producer: AIOKafkaProducer[bytes, bytes] | None = None
         self._connecting = asyncio.Lock()  # one producer, however many mutations wait for it
 
@@ -64,7 +64,7 @@ class KafkaSink:
                 return self._producer
             # aiokafka clients belong to the running loop, so they are made here, not in
             # __init__.
-            producer = new_producer(self._settings, linger_ms=2)
+            producer = new_producer(self._options, linger_ms=2)
             try:
                 await producer.start()
             except BaseException as error:  # a timeout's cancellation too: no client left behind

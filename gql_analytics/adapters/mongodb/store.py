@@ -37,25 +37,20 @@ from gql_analytics.domain.timerange import (
     TimeRange,
     segments,
 )
-from gql_analytics.domain.validation import Limits
 from gql_analytics.errors import StoreUnavailable
 from gql_analytics.ports import (
     Dependency,
     EventCursor,
     EventQuery,
     JobCursor,
-    MessageBatch,
-    MessagesResult,
-    PreparedMessages,
     SeriesInfo,
     TaskColumns,
     TaskSummary,
     UserActivity,
     UserTaskCounts,
     Version,
+    version_of,
 )
-from gql_analytics.services.dependencies import version_of
-from gql_analytics.services.ingest.messages import apply_decoded, prepare_decoded
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -219,20 +214,9 @@ class MongoStore:
             new.update((is_event, key) for key in fresh)
         return [r for key, r in firsts.items() if key in new]
 
-    async def prepare_messages(self, batch: MessageBatch, limits: Limits) -> PreparedMessages:
-        return prepare_decoded(batch, limits)
-
-    async def apply_prepared(
-        self, prepared: PreparedMessages, *, with_events: bool = False
-    ) -> MessagesResult:
-        return await apply_decoded(self, prepared, with_events=with_events)
-
-    async def discard_prepared(self, prepared: PreparedMessages) -> None:
-        return None  # nothing was written
-
     async def versions(self, dependencies: Sequence[Dependency]) -> list[Version]:
         """Read from the series documents, which every process writing the database updates in
-        the same transaction as the records (``dependencies.version_of``)."""
+        the same transaction as the records (``version_of``)."""
         return [version_of(await self.series(d.tenant, d.kind, d.names)) for d in dependencies]
 
     async def positions(self, source: str) -> dict[int, int]:

@@ -1,58 +1,36 @@
-"""Raw upstream messages as records: the decoding every store applies, and the reference way of
-applying a batch of them (decode each in Python, then ``Store.apply``).
+"""Raw upstream messages into the store: decoding, the choice of how a batch is applied, and
+what subscribers hear of it.
 
-A store may prepare and apply messages faster its own way (DuckDB decodes and rolls up a batch in
-SQL), but the effect must equal ``prepare_decoded`` and ``apply_decoded``'s, which the tests hold
-it to.
+A batch is decoded here in Python (``domain.upstream.decode``: the reference behaviour) and written with
+``RecordWriter.apply``; or, when the store offers ``MessageStager`` and says the batch is worth
+it, staged and applied the store's own way (DuckDB decodes and rolls up a large batch in SQL),
+with the same effect, which the tests hold it to. Either way the changes are published to the
+live bus once the batch has committed.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import assert_never
 
-from gql_analytics.domain.normalize import Origin, normalize
 from gql_analytics.domain.records import Batch, Record
+from gql_analytics.domain.upstream import decode
 from gql_analytics.domain.validation import Limits
 from gql_analytics.errors import InvalidRecord
 from gql_analytics.ports import (
+    LiveBus,
     MessageBatch,
     MessageKey,
     MessagesResult,
+    MessageStager,
     PartitionMessages,
-    PreparedMessages,
+    RecordWriter,
     Rejection,
-    Store,
+    StagedMessages,
 )
-from gql_analytics.services.ingest.pipeline import changes_of
-
-
-def decode(
-    value: bytes | None,
-    key: MessageKey,
-    timestamp_ms: int,
-    limits: Limits,
-    tenant: str,
-) -> Record:
-    """One message as a record; ``InvalidRecord`` (reason included) when it is poison.
-
-    Without an id of its own a record's id is ``topic:partition:offset@timestamp``, so a
-    redelivered message keeps it, and a message of a recreated topic that stands where an older
-    one stood (the same offset, another time) is not taken for it; without a time of its own it
-    takes the message's timestamp."""
-    try:
-        payload = json.loads(value or b"")
-    except (ValueError, UnicodeDecodeError) as error:
-        raise InvalidRecord("message", "is not JSON", reason="NOT_JSON") from error
-    topic, partition, offset = key
-    origin = Origin(
-        tenant=tenant,
-        limits=limits,
-        fallback_id=lambda: f"{topic}:{partition}:{offset}@{timestamp_ms}",
-        fallback_time=datetime.fromtimestamp(timestamp_ms / 1000, UTC),
-    )
-    return normalize(payload, origin)
+from gql_analytics.services.ingest.changes import changes_of, staged_changes
 
 
 def messages_of(
@@ -76,26 +54,77 @@ def decode_all(batch: MessageBatch, limits: Limits) -> tuple[list[Record], list[
     return records, rejected
 
 
-def prepare_decoded(batch: MessageBatch, limits: Limits) -> PreparedMessages:
-    """``Store.prepare_messages`` by decoding every message in Python: the reference behaviour."""
-    records, rejected = decode_all(batch, limits)
-    return PreparedMessages(batch, limits, tuple(rejected), records)
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    """A batch decoded in Python: its records, and the rejections of the rest."""
+
+    batch: MessageBatch
+    rejected: tuple[Rejection, ...]
+    records: list[Record]
 
 
-def was_decoded(prepared: PreparedMessages) -> bool:
-    """Whether ``prepare_decoded`` prepared the batch (its state is the decoded records)."""
-    return isinstance(prepared.state, list)
+@dataclass(frozen=True, slots=True)
+class Staged:
+    """A batch the store staged its own way."""
+
+    staged: StagedMessages
+
+    @property
+    def batch(self) -> MessageBatch:
+        return self.staged.batch
+
+    @property
+    def rejected(self) -> tuple[Rejection, ...]:
+        return self.staged.rejected
 
 
-async def apply_decoded(
-    store: Store, prepared: PreparedMessages, *, with_events: bool = False
-) -> MessagesResult:
-    """``Store.apply_prepared`` for a batch ``prepare_decoded`` prepared: ``Store.apply``."""
-    records = prepared.state
-    assert isinstance(records, list), "prepared by prepare_decoded"  # as was_decoded tells
-    result = await store.apply(Batch(records, prepared.batch.positions))
-    return MessagesResult(
-        applied=len(result.applied),
-        duplicates=result.duplicates,
-        changes=tuple(changes_of(result, with_events=with_events)),
-    )
+Prepared = Decoded | Staged
+
+
+class MessageIngest:
+    """The ``MessageSink`` a source hands its batches to: prepared, then applied (the records
+    and the positions in one transaction, then published to ``bus``) or discarded."""
+
+    def __init__(
+        self,
+        store: RecordWriter,
+        bus: LiveBus,
+        *,
+        clock: Callable[[], datetime],
+        retention: timedelta | None = None,
+    ) -> None:
+        self._store = store
+        # The one place the optional capability is asked for.
+        self._stager = store if isinstance(store, MessageStager) else None
+        self._bus = bus
+        self._clock = clock
+        self._retention = retention
+
+    async def prepare(self, batch: MessageBatch) -> Prepared:
+        limits = Limits(self._clock(), self._retention)
+        count = sum(len(part.offsets) for part in batch.partitions)
+        if self._stager is not None and self._stager.worth_staging(count):
+            return Staged(await self._stager.stage_messages(batch, limits))
+        records, rejected = decode_all(batch, limits)
+        return Decoded(batch, tuple(rejected), records)
+
+    async def apply(self, prepared: Prepared) -> MessagesResult:
+        with_events = self._bus.wants_events
+        if isinstance(prepared, Decoded):
+            result = await self._store.apply(Batch(prepared.records, prepared.batch.positions))
+            applied, duplicates = len(result.applied), result.duplicates
+            changes = changes_of(result.applied, with_events=with_events)
+        elif isinstance(prepared, Staged):
+            assert self._stager is not None  # only a stager stages
+            staged = await self._stager.apply_staged(prepared.staged, with_events=with_events)
+            applied, duplicates = staged.applied, staged.duplicates
+            changes = staged_changes(staged.series, staged.events)
+        else:
+            assert_never(prepared)
+        for change in changes:  # committed in the store: subscribers hear of it now
+            await self._bus.publish(change)
+        return MessagesResult(applied, duplicates)
+
+    async def discard(self, prepared: Prepared) -> None:
+        if isinstance(prepared, Staged) and self._stager is not None:
+            await self._stager.discard_staged(prepared.staged)

@@ -14,9 +14,10 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from gql_analytics.domain.records import ApplyResult, Batch, Event, MetricPoint, Record
+from gql_analytics.domain.records import Batch, Record
 from gql_analytics.observability.metrics import Metrics
-from gql_analytics.ports import Change, LiveBus, Store
+from gql_analytics.ports import LiveBus, Store
+from gql_analytics.services.ingest.changes import changes_of
 
 log = logging.getLogger(__name__)
 
@@ -27,23 +28,6 @@ class _Pending:
     done: asyncio.Future[None] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
-
-
-def changes_of(result: ApplyResult, *, with_events: bool = True) -> list[Change]:
-    """One live-bus change per tenant that the batch touched (with its new events, unless
-    ``with_events`` is false)."""
-    tenants: dict[str, list[Record]] = {}
-    for record in result.applied:
-        tenants.setdefault(record.tenant, []).append(record)
-    return [
-        Change(
-            tenant=tenant,
-            event_names=frozenset(r.name for r in records if isinstance(r, Event)),
-            metric_names=frozenset(r.name for r in records if isinstance(r, MetricPoint)),
-            events=tuple(r for r in records if isinstance(r, Event)) if with_events else (),
-        )
-        for tenant, records in tenants.items()
-    ]
 
 
 class IngestPipeline:
@@ -119,5 +103,5 @@ class IngestPipeline:
         for pending in group:
             if not pending.done.done():
                 pending.done.set_result(None)
-        for change in changes_of(result):
+        for change in changes_of(result.applied, with_events=True):
             await self._bus.publish(change)
