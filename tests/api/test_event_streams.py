@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 from strawberry.types import ExecutionResult
 
-from gql_analytics.entrypoints.graphql.sharing import SEND_TURN, Encoded, SocketWriter
+from gql_analytics.entrypoints.graphql.live.socket import SEND_TURN, Encoded, LiveSocket
 from gql_analytics.observability.metrics import Metrics
 from tests.api.sockets import LEGACY_WS, TRANSPORT_WS, HeldSends, Socket, socket
 from tests.api.test_metrics import scrape, value
@@ -98,8 +98,8 @@ async def test_a_slow_socket_holds_up_no_other_event_stream(
         assert received == [f"e{n}" for n in range(60)]
 
 
-def streamed(n: int) -> ExecutionResult:
-    return ExecutionResult(data=Encoded({"eventStream": {"id": f"e{n}"}}, None), errors=None)
+def streamed(n: int) -> Encoded:
+    return Encoded.of(ExecutionResult(data={"eventStream": {"id": f"e{n}"}}, errors=None))
 
 
 async def test_a_writer_sends_a_burst_over_many_turns_of_the_event_loop() -> None:
@@ -108,7 +108,7 @@ async def test_a_writer_sends_a_burst_over_many_turns_of_the_event_loop() -> Non
     async def send_text(text: str) -> None:
         sent.append(text)
 
-    writer = SocketWriter(send_text, "next", Metrics())
+    writer = LiveSocket(send_text, "next", Metrics())
     for n in range(3 * SEND_TURN):
         assert writer.take("s", streamed(n), every=True)
     running = asyncio.ensure_future(writer.run())
@@ -136,7 +136,7 @@ async def test_a_socket_too_far_behind_its_streams_is_closed() -> None:
     async def close(code: int, reason: str) -> None:
         closed.append((code, reason))
 
-    writer = SocketWriter(stuck, "next", Metrics(), close=close, backlog=5)
+    writer = LiveSocket(stuck, "next", Metrics(), close=close, backlog=5)
     running = asyncio.ensure_future(writer.run())
     try:
         for n in range(10):

@@ -14,7 +14,7 @@ from strawberry.types import ExecutionResult
 
 from gql_analytics.adapters.duckdb.store import DuckDBStore
 from gql_analytics.bootstrap import create_app
-from gql_analytics.entrypoints.graphql.sharing import Encoded, SocketWriter
+from gql_analytics.entrypoints.graphql.live.socket import Encoded, LiveSocket, Shared
 from gql_analytics.errors import StoreUnavailable
 from gql_analytics.observability.metrics import Metrics
 from gql_analytics.settings import Settings
@@ -127,14 +127,14 @@ async def test_a_failing_shared_stream_gives_every_subscriber_the_coded_error_th
             assert heard == {id: ["STORE_UNAVAILABLE", "complete"] for id in heard}
 
 
-async def sent_by_a_writer(*results: tuple[str, ExecutionResult]) -> list[dict[str, Any]]:
+async def sent_by_a_writer(*results: tuple[str, Shared]) -> list[dict[str, Any]]:
     """What a socket's writer sends of the results it is given (those it takes)."""
     sent: list[str] = []
 
     async def send_text(text: str) -> None:
         sent.append(text)
 
-    writer = SocketWriter(send_text, "next", Metrics())
+    writer = LiveSocket(send_text, "next", Metrics())
     for id, result in results:
         writer.take(id, result)
     running = asyncio.ensure_future(writer.run())
@@ -148,7 +148,7 @@ async def test_a_writer_sends_what_strawberry_would_have_sent(
     extensions: dict[str, int] | None,
 ) -> None:
     data = {"eventCount": {"name": 'sign"up ü', "count": 3}}
-    result = ExecutionResult(data=Encoded(data, extensions), errors=None, extensions=extensions)
+    result = Encoded.of(ExecutionResult(data=data, errors=None, extensions=extensions))
     payload: dict[str, Any] = {"data": data}
     if extensions:
         payload["extensions"] = extensions
@@ -158,8 +158,8 @@ async def test_a_writer_sends_what_strawberry_would_have_sent(
 
 
 async def test_a_writer_sends_the_latest_of_each_and_leaves_errors_to_the_operation() -> None:
-    def count(n: int) -> ExecutionResult:
-        return ExecutionResult(data=Encoded({"eventCount": {"count": n}}, None), errors=None)
+    def count(n: int) -> Encoded:
+        return Encoded.of(ExecutionResult(data={"eventCount": {"count": n}}, errors=None))
 
     failed = ExecutionResult(data=None, errors=[GraphQLError("store down")])
     sent = await sent_by_a_writer(("a", count(1)), ("b", count(1)), ("a", count(2)), ("b", failed))

@@ -24,7 +24,6 @@ from strawberry.extensions import SchemaExtension
 
 from gql_analytics.entrypoints.graphql.context import Info
 from gql_analytics.entrypoints.graphql.errors import refusal
-from gql_analytics.entrypoints.graphql.rate_limit import RateLimiter
 from gql_analytics.errors import Forbidden, GatewayError, RateLimited, Unauthenticated
 from gql_analytics.services.auth.access import Principal, may, role_needed
 
@@ -32,10 +31,7 @@ from gql_analytics.services.auth.access import Principal, may, role_needed
 class AccessControl(SchemaExtension):
     """UNAUTHENTICATED without a valid credential (when auth is on), FORBIDDEN when the
     credential's role may not run one of the operation's root fields, RATE_LIMITED past the
-    key's rate."""
-
-    def __init__(self, *, limiter: RateLimiter | None = None) -> None:
-        self.limiter = limiter
+    key's rate (a token taken as the context's admission says)."""
 
     def on_execute(self) -> Iterator[None]:
         execution = self.execution_context
@@ -50,10 +46,9 @@ class AccessControl(SchemaExtension):
             if operation is not None:
                 fields = root_fields(document, operation, execution.variables or {})
                 problem = _problem(context.principal, context.auth_error, operation, fields)
-        taken = context.shared  # each subscriber of a shared stream took its own (``sharing``)
-        if problem is None and self.limiter is not None and context.principal and not taken:
+        if problem is None and context.principal is not None:
             try:
-                self.limiter.take(context.principal.credential)
+                context.admission.take_token(context.principal)
             except RateLimited as limited:
                 problem = limited
         if problem is not None:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 from starlette.websockets import WebSocket
 from strawberry import Info as _Info
 
-from gql_analytics.entrypoints.graphql.quota import SubscriptionQuota
+from gql_analytics.entrypoints.graphql.live.admission import Admission
+from gql_analytics.entrypoints.graphql.live.socket import LiveSocket
 from gql_analytics.errors import GatewayError
 from gql_analytics.observability.metrics import Metrics
 from gql_analytics.ports import LiveBus
@@ -19,9 +20,6 @@ from gql_analytics.services.analysis.service import AnalysisService
 from gql_analytics.services.analytics import AnalyticsService
 from gql_analytics.services.auth.access import Principal
 from gql_analytics.services.live.fanout import Feeds
-
-if TYPE_CHECKING:
-    from gql_analytics.entrypoints.graphql.sharing import SocketWriter
 
 
 @dataclass
@@ -32,7 +30,7 @@ class Context:
     tenant: str
     live_throttle: timedelta
     request: Request | WebSocket
-    quota: SubscriptionQuota
+    admission: Admission  # how this execution is admitted and counted
     metrics: Metrics
     feeds: Feeds
     auth: bool = False
@@ -40,19 +38,15 @@ class Context:
     auth_error: GatewayError | None = None  # why the credential sent speaks for nobody
     credential: str | None = None  # the one the principal was read from
     connection_params: dict[str, Any] | None = None  # a WebSocket's connection_init payload
-    # A stream shared by identical subscriptions (``sharing``): its subscribers are admitted,
-    # held in the quota and counted one by one by the sharing, so the stream itself is not.
-    shared: bool = False
-    writer: SocketWriter | None = None  # a WebSocket's, for the messages of shared streams
+    socket: LiveSocket | None = None  # a WebSocket's, for the messages of shared streams
 
     def place(self) -> AbstractContextManager[None]:
         """A place in the tenant's quota of live subscriptions while this one lives."""
-        return nullcontext() if self.shared else self.quota.hold(self.tenant)
+        return self.admission.place(self.tenant)
 
     def pushed(self) -> None:
         """Counts a message pushed to this subscriber."""
-        if not self.shared:
-            self.metrics.pushed.inc()
+        self.admission.pushed()
 
 
 Info = _Info[Context, None]

@@ -27,13 +27,12 @@ from gql_analytics.entrypoints.graphql.context import Context
 from gql_analytics.entrypoints.graphql.cost import CostLimit
 from gql_analytics.entrypoints.graphql.documents import CachedDocuments, Documents
 from gql_analytics.entrypoints.graphql.errors import CodedErrors, log_errors
+from gql_analytics.entrypoints.graphql.live.sharing import SharedSubscriptions
 from gql_analytics.entrypoints.graphql.mutation import Mutation
 from gql_analytics.entrypoints.graphql.operations_limit import most_operations
 from gql_analytics.entrypoints.graphql.persisted import PersistedQueries, PersistedQueryLookup
 from gql_analytics.entrypoints.graphql.query import Query
-from gql_analytics.entrypoints.graphql.rate_limit import RateLimiter
 from gql_analytics.entrypoints.graphql.scalars import DateTime
-from gql_analytics.entrypoints.graphql.sharing import SharedSubscriptions
 from gql_analytics.entrypoints.graphql.subscription import Subscription
 from gql_analytics.entrypoints.graphql.telemetry import OperationTelemetry
 from gql_analytics.observability.metrics import Metrics
@@ -70,7 +69,6 @@ class Schema(strawberry.Schema):
         if (
             sharing is None
             or not isinstance(context, Context)
-            or context.shared
             or not query
             or root_value is not None
             or operation_extensions
@@ -93,7 +91,6 @@ def build_schema(
     limits: DocumentLimits | None = None,
     *,
     introspection: bool = True,
-    limiter: RateLimiter | None = None,
     metrics: Metrics | None = None,
     tracer: Tracer | None = None,
     cache: QueryCache | None = None,
@@ -122,7 +119,7 @@ def build_schema(
             lambda: PersistedQueryLookup(queries=queries),
             lambda: CachedDocuments(documents=documents),
             OperationChoice,
-            lambda: AccessControl(limiter=limiter),
+            AccessControl,
             lambda: QueryDepthLimiter(max_depth=limits.depth),
             lambda: MaxAliasesLimiter(max_alias_count=limits.aliases),
             lambda: MaxTokensLimiter(max_token_count=limits.tokens),
@@ -133,7 +130,7 @@ def build_schema(
             *observed,
         ],
     )
-    schema.sharing = SharedSubscriptions(documents, limiter)
+    schema.sharing = SharedSubscriptions(documents)
     return schema
 
 

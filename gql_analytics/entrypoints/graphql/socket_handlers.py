@@ -2,8 +2,8 @@
 
 - while a socket lives, its view's guard runs beside it (the credential it opened with is
   checked again from time to time, and the socket closed when it no longer holds), and so does
-  the writer of its shared subscriptions' messages (``sharing.SocketWriter``), which needs to
-  know which operation a subscription is (``sharing.operation_id``);
+  the writer of its shared subscriptions' messages (``live.socket.LiveSocket``), which asks the
+  handler's own registry of operations which one runs in the current task;
 - the legacy ``graphql-ws`` protocol gets the ``connection_init`` deadline that Strawberry gives
   only ``graphql-transport-ws``: a socket that never initialises is closed (4408), not kept.
 """
@@ -12,21 +12,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
-from typing import Protocol, cast
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, Protocol, cast
 
 from starlette.websockets import WebSocket
 from strawberry.http.async_base_view import AsyncWebSocketAdapter
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
-    Operation,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import Message
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.subscriptions.protocols.graphql_ws.types import ErrorMessage, OperationMessage
 
 from gql_analytics.entrypoints.graphql.context import Context
-from gql_analytics.entrypoints.graphql.sharing import SocketWriter, operation_id
+from gql_analytics.entrypoints.graphql.live.socket import LiveSocket
 
 
 class SocketGuard(Protocol):
@@ -46,11 +45,23 @@ async def _beside(handle: Callable[[], Awaitable[None]], *watchers: Awaitable[No
                 await task
 
 
-def _writer(context: Context, kind: str) -> SocketWriter:
+def _live_socket(
+    context: Context, kind: str, tasks: Callable[[], Iterable[tuple[str, asyncio.Task[Any] | None]]]
+) -> LiveSocket:
+    """The socket's ``LiveSocket``, set in its context; ``tasks``: the handler's operations by
+    id, with the task each runs in."""
     socket = context.request
-    assert isinstance(socket, WebSocket)
-    context.writer = SocketWriter(socket.send_text, kind, context.metrics, close=socket.close)
-    return context.writer
+    if not isinstance(socket, WebSocket):
+        raise TypeError("a socket handler serves a WebSocket")
+
+    def operation_id() -> str | None:
+        current = asyncio.current_task()
+        return next((id for id, task in tasks() if task is current), None)
+
+    context.socket = LiveSocket(
+        socket.send_text, kind, context.metrics, close=socket.close, operation_id=operation_id
+    )
+    return context.socket
 
 
 def _malformed(message: object, start: str) -> str | None:
@@ -88,11 +99,10 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
     async def handle(self) -> None:
         guard = cast(SocketGuard, self.view).guard_socket(self.context, self.websocket)
-        await _beside(super().handle, guard, _writer(self.context, "next").run())
-
-    async def run_operation(self, operation: Operation[Context, None]) -> None:
-        operation_id.set(operation.id)  # the operation's own task: its context alone
-        await super().run_operation(operation)
+        socket = _live_socket(
+            self.context, "next", lambda: ((id, op.task) for id, op in self.operations.items())
+        )
+        await _beside(super().handle, guard, socket.run())
 
 
 class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
@@ -108,18 +118,8 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
 
     async def handle(self) -> None:
         guard = cast(SocketGuard, self.view).guard_socket(self.context, self.websocket)
-        writer = _writer(self.context, "data").run()
-        await _beside(super().handle, guard, writer, self._close_unless_initialised())
-
-    async def handle_async_results(
-        self,
-        operation_id_: str,
-        query: str,
-        operation_name: str | None,
-        variables: dict[str, object] | None,
-    ) -> None:
-        operation_id.set(operation_id_)  # the operation's own task: its context alone
-        await super().handle_async_results(operation_id_, query, operation_name, variables)
+        socket = _live_socket(self.context, "data", self.tasks.items)
+        await _beside(super().handle, guard, socket.run(), self._close_unless_initialised())
 
     async def _close_unless_initialised(self) -> None:
         await asyncio.sleep(self.view.connection_init_wait_timeout.total_seconds())

@@ -14,6 +14,7 @@ from graphql import GraphQLError
 from opentelemetry.trace import Span, Tracer
 from strawberry.extensions import SchemaExtension
 
+from gql_analytics.entrypoints.graphql.context import Context
 from gql_analytics.entrypoints.graphql.operation import describe
 from gql_analytics.errors import StoreUnavailable
 from gql_analytics.observability.metrics import Metrics
@@ -26,8 +27,9 @@ class OperationTelemetry(SchemaExtension):
 
     def on_operation(self) -> Iterator[None]:
         started = time.perf_counter()
-        if getattr(self.execution_context.context, "shared", False):
-            yield  # a stream shared by subscribers, who are each counted (``sharing``)
+        context = self.execution_context.context
+        if isinstance(context, Context) and not context.admission.observed:
+            yield  # a stream shared by subscribers, who are each counted (``live.sharing``)
             return
         # A subscription usually ends by its client's leaving (cancelled): counted all the same.
         if self.tracer is None:

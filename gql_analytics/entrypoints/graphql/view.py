@@ -29,6 +29,7 @@ from gql_analytics.entrypoints.graphql import json_body
 from gql_analytics.entrypoints.graphql.cache import QueryCache
 from gql_analytics.entrypoints.graphql.context import Context
 from gql_analytics.entrypoints.graphql.errors import refusal_response
+from gql_analytics.entrypoints.graphql.live.admission import Individually
 from gql_analytics.entrypoints.graphql.persisted import PersistedQueries, read_manifest
 from gql_analytics.entrypoints.graphql.quota import SubscriptionQuota
 from gql_analytics.entrypoints.graphql.rate_limit import RateLimiter
@@ -75,7 +76,6 @@ class GraphQLApp(GraphQL[Context, None]):
             build_schema(
                 settings.document_limits,
                 introspection=settings.introspection_on,
-                limiter=limiter,
                 metrics=metrics,
                 tracer=tracer,
                 cache=(
@@ -95,7 +95,8 @@ class GraphQLApp(GraphQL[Context, None]):
         self._analysis = analysis
         self._bus = bus
         self._settings = settings
-        self._quota = SubscriptionQuota(settings.max_subscriptions_per_tenant, self.metrics)
+        quota = SubscriptionQuota(settings.max_subscriptions_per_tenant, self.metrics)
+        self._admission = Individually(quota, self.metrics, limiter)
         self._feeds = Feeds()
         self.metrics.live_computations.set_function(lambda: len(self._feeds))
         rules = settings.token_rules
@@ -137,7 +138,7 @@ class GraphQLApp(GraphQL[Context, None]):
             tenant=DEFAULT_TENANT,
             live_throttle=self._settings.live_throttle,
             request=request,
-            quota=self._quota,
+            admission=self._admission,
             metrics=self.metrics,
             feeds=self._feeds,
             auth=self._settings.auth,
