@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.websockets import WebSocket
 from strawberry import Info as _Info
 
-from gql_analytics.entrypoints.graphql.live.admission import Admission
+from gql_analytics.entrypoints.graphql.live.admission import BY_ITS_SUBSCRIBERS, Admission
 from gql_analytics.entrypoints.graphql.live.socket import LiveSocket
 from gql_analytics.errors import GatewayError
 from gql_analytics.observability.metrics import Metrics
@@ -47,6 +47,11 @@ class Context:
     def pushed(self) -> None:
         """Counts a message pushed to this subscriber."""
         self.admission.pushed()
+
+    def alone(self) -> Context:
+        """This context for the one execution of a shared stream (``live.sharing``): admitted
+        by the stream's subscribers, writing to no socket of its own."""
+        return replace(self, admission=BY_ITS_SUBSCRIBERS, socket=None)
 
 
 Info = _Info[Context, None]

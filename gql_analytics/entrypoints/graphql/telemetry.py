@@ -14,7 +14,6 @@ from graphql import GraphQLError
 from opentelemetry.trace import Span, Tracer
 from strawberry.extensions import SchemaExtension
 
-from gql_analytics.entrypoints.graphql.context import Context
 from gql_analytics.entrypoints.graphql.operation import describe
 from gql_analytics.errors import StoreUnavailable
 from gql_analytics.observability.metrics import Metrics
@@ -27,8 +26,9 @@ class OperationTelemetry(SchemaExtension):
 
     def on_operation(self) -> Iterator[None]:
         started = time.perf_counter()
-        context = self.execution_context.context
-        if isinstance(context, Context) and not context.admission.observed:
+        # The context's admission (``live.admission``) says whether it is an operation of its own.
+        admission = getattr(self.execution_context.context, "admission", None)
+        if admission is not None and not admission.observed:
             yield  # a stream shared by subscribers, who are each counted (``live.sharing``)
             return
         # A subscription usually ends by its client's leaving (cancelled): counted all the same.

@@ -22,25 +22,24 @@ validated once, so that a document is never parsed here without the parser's lim
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
 import json
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Hashable
-from typing import Any
+from typing import Any, TypeVar
 
 from graphql import FieldNode, GraphQLError, OperationType, get_operation_ast
 from strawberry.types import ExecutionResult
 
 from gql_analytics.entrypoints.graphql import telemetry
-from gql_analytics.entrypoints.graphql.context import Context
 from gql_analytics.entrypoints.graphql.documents import Documents
-from gql_analytics.entrypoints.graphql.live.admission import BY_ITS_SUBSCRIBERS
 from gql_analytics.entrypoints.graphql.live.fields import SHARED_FIELDS, STREAM_FIELDS
 from gql_analytics.entrypoints.graphql.live.socket import Encoded, Result, Shared
+from gql_analytics.entrypoints.graphql.live.subscriber import Subscriber
 from gql_analytics.errors import GatewayError
 
-Run = Callable[[Context], Awaitable[AsyncGenerator[Any, None]]]
+S = TypeVar("S", bound=Subscriber)
+Run = Callable[[S], Awaitable[AsyncGenerator[Any, None]]]
 """Runs the operation the ordinary way, for the given context."""
 
 
@@ -50,7 +49,7 @@ class SharedSubscriptions:
 
     def key(
         self,
-        context: Context,
+        context: Subscriber,
         query: str,
         variables: dict[str, Any] | None,
         operation_name: str | None,
@@ -72,7 +71,7 @@ class SharedSubscriptions:
         return key, root.name.value
 
     async def results(
-        self, context: Context, key: Hashable, root: str, run: Run
+        self, context: S, key: Hashable, root: str, run: Run[S]
     ) -> AsyncGenerator[Result, None]:
         """The results of the stream shared under ``key``, for one subscriber."""
         with contextlib.ExitStack() as admitted:
@@ -111,11 +110,10 @@ class SharedSubscriptions:
                 telemetry.count(context.metrics, f"subscription {root}", errors, seconds)
 
     @staticmethod
-    async def _stream(context: Context, run: Run) -> AsyncIterator[Shared]:
+    async def _stream(context: S, run: Run[S]) -> AsyncIterator[Shared]:
         """The operation run once for every subscriber (in the context of the first, which
         differs from the others' only in what they were admitted by one by one)."""
-        alone = dataclasses.replace(context, admission=BY_ITS_SUBSCRIBERS, socket=None)
-        async with contextlib.aclosing(await run(alone)) as run_:
+        async with contextlib.aclosing(await run(context.alone())) as run_:
             async for result in run_:
                 ok = isinstance(result, ExecutionResult) and result.data is not None
                 yield Encoded.of(result) if ok and not result.errors else result
