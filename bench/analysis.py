@@ -117,7 +117,9 @@ async def kmeans_ratio(path: Path, users: int, rounds: int) -> None:
     analytics = AnalyticsService(store, IngestPipeline(store, InProcessBus()))
     window = TimeRange(START - timedelta(days=1), NOW + timedelta(days=1))
     started = time.perf_counter()
-    frame = await load(EventsDataset(window), tenant="default", analytics=analytics, limit=10**7)
+    frame = await load(
+        EventsDataset(window), tenant="default", store=store, analytics=analytics, limit=10**7
+    )
     loading = time.perf_counter() - started
     x = frame[COLUMNS].to_numpy(dtype=float)
     await store.close()

@@ -1,23 +1,18 @@
-"""The app factory: every collaborator is built here, once, from settings."""
+"""The one composition root: every collaborator is built here, once, from settings, for
+``serve`` (``create_app``) and ``consume`` alike; nothing else chooses an adapter."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import ipaddress
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import NoOpTracer, Tracer
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
 
 from gql_analytics.adapters.kafka.broadcast import KafkaBus
 from gql_analytics.adapters.kafka.consumer import KafkaIngest
@@ -25,18 +20,16 @@ from gql_analytics.adapters.kafka.options import KafkaOptions
 from gql_analytics.adapters.kafka.producer import KafkaSink
 from gql_analytics.adapters.live import InProcessBus
 from gql_analytics.adapters.stores import open_store
-from gql_analytics.entrypoints.graphql.body_limit import BodyLimit
-from gql_analytics.entrypoints.graphql.csrf import PREFLIGHT_HEADERS, CSRFGuard
-from gql_analytics.entrypoints.graphql.view import GraphQLApp
+from gql_analytics.entrypoints.graphql.transport.view import GraphQLApp
+from gql_analytics.entrypoints.http.app import Probe, Scrape, probe, web_app
 from gql_analytics.errors import GatewayError
 from gql_analytics.observability import tracing
-from gql_analytics.observability.logs import RequestIds
-from gql_analytics.observability.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from gql_analytics.observability.metrics import Metrics
 from gql_analytics.ports import IngestSink, LiveBus, Store
 from gql_analytics.services.analysis.service import AnalysisService
 from gql_analytics.services.analytics import AnalyticsService, utc_now
-from gql_analytics.services.auth.authenticator import credential_in
+from gql_analytics.services.auth.authenticator import Authenticator
+from gql_analytics.services.auth.tokens import TokenVerifier
 from gql_analytics.services.ingest.messages import MessageIngest
 from gql_analytics.services.ingest.pipeline import IngestPipeline
 from gql_analytics.settings import Settings, SettingsError
@@ -45,10 +38,10 @@ log = logging.getLogger(__name__)
 PURGE_EVERY = timedelta(hours=1)
 
 
-async def _purge_forever(service: AnalyticsService, retention: timedelta) -> None:
+async def _purge_forever(store: Store, clock: Callable[[], datetime], retention: timedelta) -> None:
     while True:
         try:
-            removed = await service.store.purge_raw(service.clock() - retention)
+            removed = await store.purge_raw(clock() - retention)
             log.info("retention: removed %d raw records", removed)
         except GatewayError as error:
             log.warning("retention: purge failed: %s", error)
@@ -128,6 +121,8 @@ def create_app(
     clock: Callable[[], datetime] = utc_now,
     tracer_provider: TracerProvider | None = None,
 ) -> Starlette:
+    """What ``serve`` runs: the store, the live bus, the ingest sink (the in-process pipeline,
+    or Kafka with its consumer), the services and the GraphQL app, behind the HTTP routes."""
     if not settings.auth:
         if not is_loopback(settings.host):
             raise SettingsError(
@@ -166,47 +161,40 @@ def create_app(
         max_points=settings.document_limits.cost,
     )
     analysis = AnalysisService(
-        service, limits=settings.analysis_limits, metrics=metrics, tracer=tracer
+        service, store, limits=settings.analysis_limits, metrics=metrics, tracer=tracer
     )
+    rules = settings.token_rules
+    authenticator = Authenticator(store, TokenVerifier(rules) if rules is not None else None)
     graphql = GraphQLApp(
         service,
         analysis,
         bus,
+        authenticator,
         settings,
         metrics if settings.metrics else None,
         tracer=tracer if provider is not None else None,
     )
 
-    async def health(request: Request) -> Response:
-        return JSONResponse({"status": "ok"})
+    timeout = settings.ready_timeout
+    probes: dict[str, Probe] = {"store": lambda: probe(store.ping(), timeout, "store: no answer")}
+    if kafka_sink is not None:
+        sink_of_kafka = kafka_sink
 
-    async def scrape(request: Request) -> Response:
-        """Prometheus text; with auth on, only for the scrape token (--metrics-token)."""
-        if settings.auth:
-            sent = credential_in(request.headers) or ""
-            token = settings.metrics_token
-            if not token or not hmac.compare_digest(sent.encode(), token.encode()):
-                error = "send the scrape token (--metrics-token) as Authorization: Bearer"
-                return JSONResponse({"error": error}, status_code=401)
-        return Response(metrics.exposition(), media_type=METRICS_CONTENT_TYPE)
-
-    async def ready(request: Request) -> Response:
-        """What the gateway can do now: the store answers and takes writes, the broker answers;
-        each asked afresh, within ``ready_timeout``."""
-        timeout = settings.ready_timeout
-        probes = {"store": _probe(store.ping(), timeout, "store: no answer")}
-        if kafka_sink is not None:
+        async def broker() -> str:
             unreachable = "kafka: the broker is not reachable (no answer)"
-            probes["kafka"] = _probe(kafka_sink.check(), timeout, unreachable)
-        checks = dict(zip(probes, await asyncio.gather(*probes.values()), strict=True))
-        if consumer is not None and checks["kafka"] == "ok" and not consumer.started.is_set():
-            checks["kafka"] = "kafka: the consumer has not joined its group yet"
-        if live is not None:
-            listening = live.listening.is_set()
-            checks["live"] = "ok" if listening else "live: the live topic is not read yet"
-        if any(value != "ok" for value in checks.values()):
-            return JSONResponse({"status": "unavailable", **checks}, status_code=503)
-        return JSONResponse({"status": "ready", **checks})
+            answer = await probe(sink_of_kafka.check(), timeout, unreachable)
+            if answer == "ok" and consumer is not None and not consumer.started.is_set():
+                return "kafka: the consumer has not joined its group yet"
+            return answer
+
+        probes["kafka"] = broker
+    if live is not None:
+        topic = live
+
+        async def listening() -> str:
+            return "ok" if topic.listening.is_set() else "live: the live topic is not read yet"
+
+        probes["live"] = listening
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -225,56 +213,19 @@ def create_app(
                 running = asyncio.create_task(consumer.run(stopping), name="kafka-consumer")
                 stack.push_async_callback(_finish, running, stopping)
             if settings.retention is not None:
-                purger = asyncio.create_task(_purge_forever(service, settings.retention))
-                stack.push_async_callback(_finish, purger, None)
+                purging = _purge_forever(store, clock, settings.retention)
+                stack.push_async_callback(_finish, asyncio.create_task(purging), None)
             yield
 
-    traced = [] if provider is None else [Middleware(tracing.TracedRequests, provider)]
-    scraped = [Route("/metrics", scrape)] if settings.metrics else []
-    return Starlette(
-        routes=[
-            Route(
-                "/graphql",
-                CSRFGuard(BodyLimit(graphql, settings.max_body_bytes)),
-                methods=["GET", "POST"],
-            ),
-            WebSocketRoute("/graphql", graphql),
-            Route("/health", health),
-            Route("/ready", ready),
-            *scraped,
-        ],
+    return web_app(
+        graphql,
+        max_body_bytes=settings.max_body_bytes,
+        probes=probes,
+        scrape=Scrape(metrics, settings.auth, settings.metrics_token) if settings.metrics else None,
+        cors_origins=settings.cors_origins,
+        provider=provider,
         lifespan=lifespan,
-        middleware=[Middleware(RequestIds), *traced, *_cors(settings.cors_origins)],
     )
-
-
-async def _probe(check: Awaitable[None], within: float, silent: str) -> str:
-    """The check's outcome: ok, its own error, or ``silent`` if it took longer than ``within``
-    seconds (a frozen broker, or a store stuck on its disk, answers nothing)."""
-    try:
-        async with asyncio.timeout(within):
-            await check
-    except TimeoutError:
-        return f"{silent} within {within:g} s"
-    except GatewayError as error:
-        return error.message
-    return "ok"
-
-
-def _cors(origins: tuple[str, ...]) -> list[Middleware]:
-    """CORS for the listed origins only; none listed, browsers keep to the same origin."""
-    if not origins:
-        return []
-    headers = ["content-type", "authorization", "x-api-key", *PREFLIGHT_HEADERS]
-    return [
-        Middleware(
-            CORSMiddleware,
-            allow_origins=list(origins),
-            allow_methods=["GET", "POST"],
-            allow_headers=headers,
-            max_age=600,
-        )
-    ]
 
 
 def is_loopback(host: str) -> bool:

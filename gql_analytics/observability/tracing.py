@@ -1,6 +1,6 @@
 """OpenTelemetry traces: a tracer provider per app (never the process-wide global), the ASGI
 server span of every request (``opentelemetry-instrumentation-asgi``), inside it a span per
-GraphQL operation (``entrypoints/graphql/telemetry.py``), and inside that a span per store call; across Kafka, W3C ``traceparent``
+GraphQL operation (``entrypoints/graphql/extensions/telemetry.py``), and inside that a span per store call; across Kafka, W3C ``traceparent``
 headers. Spans leave through OTLP only when ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set (the standard
 ``OTEL_*`` variables configure the exporter); otherwise nothing is exported."""
 

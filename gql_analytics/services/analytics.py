@@ -103,7 +103,7 @@ class AnalyticsService:
         where the number of series is known only once it is read (None: no bound)."""
         self.meters = metrics  # (``metrics`` is the query of metric names)
         self.max_points = max_points
-        self.store = store
+        self._store = store
         self.sink = sink
         self.monitor = monitor
         self.retention = retention
@@ -161,24 +161,24 @@ class AnalyticsService:
             return
         dependency = Dependency(tenant, kind, None if names is None else tuple(sorted(set(names))))
         if dependency not in reads.versions:
-            (reads.versions[dependency],) = await self.store.versions([dependency])
+            (reads.versions[dependency],) = await self._store.versions([dependency])
 
     async def still_current(self, versions: Sequence[tuple[Dependency, Version]]) -> bool:
         """Whether every series an answer read is still at the version it read."""
-        current = await self.store.versions([dependency for dependency, _ in versions])
+        current = await self._store.versions([dependency for dependency, _ in versions])
         return current == [version for _, version in versions]
 
     # -- keys -----------------------------------------------------------------------------------
 
     async def api_keys(self, tenant: str) -> list[ApiKey]:
-        return await self.store.keys(tenant)
+        return await self._store.keys(tenant)
 
     async def create_api_key(self, tenant: str, role: str, name: str | None) -> tuple[str, ApiKey]:
         """A new key of the tenant: its text (shown once) and what is stored of it."""
-        return await create_key(self.store, tenant, role, self.clock(), name)
+        return await create_key(self._store, tenant, role, self.clock(), name)
 
     async def revoke_api_key(self, tenant: str, key_id: str) -> ApiKey:
-        return await revoke_key(self.store, key_id, self.clock(), tenant)
+        return await revoke_key(self._store, key_id, self.clock(), tenant)
 
     # -- events ---------------------------------------------------------------------------------
 
@@ -193,9 +193,9 @@ class AnalyticsService:
         await self._depend(tenant, EVENT, names)
         window = time_range.to_minutes()
         buckets = window.buckets(interval)
-        known = await self.store.series(tenant, EVENT, names)
+        known = await self._store.series(tenant, EVENT, names)
         self._within_points(len(names) if names is not None else len(known), len(buckets))
-        stats = await self.store.rollup_stats(
+        stats = await self._store.rollup_stats(
             {s.id: s.key.name for s in known},
             window,
             interval,
@@ -255,8 +255,8 @@ class AnalyticsService:
     async def _read_totals(
         self, tenant: str, names: Sequence[str] | None, window: TimeRange
     ) -> dict[str, int]:
-        known = await self.store.series(tenant, EVENT, names)
-        stats = await self.store.rollup_stats({s.id: s.key.name for s in known}, window, None)
+        known = await self._store.series(tenant, EVENT, names)
+        stats = await self._store.rollup_stats({s.id: s.key.name for s in known}, window, None)
         return {label: s.count for (label, _), s in stats.items()}
 
     async def active_users(
@@ -265,7 +265,7 @@ class AnalyticsService:
         await self._depend(tenant, EVENT)
         window = time_range.to_minutes()
         buckets = window.buckets(interval)
-        total, per_bucket = await self.store.active_users(tenant, window, interval)
+        total, per_bucket = await self._store.active_users(tenant, window, interval)
         return total, [(b, per_bucket.get(b, 0)) for b in buckets]
 
     async def events(
@@ -275,12 +275,12 @@ class AnalyticsService:
             raise InvalidInput("first: must be between 0 and 500", field="first")
         validation.names_asked(query.names)
         await self._depend(query.tenant, EVENT, query.names)
-        page, has_next = await self.store.events(query, first, after)
-        return page, has_next, await self.store.count_events(query)
+        page, has_next = await self._store.events(query, first, after)
+        return page, has_next, await self._store.count_events(query)
 
     async def event(self, tenant: str, event_id: str) -> Event | None:
         await self._depend(tenant, EVENT)
-        return await self.store.event(tenant, event_id)
+        return await self._store.event(tenant, event_id)
 
     # -- metrics --------------------------------------------------------------------------------
 
@@ -299,12 +299,12 @@ class AnalyticsService:
         # Unfiltered, the name's total series answers alone; filtered, the matching tag sets merge.
         chosen: list[SeriesInfo] = []
         if tags or group_by_tag is not None:
-            chosen = _matching(await self.store.series(tenant, METRIC, [name]), tags or {})
+            chosen = _matching(await self._store.series(tenant, METRIC, [name]), tags or {})
         if tags:
             whole = {s.id: "" for s in chosen}
         else:
-            whole = {s.id: "" for s in await self.store.series(tenant, METRIC_TOTAL, [name])}
-        points = await self.store.rollup_stats(whole, window, interval, quantiles=PERCENTILES)
+            whole = {s.id: "" for s in await self._store.series(tenant, METRIC_TOTAL, [name])}
+        points = await self._store.rollup_stats(whole, window, interval, quantiles=PERCENTILES)
         groups: list[tuple[str, BucketSummary]] = []
         if group_by_tag is not None:
             labels = {
@@ -312,7 +312,7 @@ class AnalyticsService:
                 for s in chosen
                 if group_by_tag in dict(s.key.tags)
             }
-            by_label = await self.store.rollup_stats(labels, window, None, quantiles=PERCENTILES)
+            by_label = await self._store.rollup_stats(labels, window, None, quantiles=PERCENTILES)
             groups = sorted(((label, stats) for (label, _), stats in by_label.items()))
         return MetricResult(
             name=name,
@@ -324,7 +324,7 @@ class AnalyticsService:
     async def metrics(self, tenant: str) -> list[MetricSummary]:
         await self._depend(tenant, METRIC)
         summaries: dict[str, MetricSummary] = {}
-        for info in await self.store.series(tenant, METRIC):
+        for info in await self._store.series(tenant, METRIC):
             known = summaries.get(info.key.name)
             summaries[info.key.name] = MetricSummary(
                 info.key.name,
@@ -341,13 +341,13 @@ class AnalyticsService:
         if not 0 <= first <= 500:
             raise InvalidInput("first: must be between 0 and 500", field="first")
         await self._depend(tenant, EVENT, TASK_EVENTS)
-        return await self.store.tasks_per_user(tenant, time_range, first, after_user)
+        return await self._store.tasks_per_user(tenant, time_range, first, after_user)
 
     async def task_stats(
         self, tenant: str, time_range: TimeRange, user_id: str | None
     ) -> TaskSummary:
         await self._depend(tenant, EVENT, TASK_EVENTS)
-        return await self.store.task_summary(tenant, time_range, user_id)
+        return await self._store.task_summary(tenant, time_range, user_id)
 
     # -- ingestion ------------------------------------------------------------------------------
 
@@ -362,8 +362,8 @@ class AnalyticsService:
     async def dashboard(self, tenant: str) -> DashboardSummary:
         await self._depend(tenant, EVENT)
         await self._depend(tenant, METRIC)
-        events = await self.store.series(tenant, EVENT)
-        metrics = await self.store.series(tenant, METRIC)
+        events = await self._store.series(tenant, EVENT)
+        metrics = await self._store.series(tenant, METRIC)
         return DashboardSummary(
             total_events=sum(s.count for s in events),
             total_metric_points=sum(s.count for s in metrics),

@@ -34,7 +34,7 @@ def event(id: str, hours: float, name: str, user: str | None, **properties: obje
 
 
 @pytest.fixture
-async def analytics() -> AsyncIterator[AnalyticsService]:
+async def store() -> AsyncIterator[DuckDBStore]:
     store = DuckDBStore()
     await store.apply(
         Batch(
@@ -53,12 +53,21 @@ async def analytics() -> AsyncIterator[AnalyticsService]:
             ]
         )
     )
-    yield AnalyticsService(store, IngestPipeline(store, InProcessBus()))
+    yield store
     await store.close()
 
 
-async def test_events_become_one_row_of_features_per_user(analytics: AnalyticsService) -> None:
-    frame = await load(EventsDataset(DAYS), tenant="default", analytics=analytics, limit=100)
+@pytest.fixture
+def analytics(store: DuckDBStore) -> AnalyticsService:
+    return AnalyticsService(store, IngestPipeline(store, InProcessBus()))
+
+
+async def test_events_become_one_row_of_features_per_user(
+    analytics: AnalyticsService, store: DuckDBStore
+) -> None:
+    frame = await load(
+        EventsDataset(DAYS), tenant="default", store=store, analytics=analytics, limit=100
+    )
     assert frame.index.tolist() == ["ann", "bob"]
     assert frame.to_dict("index") == {
         "ann": {
@@ -86,8 +95,12 @@ async def test_events_become_one_row_of_features_per_user(analytics: AnalyticsSe
     }
 
 
-async def test_tasks_become_one_row_per_task(analytics: AnalyticsService) -> None:
-    frame = await load(TasksDataset(DAYS), tenant="default", analytics=analytics, limit=100)
+async def test_tasks_become_one_row_per_task(
+    analytics: AnalyticsService, store: DuckDBStore
+) -> None:
+    frame = await load(
+        TasksDataset(DAYS), tenant="default", store=store, analytics=analytics, limit=100
+    )
     assert frame.index.tolist() == ["t1", "t2"]
     assert frame["user_id"].tolist() == ["ann", "bob"]
     assert frame["status"].tolist() == ["completed", "open"]
@@ -96,10 +109,12 @@ async def test_tasks_become_one_row_per_task(analytics: AnalyticsService) -> Non
     assert pd.isna(frame["completion_seconds"].iloc[1])
 
 
-async def test_a_metric_becomes_one_row_per_bucket(analytics: AnalyticsService) -> None:
+async def test_a_metric_becomes_one_row_per_bucket(
+    analytics: AnalyticsService, store: DuckDBStore
+) -> None:
     window = TimeRange(T0, T0 + timedelta(hours=3))
     dataset = MetricDataset("latency", window, Interval.HOUR)
-    frame = await load(dataset, tenant="default", analytics=analytics, limit=100)
+    frame = await load(dataset, tenant="default", store=store, analytics=analytics, limit=100)
     assert frame.index.tolist() == [T0 + timedelta(hours=h) for h in range(3)]
     assert frame["count"].tolist() == [2, 0, 1]
     assert frame["avg"].iloc[0] == 20.0
@@ -119,14 +134,20 @@ async def test_a_metric_becomes_one_row_per_bucket(analytics: AnalyticsService) 
     ids=["events", "tasks", "metric", "rows"],
 )
 async def test_a_dataset_past_the_row_limit_fails_the_job(
-    analytics: AnalyticsService, dataset: Dataset, what: str
+    analytics: AnalyticsService, store: DuckDBStore, dataset: Dataset, what: str
 ) -> None:
     with pytest.raises(AnalysisFailed, match=f"more than 1 {what}"):
-        await load(dataset, tenant="default", analytics=analytics, limit=1)
+        await load(dataset, tenant="default", store=store, analytics=analytics, limit=1)
 
 
-async def test_unusable_inline_rows_are_bad_input(analytics: AnalyticsService) -> None:
+async def test_unusable_inline_rows_are_bad_input(
+    analytics: AnalyticsService, store: DuckDBStore
+) -> None:
     with pytest.raises(InvalidAnalysis, match="finite"):
         await load(
-            RowsDataset([{"a": float("nan")}]), tenant="default", analytics=analytics, limit=10
+            RowsDataset([{"a": float("nan")}]),
+            tenant="default",
+            store=store,
+            analytics=analytics,
+            limit=10,
         )

@@ -37,15 +37,22 @@ BEAT = 0.02
 
 
 @pytest.fixture
-async def analytics(clock: Clock) -> AsyncIterator[AnalyticsService]:
+async def store() -> AsyncIterator[DuckDBStore]:
     store = DuckDBStore()
-    yield AnalyticsService(store, IngestPipeline(store, InProcessBus()), clock=clock)
+    yield store
     await store.close()
 
 
 @pytest.fixture
-async def service(analytics: AnalyticsService) -> AsyncIterator[AnalysisService]:
-    service = AnalysisService(analytics, heartbeat=BEAT)
+def analytics(store: DuckDBStore, clock: Clock) -> AnalyticsService:
+    return AnalyticsService(store, IngestPipeline(store, InProcessBus()), clock=clock)
+
+
+@pytest.fixture
+async def service(
+    analytics: AnalyticsService, store: DuckDBStore
+) -> AsyncIterator[AnalysisService]:
+    service = AnalysisService(analytics, store, heartbeat=BEAT)
     yield service
     await service.close()
 
@@ -83,7 +90,7 @@ class HeldStore(DuckDBStore):
 
 
 async def test_cancelling_jobs_again_and_again_leaves_the_workers_to_later_jobs(
-    analytics: AnalyticsService, service: AnalysisService
+    analytics: AnalyticsService, store: DuckDBStore, service: AnalysisService
 ) -> None:
     jobs = [await service.submit("default", long_clustering(), wait=False) for _ in range(2)]
     for job in jobs:
@@ -101,7 +108,7 @@ async def test_cancelling_jobs_again_and_again_leaves_the_workers_to_later_jobs(
     later = await within(service.submit("default", small_summary(), wait=True))
     assert later.state == SUCCEEDED
     for job in jobs:
-        stored = await analytics.store.job("default", job.id)
+        stored = await store.job("default", job.id)
         assert stored is not None
         assert stored.state == CANCELLED
 
@@ -109,7 +116,7 @@ async def test_cancelling_jobs_again_and_again_leaves_the_workers_to_later_jobs(
 async def test_a_cancel_that_comes_while_the_end_is_stored_leaves_it_stored(clock: Clock) -> None:
     store = HeldStore()
     analytics = AnalyticsService(store, IngestPipeline(store, InProcessBus()), clock=clock)
-    service = AnalysisService(analytics, heartbeat=BEAT)
+    service = AnalysisService(analytics, store, heartbeat=BEAT)
     job = await service.submit("default", long_clustering(), wait=False)
     await until_running(service, job)
     first = asyncio.create_task(service.cancel("default", job.id))
@@ -125,60 +132,61 @@ async def test_a_cancel_that_comes_while_the_end_is_stored_leaves_it_stored(cloc
 
 
 async def test_a_job_cancelled_as_soon_as_it_is_submitted_ends_cancelled(
-    analytics: AnalyticsService, service: AnalysisService
+    analytics: AnalyticsService, store: DuckDBStore, service: AnalysisService
 ) -> None:
     job = await service.submit("default", small_summary(), wait=False)
     cancelled = await service.cancel("default", job.id)  # in the same turn of the event loop
     assert cancelled.state == CANCELLED
-    stored = await analytics.store.job("default", job.id)
+    stored = await store.job("default", job.id)
     assert stored is not None
     assert stored.state == CANCELLED
 
 
 async def test_closing_ends_running_queued_and_awaited_jobs_failed(
     analytics: AnalyticsService,
+    store: DuckDBStore,
 ) -> None:
-    service = AnalysisService(analytics, limits=AnalysisLimits(concurrent=1), heartbeat=BEAT)
+    service = AnalysisService(analytics, store, limits=AnalysisLimits(concurrent=1), heartbeat=BEAT)
     running = await service.submit("default", long_clustering(), wait=False)
     queued = await service.submit("default", long_clustering(), wait=False)
     awaited = asyncio.create_task(service.submit("default", small_summary(), wait=True))
     await until_running(service, running)
 
     async def three_stored() -> bool:
-        return len((await analytics.store.jobs("default", 10, None))[0]) == 3
+        return len((await store.jobs("default", 10, None))[0]) == 3
 
     await eventually(three_stored, "the awaited job was not stored")
     await within(service.close())
     assert (await within(awaited)).state == FAILED
     for job in (running, queued):
-        stored = await analytics.store.job("default", job.id)
+        stored = await store.job("default", job.id)
         assert stored is not None
         assert (stored.state, stored.error) == (FAILED, STOPPED)
 
 
 async def test_a_job_whose_process_fell_silent_ends_failed_when_read(
-    analytics: AnalyticsService, service: AnalysisService, clock: Clock
+    analytics: AnalyticsService, store: DuckDBStore, service: AnalysisService, clock: Clock
 ) -> None:
     left = AnalysisJob("left", "default", "SUMMARY", RUNNING, NOW, {}, updated_at=NOW)
-    await analytics.store.save_job(left)
+    await store.save_job(left)
     assert await service.job("default", "left") == left  # its process may still live
     clock.advance(timedelta(seconds=4 * BEAT))
     seen = await service.job("default", "left")
     assert seen is not None
     assert (seen.state, seen.error, seen.finished_at) == (FAILED, ABANDONED, clock.now)
-    assert await analytics.store.job("default", "left") == seen
+    assert await store.job("default", "left") == seen
     listed, _ = await service.jobs("default", 10, None)
     assert listed == [seen]
 
 
 async def test_a_running_job_says_its_process_lives(
-    analytics: AnalyticsService, service: AnalysisService, clock: Clock
+    analytics: AnalyticsService, store: DuckDBStore, service: AnalysisService, clock: Clock
 ) -> None:
     job = await service.submit("default", long_clustering(), wait=False)
     clock.advance(timedelta(minutes=5))  # far past the silence that means abandoned
 
     async def beaten() -> bool:
-        stored = await analytics.store.job("default", job.id)
+        stored = await store.job("default", job.id)
         return stored is not None and stored.updated_at == clock.now and not stored.ended
 
     await eventually(beaten, "the job's heartbeat never reached the store")
@@ -189,9 +197,9 @@ async def test_a_running_job_says_its_process_lives(
 
 
 async def test_a_job_cancelled_through_another_process_is_stopped_by_its_own(
-    analytics: AnalyticsService, service: AnalysisService
+    analytics: AnalyticsService, store: DuckDBStore, service: AnalysisService
 ) -> None:
-    other = AnalysisService(analytics, heartbeat=BEAT)  # another process on the same store
+    other = AnalysisService(analytics, store, heartbeat=BEAT)  # another process on the same store
     job = await service.submit("default", long_clustering(), wait=False)
     states = service.watch("default", job.id)
     async for seen in states:
@@ -202,17 +210,17 @@ async def test_a_job_cancelled_through_another_process_is_stopped_by_its_own(
     async for seen in states:  # the owner learns it from the store and kills the computation
         last = seen
     assert last.state == CANCELLED
-    stored = await analytics.store.job("default", job.id)
+    stored = await store.job("default", job.id)
     assert stored is not None
     assert stored.state == CANCELLED
     await other.close()
 
 
 async def test_an_ended_job_is_never_abandoned(
-    analytics: AnalyticsService, service: AnalysisService, clock: Clock
+    analytics: AnalyticsService, store: DuckDBStore, service: AnalysisService, clock: Clock
 ) -> None:
     ended = AnalysisJob("done", "default", "SUMMARY", RUNNING, NOW, {}, updated_at=NOW)
     ended = replace(ended, state=CANCELLED, finished_at=NOW)
-    await analytics.store.save_job(ended)
+    await store.save_job(ended)
     clock.advance(timedelta(days=1))
     assert await service.job("default", "done") == ended

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
-from gql_analytics.entrypoints.graphql.access import AccessControl
+from gql_analytics.entrypoints.graphql.extensions.access import AccessControl
 from gql_analytics.services.auth.access import Principal, may, role_needed
 from tests.api.secured import Keys, call, code
 from tests.api.sockets import TRANSPORT_WS, Socket

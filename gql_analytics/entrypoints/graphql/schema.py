@@ -20,21 +20,22 @@ from strawberry.schema.schema import StreamResult
 from strawberry.types import ExecutionContext
 from strawberry.types.graphql import OperationType
 
-from gql_analytics.entrypoints.graphql.access import AccessControl
-from gql_analytics.entrypoints.graphql.cache import CachedAnswers, QueryCache
-from gql_analytics.entrypoints.graphql.choice import OperationChoice
 from gql_analytics.entrypoints.graphql.context import Context
-from gql_analytics.entrypoints.graphql.cost import CostLimit
-from gql_analytics.entrypoints.graphql.documents import CachedDocuments, Documents
 from gql_analytics.entrypoints.graphql.errors import CodedErrors, log_errors
+from gql_analytics.entrypoints.graphql.extensions.access import AccessControl
+from gql_analytics.entrypoints.graphql.extensions.cache import CachedAnswers, QueryCache
+from gql_analytics.entrypoints.graphql.extensions.choice import OperationChoice
+from gql_analytics.entrypoints.graphql.extensions.cost import CostLimit
+from gql_analytics.entrypoints.graphql.extensions.documents import CachedDocuments, Documents
+from gql_analytics.entrypoints.graphql.extensions.operations_limit import most_operations
+from gql_analytics.entrypoints.graphql.extensions.persisted import (
+    PersistedQueries,
+    PersistedQueryLookup,
+)
+from gql_analytics.entrypoints.graphql.extensions.telemetry import OperationTelemetry
 from gql_analytics.entrypoints.graphql.live.sharing import SharedSubscriptions
-from gql_analytics.entrypoints.graphql.mutation import Mutation
-from gql_analytics.entrypoints.graphql.operations_limit import most_operations
-from gql_analytics.entrypoints.graphql.persisted import PersistedQueries, PersistedQueryLookup
-from gql_analytics.entrypoints.graphql.query import Query
+from gql_analytics.entrypoints.graphql.roots import Mutation, Query, Subscription
 from gql_analytics.entrypoints.graphql.scalars import DateTime
-from gql_analytics.entrypoints.graphql.subscription import Subscription
-from gql_analytics.entrypoints.graphql.telemetry import OperationTelemetry
 from gql_analytics.observability.metrics import Metrics
 from gql_analytics.settings import DocumentLimits
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -27,7 +27,7 @@ import pandas as pd
 from gql_analytics.domain.stats import PERCENTILES
 from gql_analytics.domain.timerange import Interval, TimeRange
 from gql_analytics.errors import AnalysisFailed
-from gql_analytics.ports import TaskColumns, UserActivity, UserTaskCounts
+from gql_analytics.ports import DatasetReader, TaskColumns, TaskReader, UserActivity, UserTaskCounts
 from gql_analytics.services.analysis.rows import frame_of_rows
 from gql_analytics.services.analytics import AnalyticsService
 
@@ -65,11 +65,14 @@ def _too_many(limit: int, what: str) -> AnalysisFailed:
     return AnalysisFailed(f"the dataset has more than {limit:,} {what}, the limit of rows")
 
 
+class DatasetStore(DatasetReader, TaskReader, Protocol):
+    """What a dataset is read from."""
+
+
 async def load(
-    dataset: Dataset, *, tenant: str, analytics: AnalyticsService, limit: int
+    dataset: Dataset, *, tenant: str, store: DatasetStore, analytics: AnalyticsService, limit: int
 ) -> pd.DataFrame:
     """The dataset's frame (building a large one happens off the event loop)."""
-    store = analytics.store
     match dataset:
         case RowsDataset(rows):
             frame = frame_of_rows(rows)

@@ -18,7 +18,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol
 
 from opentelemetry.trace import NoOpTracer, Tracer
 
@@ -33,7 +33,7 @@ from gql_analytics.domain.jobs import (
 )
 from gql_analytics.errors import AnalysisFailed, GatewayError, InvalidInput
 from gql_analytics.observability.metrics import Metrics
-from gql_analytics.ports import JobCursor
+from gql_analytics.ports import DatasetReader, JobCursor, JobRepository, TaskReader
 from gql_analytics.services.analysis.datasets import Dataset, load
 from gql_analytics.services.analysis.operations import OPERATIONS, preflight
 from gql_analytics.services.analysis.parameters import Parameters
@@ -46,6 +46,10 @@ ABANDONED = "the gateway process running the job stopped before it ended"
 ELSEWHERE_POLL = 1.0  # seconds between reads of a job that another process runs
 HEARTBEAT = 10.0  # seconds between the signs of life of a process's unfinished jobs
 MISSED_BEATS = 3  # a job silent this many heartbeats is abandoned
+
+
+class AnalysisStore(JobRepository, DatasetReader, TaskReader, Protocol):
+    """What analysis needs of a store: its jobs kept, and the data it runs on read."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +85,7 @@ class AnalysisService:
     def __init__(
         self,
         analytics: AnalyticsService,
+        store: AnalysisStore,
         *,
         limits: AnalysisLimits | None = None,
         runner: AnalysisRunner | None = None,
@@ -92,7 +97,7 @@ class AnalysisService:
         self._metrics = metrics
         self._tracer = tracer = tracer or NoOpTracer()
         self._analytics = analytics
-        self._store = analytics.store
+        self._store = store
         self._clock = analytics.clock
         self.limits = limits = limits or AnalysisLimits()
         self._runner = runner or AnalysisRunner(
@@ -125,7 +130,11 @@ class AnalysisService:
         )
         try:
             frame = await load(
-                request.dataset, tenant=tenant, analytics=self._analytics, limit=self.limits.rows
+                request.dataset,
+                tenant=tenant,
+                store=self._store,
+                analytics=self._analytics,
+                limit=self.limits.rows,
             )
         except AnalysisFailed as error:
             failed = replace(job, state=FAILED, finished_at=self._clock(), error=error.message)

@@ -9,7 +9,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, 
 from typing import Any, TypeVar
 
 from gql_analytics.domain.timerange import TimeRange as DomainTimeRange
-from gql_analytics.entrypoints.graphql.inputs import TimeRange
+from gql_analytics.entrypoints.graphql.common import TimeRange
 from gql_analytics.entrypoints.graphql.live.subscriber import Subscriber
 from gql_analytics.ports import Change
 from gql_analytics.services.live.watch import seconds_to_next_minute, watch

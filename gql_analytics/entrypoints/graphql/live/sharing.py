@@ -31,8 +31,8 @@ from typing import Any, TypeVar
 from graphql import FieldNode, GraphQLError, OperationType, get_operation_ast
 from strawberry.types import ExecutionResult
 
-from gql_analytics.entrypoints.graphql import telemetry
-from gql_analytics.entrypoints.graphql.documents import Documents
+from gql_analytics.entrypoints.graphql.extensions import telemetry
+from gql_analytics.entrypoints.graphql.extensions.documents import Documents
 from gql_analytics.entrypoints.graphql.live.fields import SHARED_FIELDS, STREAM_FIELDS
 from gql_analytics.entrypoints.graphql.live.socket import Encoded, Result, Shared
 from gql_analytics.entrypoints.graphql.live.subscriber import Subscriber

@@ -26,15 +26,15 @@ from strawberry.types.unset import UNSET, UnsetType
 from gql_analytics.domain.keys import READ
 from gql_analytics.domain.records import DEFAULT_TENANT
 from gql_analytics.entrypoints.graphql import json_body
-from gql_analytics.entrypoints.graphql.cache import QueryCache
 from gql_analytics.entrypoints.graphql.context import Context
 from gql_analytics.entrypoints.graphql.errors import refusal_response
+from gql_analytics.entrypoints.graphql.extensions.cache import QueryCache
+from gql_analytics.entrypoints.graphql.extensions.persisted import PersistedQueries, read_manifest
 from gql_analytics.entrypoints.graphql.live.admission import Individually
-from gql_analytics.entrypoints.graphql.persisted import PersistedQueries, read_manifest
 from gql_analytics.entrypoints.graphql.quota import SubscriptionQuota
 from gql_analytics.entrypoints.graphql.rate_limit import RateLimiter
 from gql_analytics.entrypoints.graphql.schema import build_schema
-from gql_analytics.entrypoints.graphql.socket_handlers import LegacyWSHandler, TransportWSHandler
+from gql_analytics.entrypoints.graphql.transport.sockets import LegacyWSHandler, TransportWSHandler
 from gql_analytics.errors import BadRequest, Forbidden, GatewayError, Unauthenticated
 from gql_analytics.observability import logs
 from gql_analytics.observability.metrics import Metrics
@@ -43,7 +43,6 @@ from gql_analytics.services.analysis.service import AnalysisService
 from gql_analytics.services.analytics import AnalyticsService
 from gql_analytics.services.auth.access import may
 from gql_analytics.services.auth.authenticator import Authenticator, credential_in
-from gql_analytics.services.auth.tokens import TokenVerifier
 from gql_analytics.services.live.fanout import Feeds
 from gql_analytics.settings import Settings, SettingsError
 
@@ -59,6 +58,7 @@ class GraphQLApp(GraphQL[Context, None]):
         service: AnalyticsService,
         analysis: AnalysisService,
         bus: LiveBus,
+        authenticator: Authenticator,
         settings: Settings,
         metrics: Metrics | None = None,
         tracer: Tracer | None = None,
@@ -99,9 +99,7 @@ class GraphQLApp(GraphQL[Context, None]):
         self._admission = Individually(quota, self.metrics, limiter)
         self._feeds = Feeds()
         self.metrics.live_computations.set_function(lambda: len(self._feeds))
-        rules = settings.token_rules
-        tokens = TokenVerifier(rules) if rules is not None else None
-        self._authenticator = Authenticator(service.store, tokens)
+        self._authenticator = authenticator
 
     def decode_json(self, data: str | bytes) -> object:
         """Request bodies and socket frames alike: UTF-8 and bounded depth (``json_body``)."""

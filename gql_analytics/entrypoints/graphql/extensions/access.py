@@ -22,7 +22,6 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
-from gql_analytics.entrypoints.graphql.context import Info
 from gql_analytics.entrypoints.graphql.errors import refusal
 from gql_analytics.errors import Forbidden, GatewayError, RateLimited, Unauthenticated
 from gql_analytics.services.auth.access import Principal, may, role_needed
@@ -70,30 +69,17 @@ def _problem(
     for name in sorted(fields):
         if name.startswith("__"):
             continue
-        problem = _forbidden(principal, kind, name)
+        problem = forbidden(principal, kind, name)
         if problem is not None:
             return problem
     return None
 
 
-def _forbidden(principal: Principal, kind: str, field: str) -> Forbidden | None:
+def forbidden(principal: Principal, kind: str, field: str) -> Forbidden | None:
     needed = role_needed(kind, field)
     if may(principal, needed):
         return None
     return Forbidden(f"{field}: needs the {needed} role; this key has {principal.role}")
-
-
-def require_role(info: Info) -> None:
-    """Refuses a privileged field to a caller whose role may not run it (FORBIDDEN), whatever
-    let the operation through: the second line behind ``AccessControl``."""
-    context = info.context
-    if not context.auth:
-        return
-    if context.principal is None:
-        raise context.auth_error or Unauthenticated("send an API key")
-    problem = _forbidden(context.principal, info.operation.operation.value, info.field_name)
-    if problem is not None:
-        raise problem
 
 
 def root_fields(

@@ -12,9 +12,9 @@ from strawberry.utils.str_converters import to_camel_case
 
 from gql_analytics.domain import jobs
 from gql_analytics.entrypoints.graphql import cursors
-from gql_analytics.entrypoints.graphql.analysis_results import AnalysisResult, typed
-from gql_analytics.entrypoints.graphql.inputs import TimeRange, resolve_range, string_tags
-from gql_analytics.entrypoints.graphql.types import Interval, PageInfo
+from gql_analytics.entrypoints.graphql.analysis.results import AnalysisResult, typed
+from gql_analytics.entrypoints.graphql.common import Interval, TimeRange, resolve_range, string_tags
+from gql_analytics.entrypoints.graphql.connection import Connection, page
 from gql_analytics.errors import InvalidAnalysis
 from gql_analytics.services.analysis.datasets import (
     Dataset,
@@ -200,23 +200,11 @@ class AnalysisJob:
 
 
 @strawberry.type
-class AnalysisJobEdge:
-    cursor: str
-    node: AnalysisJob
-
-
-@strawberry.type
-class AnalysisJobConnection:
-    edges: list[AnalysisJobEdge]
-    page_info: PageInfo
-
+class AnalysisJobConnection(Connection[AnalysisJob]):
     @classmethod
     def from_domain(cls, found: list[jobs.AnalysisJob], has_next: bool) -> AnalysisJobConnection:
-        edges = [
-            AnalysisJobEdge(
-                cursor=cursors.job_cursor(job.created_at, job.id),
-                node=AnalysisJob.from_domain(job),
-            )
-            for job in found
-        ]
-        return cls(edges=edges, page_info=PageInfo.after([e.cursor for e in edges], has_next))
+        nodes = (
+            (cursors.job_cursor(j.created_at, j.id), AnalysisJob.from_domain(j)) for j in found
+        )
+        edges, info = page(nodes, has_next)
+        return cls(edges=edges, page_info=info)
