@@ -29,8 +29,8 @@ from tests.support import GATEWAY, serving
 
 def parse(argv: list[str], env: dict[str, str]) -> Settings:
     parser = argparse.ArgumentParser()
-    add_arguments(parser, env)
-    return from_arguments(parser.parse_args(argv))
+    add_arguments(parser)
+    return from_arguments(parser.parse_args(argv), env)
 
 
 def test_defaults_serve_the_embedded_store_on_loopback() -> None:
@@ -91,6 +91,21 @@ def test_a_setting_that_cannot_be_read_stops_start_up_naming_its_variable(
         assert cli.main(["serve"]) == 2
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert line.startswith(f"gql-analytics: {variable}: ")
+
+
+@pytest.mark.parametrize(
+    ("argv", "complaint"),
+    [
+        (["--port", "eighty"], "--port: 'eighty' is not a whole number"),
+        (["--kafka-on-position-reset", "latest"], "is not one of earliest or pause"),
+        (["--ready-timeout", "soon"], "--ready-timeout: 'soon' is not a number"),
+    ],
+)
+def test_a_flag_that_cannot_be_read_stops_start_up_naming_the_flag(
+    argv: list[str], complaint: str
+) -> None:
+    with pytest.raises(SettingsError, match=complaint):
+        parse(argv, {})
 
 
 def test_zero_retention_keeps_raw_records_for_ever() -> None:

@@ -25,8 +25,10 @@ def test_the_compose_stack_runs_gateway_and_worker_on_a_mongodb_replica_set_and_
         assert (ROOT / "deploy" / service["build"]["context"] / "Dockerfile").is_file()
         assert service.get("command", command) == command
         parser = argparse.ArgumentParser()
-        add_arguments(parser, env=service["environment"])  # as the container reads it
-        settings = from_arguments(parser.parse_args([]))
+        add_arguments(parser)
+        settings = from_arguments(
+            parser.parse_args([]), env=service["environment"]
+        )  # as the container reads it
         assert settings.store_url.startswith("mongodb://mongo:27017/")
         assert "replicaSet=rs0" in settings.store_url
         assert settings.kafka_bootstrap_servers == "kafka:9092"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -212,7 +211,8 @@ async def test_a_message_dead_lettered_twice_is_a_repeat_its_reader_can_tell(
     stopping = asyncio.Event()
     runs = []
     for group in ("first", "second"):
-        settings = replace(kafka_settings, kafka_group_id=kafka_settings.kafka_group_id + group)
+        group_id = kafka_settings.kafka_group_id + group
+        settings = kafka_settings.model_copy(update={"kafka_group_id": group_id})
         ingest = kafka_consumer(settings, DuckDBStore(), InProcessBus(), clock=utc_now)
         runs.append(asyncio.create_task(ingest.run(stopping)))
     try:

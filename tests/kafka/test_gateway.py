@@ -148,7 +148,7 @@ async def test_a_mutation_and_the_batch_that_applies_it_are_one_trace(
     exporter = InMemorySpanExporter()
     provider = recorded(exporter)
     app = create_app(kafka_settings, store=DuckDBStore(), clock=utc_now, tracer_provider=provider)
-    topic = kafka_settings.kafka_ingest_topic
+    topic = kafka_settings.kafka_topics[0]  # where mutations produce
     with ServerThread(app) as server:
         async with httpx.AsyncClient(base_url=server.base_url, timeout=DEADLINE) as http:
             client = GraphQLClient(http)

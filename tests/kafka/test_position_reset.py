@@ -4,7 +4,6 @@ data lost) is noticed, reported and read again from its start: nothing is skippe
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -137,7 +136,7 @@ async def test_with_the_pause_policy_a_reset_partition_waits_for_an_operator(
 ) -> None:
     bootstrap = kafka_settings.kafka_bootstrap_servers or ""
     topic = kafka_settings.kafka_topics[0]
-    paused = dataclasses.replace(kafka_settings, kafka_on_position_reset="pause")
+    paused = kafka_settings.model_copy(update={"kafka_on_position_reset": "pause"})
     store = DuckDBStore()
     await produce(bootstrap, topic, views("old", range(40)), partition=0)
     async with consuming(store, paused) as first:

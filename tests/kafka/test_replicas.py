@@ -9,7 +9,6 @@ runs as two ``gql-analytics serve`` processes over MongoDB.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import subprocess
 from collections.abc import AsyncIterator, Iterator
@@ -49,7 +48,7 @@ class SharedStore(DuckDBStore):
 @pytest.fixture
 def replica_settings(kafka_settings: Settings) -> Settings:
     live = kafka_settings.kafka_topics[0] + ".live"
-    return dataclasses.replace(kafka_settings, kafka_live_topic=live)
+    return kafka_settings.model_copy(update={"kafka_live_topic": live})
 
 
 @asynccontextmanager
