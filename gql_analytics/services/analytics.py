@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,9 +35,9 @@ from gql_analytics.ports import (
     UserTaskCounts,
     Version,
 )
-from gql_analytics.services import dependencies
 from gql_analytics.services.auth.keyring import create_key, revoke_key
 from gql_analytics.services.batching import SameTurn
+from gql_analytics.services.dependencies import Reads
 
 MAX_BATCH = 1000
 TASK_EVENTS = (TASK_COMPLETED, TASK_CREATED, TASK_UPDATED)
@@ -109,6 +110,14 @@ class AnalyticsService:
         self.retention = retention
         self.clock = clock
         self._counts: tuple[asyncio.AbstractEventLoop, SameTurn[_Count, int]] | None = None
+        self._reads: Reads | None = None  # what an answer meant for the cache reads
+
+    def recording(self) -> tuple[AnalyticsService, Reads]:
+        """This service for one answer meant for the cache: it records in the ``Reads`` what
+        the answer depends on, as it reads it."""
+        recorder = copy.copy(self)
+        recorder._reads = reads = Reads()
+        return recorder, reads
 
     # -- ingest ---------------------------------------------------------------------------------
 
@@ -147,7 +156,7 @@ class AnalyticsService:
         self, start: datetime | None = None, end: datetime | None = None, last: str | None = None
     ) -> TimeRange:
         now = self.clock()
-        reads = dependencies.current()
+        reads = self._reads
         if reads is not None and (end is None or last is not None):  # a range that ends now
             reads.minute = now.replace(second=0, microsecond=0)
         return TimeRange.resolve(start=start, end=end, last=last, now=now)
@@ -156,7 +165,7 @@ class AnalyticsService:
 
     async def _depend(self, tenant: str, kind: str, names: Sequence[str] | None = None) -> None:
         """When the answer is meant for the cache, stamp the series it is about to read."""
-        reads = dependencies.current()
+        reads = self._reads
         if reads is None:
             return
         dependency = Dependency(tenant, kind, None if names is None else tuple(sorted(set(names))))

@@ -12,6 +12,7 @@ one of an unrelated series does not evict it. ``extensions.cache`` says ``hit``,
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -23,7 +24,6 @@ from strawberry.extensions import SchemaExtension
 
 from gql_analytics.observability.metrics import Metrics
 from gql_analytics.ports import Dependency, Version
-from gql_analytics.services import dependencies
 from gql_analytics.services.analytics import AnalyticsService
 from gql_analytics.services.recent import Recent
 
@@ -82,8 +82,10 @@ class CachedAnswers(SchemaExtension):
             yield
             return
         self.state = "miss"
-        with dependencies.recording() as reads:
-            yield
+        # This execution's resolvers read through a service that records what they read.
+        recorder, reads = context.service.recording()
+        execution.context = dataclasses.replace(context, service=recorder)
+        yield
         result = execution.result
         if isinstance(result, ExecutionResult) and result.data is not None and not result.errors:
             versions = tuple(reads.versions.items())
