@@ -25,6 +25,8 @@ before GraphQL runs (an error inside an operation's answer leaves with that answ
     ├── StoreUnavailable            STORE_UNAVAILABLE 503: retriable, the store did not answer
     ├── BrokerUnavailable           BROKER_UNAVAILABLE 503: retriable, Kafka did not acknowledge
     ├── NotYetApplied               INGEST_TIMEOUT 504: retriable, produced but not applied in time
+    ├── ShuttingDown                SHUTTING_DOWN 503: retriable, the gateway is stopping (or not
+    │                               started): another replica, or this one restarted, takes it
     └── AnalysisFailed              ANALYSIS_FAILED 500: an analysis job past a limit or broken;
                                     the job ends FAILED with the message
 
@@ -142,6 +144,12 @@ class StoreUnavailable(GatewayError):
 
 class BrokerUnavailable(GatewayError):
     code = "BROKER_UNAVAILABLE"
+    status = 503
+    retriable = True
+
+
+class ShuttingDown(GatewayError):
+    code = "SHUTTING_DOWN"
     status = 503
     retriable = True
 

@@ -5,9 +5,14 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from gql_analytics.adapters.duckdb.store import DuckDBStore
 from gql_analytics.adapters.live import InProcessBus
+from gql_analytics.domain.drafts import EventDraft
 from gql_analytics.domain.records import Batch, Event
 from gql_analytics.domain.timerange import TimeRange
+from gql_analytics.errors import ShuttingDown
 from gql_analytics.services.analytics import AnalyticsService
 from gql_analytics.services.ingest.pipeline import IngestPipeline
 from tests.support import CountingStore
@@ -33,4 +38,20 @@ async def test_event_counts_asked_at_the_same_moment_are_read_together() -> None
     assert await service.event_count("default", "a", HOUR) == 2  # and nothing is kept
     await store.apply(Batch([event("4", "a", 6)]))
     assert await service.event_count("default", "a", HOUR) == 3
+    await store.close()
+
+
+async def test_records_sent_while_the_gateway_stops_are_refused_as_retriable() -> None:
+    store = DuckDBStore()
+    pipeline = IngestPipeline(store, InProcessBus())
+    service = AnalyticsService(store, pipeline)
+    await pipeline.start()
+    await pipeline.stop()
+    with pytest.raises(ShuttingDown) as refused:
+        await service.track("default", [EventDraft(name="signup")])
+    assert (refused.value.code, refused.value.status, refused.value.retriable) == (
+        "SHUTTING_DOWN",
+        503,
+        True,
+    )
     await store.close()

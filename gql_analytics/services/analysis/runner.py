@@ -31,7 +31,7 @@ import pandas as pd
 from opentelemetry import trace
 from opentelemetry.trace import NoOpTracer, Span, Tracer
 
-from gql_analytics.errors import AnalysisFailed, InvalidAnalysis
+from gql_analytics.errors import AnalysisFailed, InvalidAnalysis, ShuttingDown
 from gql_analytics.services.analysis.operations import Operation
 from gql_analytics.services.analysis.parameters import JSON, Parameters, Progress, ignore
 
@@ -172,7 +172,7 @@ class AnalysisRunner:
         time limit counts from then), ``progress`` with what the operation reports."""
         idle = self._idle
         if idle is None:
-            raise RuntimeError("the analysis runner is not started")
+            raise ShuttingDown("the gateway is not running analyses: it is stopping")
         worker = await idle.get()
         healthy = False
         try:  # nothing from here to the slot's return may lose the worker: see _give_back

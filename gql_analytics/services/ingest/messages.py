@@ -65,9 +65,10 @@ class Decoded:
 
 @dataclass(frozen=True, slots=True)
 class Staged:
-    """A batch the store staged its own way."""
+    """A batch a store staged its own way, and the store that applies it."""
 
     staged: StagedMessages
+    stager: MessageStager
 
     @property
     def batch(self) -> MessageBatch:
@@ -104,7 +105,7 @@ class MessageIngest:
         limits = Limits(self._clock(), self._retention)
         count = sum(len(part.offsets) for part in batch.partitions)
         if self._stager is not None and self._stager.worth_staging(count):
-            return Staged(await self._stager.stage_messages(batch, limits))
+            return Staged(await self._stager.stage_messages(batch, limits), self._stager)
         records, rejected = decode_all(batch, limits)
         return Decoded(batch, tuple(rejected), records)
 
@@ -115,8 +116,7 @@ class MessageIngest:
             applied, duplicates = len(result.applied), result.duplicates
             changes = changes_of(result.applied, with_events=with_events)
         elif isinstance(prepared, Staged):
-            assert self._stager is not None  # only a stager stages
-            staged = await self._stager.apply_staged(prepared.staged, with_events=with_events)
+            staged = await prepared.stager.apply_staged(prepared.staged, with_events=with_events)
             applied, duplicates = staged.applied, staged.duplicates
             changes = staged_changes(staged.series, staged.events)
         else:
@@ -126,5 +126,5 @@ class MessageIngest:
         return MessagesResult(applied, duplicates)
 
     async def discard(self, prepared: Prepared) -> None:
-        if isinstance(prepared, Staged) and self._stager is not None:
-            await self._stager.discard_staged(prepared.staged)
+        if isinstance(prepared, Staged):
+            await prepared.stager.discard_staged(prepared.staged)

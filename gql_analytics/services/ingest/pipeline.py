@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from gql_analytics.domain.records import Batch, Record
+from gql_analytics.errors import ShuttingDown
 from gql_analytics.observability.metrics import Metrics
 from gql_analytics.ports import LiveBus, Store
 from gql_analytics.services.ingest.changes import changes_of
@@ -57,14 +58,14 @@ class IngestPipeline:
             self._worker = None
         while not self._queue.empty():
             pending = self._queue.get_nowait()
-            pending.done.set_exception(RuntimeError("shutting down"))
+            pending.done.set_exception(ShuttingDown("the gateway is shutting down"))
 
     async def submit(self, records: Sequence[Record], *, wait: bool = True) -> None:
         """Return once the records are committed (``wait`` changes nothing: they always are)."""
         if not records:
             return
         if self._worker is None:
-            raise RuntimeError("the ingest pipeline is not started")
+            raise ShuttingDown("the gateway is not taking records: its ingest is stopped")
         pending = _Pending(records)
         await self._queue.put(pending)
         await pending.done
@@ -88,7 +89,11 @@ class IngestPipeline:
                 log.warning(
                     "ingest: a batch of %d records was not applied: %r", len(records), error
                 )
-            failure = error if isinstance(error, Exception) else RuntimeError("shutting down")
+            failure = (
+                error
+                if isinstance(error, Exception)
+                else ShuttingDown("the gateway is shutting down")
+            )
             for pending in group:
                 if not pending.done.done():
                     pending.done.set_exception(failure)
