@@ -25,9 +25,10 @@ from typing import Any, TypeVar
 import duckdb
 import numpy as np
 
-from gql_analytics.adapters.duckdb import messages as duckdb_messages
 from gql_analytics.adapters.duckdb import schema as sql
 from gql_analytics.adapters.duckdb.buckets import Bucketing, Params
+from gql_analytics.adapters.duckdb.messages.apply import apply as apply_staged
+from gql_analytics.adapters.duckdb.messages.stage import MACROS, Staged, stage
 from gql_analytics.adapters.duckdb.values import EVENT_COLUMNS, aware, event_of, naive, to_json
 from gql_analytics.adapters.duckdb.writes import (
     insert_events,
@@ -108,7 +109,7 @@ class DuckDBStore:
         self._preparers: queue.SimpleQueue[duckdb.DuckDBPyConnection] = queue.SimpleQueue()
         self._all_preparers = [self._connection.cursor() for _ in range(PREPARERS)]
         for cursor in self._all_preparers:
-            cursor.execute(duckdb_messages.MACROS)
+            cursor.execute(MACROS)
             self._preparers.put(cursor)
         self._prepared = itertools.count(1)
         self._done: list[str] = []  # staged tables applied or discarded, to drop
@@ -221,21 +222,21 @@ class DuckDBStore:
         """Staged by SQL into the scratch database on a preparing cursor, beside the writer
         (``messages.stage``)."""
 
-        def stage() -> StagedMessages:
+        def prepare() -> StagedMessages:
             cursor = self._preparers.get()
             try:
                 self._drop_done(cursor)
                 table = f"scratch.staged_{next(self._prepared)}"
-                return duckdb_messages.stage(cursor, table, batch, limits)
+                return stage(cursor, table, batch, limits)
             finally:
                 self._preparers.put(cursor)
 
-        return await self._run(stage)
+        return await self._run(prepare)
 
     async def apply_staged(self, staged: StagedMessages, *, with_events: bool) -> StagedResult:
         def apply() -> StagedResult:
             result = self._transaction(
-                lambda connection: duckdb_messages.apply(connection, staged, with_events),
+                lambda connection: apply_staged(connection, staged, with_events),
                 lambda result: result.series,
             )
             self._drop_staged(staged)
@@ -250,7 +251,7 @@ class DuckDBStore:
         """A staged table is dropped by the next staging (or with the store), so that an apply
         never waits for the staging running beside it."""
         state = staged.state
-        if not isinstance(state, duckdb_messages.Staged):
+        if not isinstance(state, Staged):
             raise TypeError("a batch staged by another store")
         self._done.append(state.table)
 
