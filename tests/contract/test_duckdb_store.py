@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gql_analytics.adapters.duckdb import store as duckdb_store
+from gql_analytics.adapters.duckdb import writing
 from gql_analytics.adapters.duckdb.store import DuckDBStore
 from gql_analytics.adapters.stores import open_store
 from gql_analytics.domain.records import Batch
@@ -27,7 +27,7 @@ class DuckDBContract(StoreContract):
         @contextmanager
         def halfway() -> Iterator[None]:
             with monkeypatch.context() as patched:
-                patched.setattr(duckdb_store, "write_rollup", failing)
+                patched.setattr(writing, "write_rollup", failing)
                 yield
 
         return halfway
@@ -77,7 +77,7 @@ async def test_a_failing_batch_leaves_nothing_behind(monkeypatch: pytest.MonkeyP
     def explode(*args: object) -> None:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(duckdb_store, "write_rollup", explode)
+    monkeypatch.setattr(writing, "write_rollup", explode)
     with pytest.raises(RuntimeError):
         await store.apply(Batch([event("1", 1)]))
     monkeypatch.undo()

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from gql_analytics.adapters.duckdb import schema as sql
-from gql_analytics.adapters.duckdb.values import micros, naive
+from gql_analytics.adapters.duckdb.values import Params, micros, naive
 from gql_analytics.domain.timerange import EPOCH, WEEK_ORIGIN, Interval, TimeRange, segments
-
-Params = list[Any]
 
 
 class Bucketing:

@@ -9,6 +9,9 @@ from typing import Any
 
 from gql_analytics.domain.records import Event
 
+Params = list[Any]
+"""The parameters of a statement."""
+
 
 def naive(moment: datetime) -> datetime:
     if moment.tzinfo is not UTC:
