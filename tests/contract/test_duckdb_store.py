@@ -1,6 +1,10 @@
+"""Every role's contract on the DuckDB store: in memory, in a file, and, for the contracts that
+write raw messages through the ingest layer, in memory with every batch staged in SQL; and what
+only DuckDB does."""
+
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -13,12 +17,42 @@ from gql_analytics.domain.records import Batch
 from gql_analytics.errors import StoreUnavailable
 from gql_analytics.ports import EventQuery, MessageBatch, PartitionMessages, Store
 from tests.contract.ingest import message_ingest
-from tests.contract.store_contract import T0, FailHalfway, Halfway, StoreContract, event
+from tests.contract.roles.dataset_reader import DatasetReaderContract
+from tests.contract.roles.event_reader import EventReaderContract
+from tests.contract.roles.job_repository import JobRepositoryContract
+from tests.contract.roles.key_repository import KeyRepositoryContract
+from tests.contract.roles.lifecycle import LifecycleContract
+from tests.contract.roles.position_keeper import PositionKeeperContract
+from tests.contract.roles.record_writer import FailHalfway, Halfway, RecordWriterContract
+from tests.contract.roles.records import T0, event
+from tests.contract.roles.retention import RetentionContract
+from tests.contract.roles.rollup_reader import RollupReaderContract
+from tests.contract.roles.task_reader import TaskReaderContract
+
+STORES: dict[str, Callable[[Path], Store]] = {
+    "in memory": lambda tmp_path: DuckDBStore(),
+    "in a file": lambda tmp_path: open_store(f"duckdb:///{tmp_path}/nested/analytics.duckdb"),
+    # Every Kafka batch staged in SQL, however small (the contracts' batches are).
+    "in memory, staging in SQL": lambda tmp_path: DuckDBStore(sql_from=0),
+}
 
 
-class DuckDBContract(StoreContract):
+async def opened(variant: str, tmp_path: Path) -> AsyncIterator[Store]:
+    store = STORES[variant](tmp_path)
+    yield store
+    await store.close()
+
+
+class DuckDB:
+    """A role's contract on DuckDB in memory and in a file."""
+
+    @pytest.fixture(params=["in memory", "in a file"])
+    async def store(self, request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+        async for store in opened(request.param, tmp_path):
+            yield store
+
     @pytest.fixture
-    def fail_halfway(self, store: Store, monkeypatch: pytest.MonkeyPatch) -> FailHalfway:
+    def fail_halfway(self, monkeypatch: pytest.MonkeyPatch) -> FailHalfway:
         """The rollup write fails, after the raw records' inserts, in the batch's transaction."""
 
         def failing(*args: object) -> None:
@@ -33,30 +67,54 @@ class DuckDBContract(StoreContract):
         return halfway
 
 
-class TestDuckDBInMemory(DuckDBContract):
-    @pytest.fixture
-    async def store(self) -> AsyncIterator[Store]:
-        store = DuckDBStore()
-        yield store
-        await store.close()
+class DuckDBStagingInSQL(DuckDB):
+    """And in memory staging every Kafka batch in SQL: for the contracts whose tests write raw
+    messages through the ingest layer, which stages them when the store offers it."""
+
+    @pytest.fixture(params=list(STORES))
+    async def store(self, request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+        async for store in opened(request.param, tmp_path):
+            yield store
 
 
-class TestDuckDBInMemoryAlwaysSQL(DuckDBContract):
-    """Every Kafka batch staged in SQL, however small (the contract's batches are)."""
-
-    @pytest.fixture
-    async def store(self) -> AsyncIterator[Store]:
-        store = DuckDBStore(sql_from=0)
-        yield store
-        await store.close()
+class TestRecordWriter(DuckDBStagingInSQL, RecordWriterContract):
+    pass
 
 
-class TestDuckDBFile(DuckDBContract):
-    @pytest.fixture
-    async def store(self, tmp_path: Path) -> AsyncIterator[Store]:
-        store = open_store(f"duckdb:///{tmp_path}/nested/analytics.duckdb")
-        yield store
-        await store.close()
+class TestPositionKeeper(DuckDB, PositionKeeperContract):
+    pass
+
+
+class TestRollupReader(DuckDBStagingInSQL, RollupReaderContract):
+    pass
+
+
+class TestEventReader(DuckDB, EventReaderContract):
+    pass
+
+
+class TestTaskReader(DuckDB, TaskReaderContract):
+    pass
+
+
+class TestDatasetReader(DuckDB, DatasetReaderContract):
+    pass
+
+
+class TestRetention(DuckDB, RetentionContract):
+    pass
+
+
+class TestJobRepository(DuckDB, JobRepositoryContract):
+    pass
+
+
+class TestKeyRepository(DuckDB, KeyRepositoryContract):
+    pass
+
+
+class TestLifecycle(DuckDB, LifecycleContract):
+    pass
 
 
 async def test_records_survive_reopening_the_file(tmp_path: Path) -> None:

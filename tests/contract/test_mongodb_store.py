@@ -1,6 +1,6 @@
-"""The Store contract against the MongoDB adapter: a real server when ``MONGODB_URL`` is set
+"""Every role's contract on the MongoDB store: a real server when ``MONGODB_URL`` is set
 (``MONGODB_URL=mongodb://localhost:27017/?replicaSet=rs0 make test``), otherwise the in-process
-stand-in of ``tests/mongodb_standin.py``."""
+stand-in of ``tests/mongodb_standin.py``; and what only MongoDB does."""
 
 from __future__ import annotations
 
@@ -19,19 +19,30 @@ from gql_analytics.bootstrap import create_app
 from gql_analytics.errors import StoreUnavailable
 from gql_analytics.ports import EventQuery, Store
 from gql_analytics.settings import Settings
-from tests.contract.store_contract import FailHalfway, Halfway, StoreContract
+from tests.contract.roles.dataset_reader import DatasetReaderContract
+from tests.contract.roles.event_reader import EventReaderContract
+from tests.contract.roles.job_repository import JobRepositoryContract
+from tests.contract.roles.key_repository import KeyRepositoryContract
+from tests.contract.roles.lifecycle import LifecycleContract
+from tests.contract.roles.position_keeper import PositionKeeperContract
+from tests.contract.roles.record_writer import FailHalfway, Halfway, RecordWriterContract
+from tests.contract.roles.retention import RetentionContract
+from tests.contract.roles.rollup_reader import RollupReaderContract
+from tests.contract.roles.task_reader import TaskReaderContract
 from tests.mongodb_standin import NAME, REAL, StandInClient, mongodb_store
 from tests.support import DEADLINE, GraphQLClient, ServerThread
 
 
-class TestMongoDB(StoreContract):
+class MongoDB:
+    """A role's contract on MongoDB."""
+
     @pytest.fixture(ids=[f"mongodb {REAL or NAME}"], params=[None])
     async def store(self) -> AsyncIterator[Store]:
         async for store in mongodb_store():
             yield store
 
     @pytest.fixture
-    def fail_halfway(self, store: Store, monkeypatch: pytest.MonkeyPatch) -> FailHalfway:
+    def fail_halfway(self, monkeypatch: pytest.MonkeyPatch) -> FailHalfway:
         """The batch's raw records are inserted, then its transaction fails."""
         if not REAL:
             pytest.skip(f"{NAME} cannot roll a transaction back: give MONGODB_URL")
@@ -48,6 +59,46 @@ class TestMongoDB(StoreContract):
                 yield
 
         return halfway
+
+
+class TestRecordWriter(MongoDB, RecordWriterContract):
+    pass
+
+
+class TestPositionKeeper(MongoDB, PositionKeeperContract):
+    pass
+
+
+class TestRollupReader(MongoDB, RollupReaderContract):
+    pass
+
+
+class TestEventReader(MongoDB, EventReaderContract):
+    pass
+
+
+class TestTaskReader(MongoDB, TaskReaderContract):
+    pass
+
+
+class TestDatasetReader(MongoDB, DatasetReaderContract):
+    pass
+
+
+class TestRetention(MongoDB, RetentionContract):
+    pass
+
+
+class TestJobRepository(MongoDB, JobRepositoryContract):
+    pass
+
+
+class TestKeyRepository(MongoDB, KeyRepositoryContract):
+    pass
+
+
+class TestLifecycle(MongoDB, LifecycleContract):
+    pass
 
 
 async def test_raw_records_expire_after_the_retention_through_a_ttl_index() -> None:
