@@ -1,8 +1,9 @@
 """A stand-in for MongoDB in tests where no server runs: mongomock-ng (an in-process fake of
 PyMongo's synchronous API) behind the few async methods ``MongoStore`` calls on PyMongo's
 ``AsyncMongoClient``. It answers ``hello`` as a replica set; its transactions run one at a time
-(the isolation a real transaction gives) but are not rolled back on failure. ``go_down()``
-(and ``come_back()``) makes it fail as an unreachable server does. With
+(the isolation a real transaction gives), and one that fails is rolled back: the documents its
+bulk writes touched (by ``_id``, as every write of a batch names them) are put back as they
+were. ``go_down()`` (and ``come_back()``) makes it fail as an unreachable server does. With
 ``MONGODB_URL`` set, the tests run against that real server instead.
 """
 
@@ -17,7 +18,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any, Self, TypeVar
 
 import mongomock_ng
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, InsertOne, ReplaceOne, UpdateOne
 from pymongo.errors import ServerSelectionTimeoutError
 
 from gql_analytics.adapters.mongodb.store import MongoStore
@@ -55,7 +56,7 @@ class StandInClient:
         self.closed = False
 
     async def go_down(self) -> None:
-        """Unreachable from now on (between transactions, as the stand-in cannot roll back)."""
+        """Unreachable from now on (between transactions)."""
         async with self._transactions:
             self._link.up = False
 
@@ -95,6 +96,8 @@ class _Admin:
 class _Session:
     def __init__(self, lock: asyncio.Lock) -> None:
         self._lock = lock
+        # In a transaction: each document its writes touched as it was before (None: absent).
+        self._before: dict[tuple[int, Any], tuple[Any, Any]] | None = None
 
     async def __aenter__(self) -> Self:
         return self
@@ -104,7 +107,45 @@ class _Session:
 
     async def with_transaction(self, callback: Callable[[Self], Awaitable[T]]) -> T:
         async with self._lock:
-            return await callback(self)
+            self._before = {}
+            try:
+                return await callback(self)
+            except BaseException:
+                self._roll_back()
+                raise
+            finally:
+                self._before = None
+
+    def remember(self, collection: Any, operations: Iterable[Any]) -> None:
+        """Keep what the documents ``operations`` are about to write were, once per
+        transaction."""
+        if self._before is None:
+            return
+        stored = collection._store
+        for operation in operations:
+            document_id = _target(operation)
+            key = (id(collection), document_id)
+            if key not in self._before:
+                was = copy.deepcopy(stored[document_id]) if document_id in stored else None
+                self._before[key] = (collection, was)
+
+    def _roll_back(self) -> None:
+        assert self._before is not None
+        for (_, document_id), (collection, was) in self._before.items():
+            stored = collection._store
+            if was is not None:
+                stored[document_id] = was
+            elif document_id in stored:
+                del stored[document_id]
+
+
+def _target(operation: Any) -> Any:
+    """The ``_id`` of the one document a bulk write operation writes."""
+    if isinstance(operation, InsertOne):
+        return operation._doc["_id"]
+    if isinstance(operation, UpdateOne | ReplaceOne) and "_id" in operation._filter:
+        return operation._filter["_id"]
+    raise NotImplementedError(f"the stand-in rolls back writes of one document by _id: {operation}")
 
 
 class _Database:
@@ -151,6 +192,8 @@ class _Collection:
     ) -> Any:
         self._check("bulk_write")
         self._link.written[self._collection.name] += len(operations)
+        if isinstance(session, _Session):
+            session.remember(self._collection, operations)
         return self._collection.bulk_write(operations, ordered=ordered)
 
     async def count_documents(self, filter: dict[str, Any], *, session: object = None) -> int:
