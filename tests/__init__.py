@@ -1,5 +1,5 @@
 import pytest
 
-# The contract suite lives outside test_*.py modules so that every adapter can share it; keep its
-# asserts as informative as those of test modules.
-pytest.register_assert_rewrite("tests.contract.store_contract", "tests.support")
+# Helpers shared by the tests live outside test_*.py modules; keep their asserts as informative
+# as those of test modules (the role contracts register theirs in tests/contract).
+pytest.register_assert_rewrite("tests.support")
