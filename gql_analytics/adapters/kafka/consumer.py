@@ -26,10 +26,10 @@ import logging
 import operator
 from asyncio import FIRST_COMPLETED
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from datetime import datetime
+from typing import Any
 
 from aiokafka import (
     AIOKafkaConsumer,
@@ -44,7 +44,7 @@ from opentelemetry.trace import NoOpTracer, Tracer
 
 from gql_analytics.adapters.kafka import new_producer
 from gql_analytics.adapters.kafka.options import KafkaOptions
-from gql_analytics.errors import GatewayError
+from gql_analytics.adapters.kafka.retry import Retry
 from gql_analytics.observability.tracing import consumed
 from gql_analytics.ports import (
     IngestTotals,
@@ -60,9 +60,6 @@ from gql_analytics.ports import (
 )
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
-RETRY_MIN = timedelta(milliseconds=100)
-RETRY_MAX = timedelta(seconds=5)
 PREPARING = 3  # batches prepared at once, ahead of the one applied
 # How long the broker may hold a fetch that found nothing new: the longest a record can wait to
 # be fetched. aiokafka's 500 ms put a record 124 ms (median) behind at 100 records a second on
@@ -136,8 +133,10 @@ class KafkaIngest:
         max_records: int = 20_000,
         stop_at_end: bool = False,
         tracer: Tracer | None = None,
+        retry: Retry | None = None,
     ) -> None:
         self._sink = sink
+        self._retry = retry or Retry()
         self._store = positions
         self._tracer = tracer or NoOpTracer()
         self._options = options
@@ -225,7 +224,7 @@ class KafkaIngest:
         messages = message_batch(fetched.batch)
 
         async def prepare() -> _Prepared:
-            prepared = await _retrying(
+            prepared = await self._retry.call(
                 lambda: self._sink.prepare(messages), "prepare a batch", stopping
             )
             return _Prepared(fetched, prepared)
@@ -238,8 +237,8 @@ class KafkaIngest:
         """Started clients (the consumer subscribed), retrying with backoff while the broker is
         unreachable; None if asked to stop first."""
         servers = self._options.bootstrap_servers
-        delay = RETRY_MIN
-        while True:
+
+        async def start() -> tuple[AIOKafkaConsumer[bytes, bytes], AIOKafkaProducer[bytes, bytes]]:
             consumer: AIOKafkaConsumer[bytes, bytes] = AIOKafkaConsumer(
                 bootstrap_servers=servers,
                 group_id=self._options.group_id,
@@ -253,14 +252,18 @@ class KafkaIngest:
             try:
                 await producer.start()
                 await consumer.start()
-                return consumer, producer
-            except KafkaError as error:
-                log.warning("kafka: cannot reach %s (%s); retrying", servers, error)
+            except KafkaError:
                 await consumer.stop()
                 await producer.stop()
-            if await _stopped_within(stopping, delay):
+                raise
+            return consumer, producer
+
+        try:
+            return await self._retry.call(start, f"reach {servers}", stopping)
+        except KafkaError:
+            if stopping.is_set():
                 return None
-            delay = min(delay * 2, RETRY_MAX)
+            raise
 
     async def _process(
         self,
@@ -294,7 +297,7 @@ class KafkaIngest:
                 if not current:
                     return
                 batch = current
-                prepared = await _retrying(
+                prepared = await self._retry.call(
                     lambda: self._sink.prepare(message_batch(current)),
                     "prepare a batch",
                     stopping,
@@ -302,10 +305,10 @@ class KafkaIngest:
             # Poison is dead-lettered (and acknowledged by the broker) before the rest is applied.
             dead = _dead_letters(batch, prepared.rejected)
             if dead:
-                await _retrying(
+                await self._retry.call(
                     lambda: self._dead_letter(producer, dead), "dead-letter the poison", stopping
                 )
-            result = await _retrying(
+            result = await self._retry.call(
                 lambda: self._sink.apply(prepared),
                 "apply the batch",
                 stopping,
@@ -479,7 +482,7 @@ class KafkaIngest:
                 tp.topic, tp.partition, kind, position, start, end, None, self._clock()
             )
         async with self._in_flight:  # no batch is applied while the position moves back
-            await _retrying(
+            await self._retry.call(
                 lambda: self._store.rewind(tp.topic, tp.partition, start),
                 "rewind a reset partition",
                 stopping,
@@ -571,26 +574,3 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka i
 async def _log_start(consumer: AIOKafkaConsumer[bytes, bytes], tp: TopicPartition) -> int:
     start: int = (await consumer.beginning_offsets([tp]))[tp]
     return start
-
-
-async def _retrying(operation: Callable[[], Awaitable[T]], what: str, stopping: asyncio.Event) -> T:
-    """Run ``operation`` until it succeeds, backing off while the store or broker is away; a
-    non-retriable error, or a stop request during the wait, ends the attempts with that error.
-    Nothing is committed to Kafka meanwhile, so the batch is never skipped."""
-    delay = RETRY_MIN
-    while True:
-        try:
-            return await operation()
-        except (GatewayError, KafkaError) as error:
-            if isinstance(error, GatewayError) and not error.retriable:
-                raise
-            log.warning("kafka: could not %s (%s); retrying", what, error)
-            if await _stopped_within(stopping, delay):
-                raise
-            delay = min(delay * 2, RETRY_MAX)
-
-
-async def _stopped_within(stopping: asyncio.Event, delay: timedelta) -> bool:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stopping.wait(), delay.total_seconds())
-    return stopping.is_set()
