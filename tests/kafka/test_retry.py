@@ -7,10 +7,13 @@ import asyncio
 from datetime import timedelta
 
 import pytest
+from aiokafka.errors import KafkaConnectionError
 
+from gql_analytics.adapters.kafka.clients import Clients, Listening
 from gql_analytics.adapters.kafka.retry import Retry
 from gql_analytics.errors import InvalidInput, StoreUnavailable
-from tests.support import eventually, within
+from tests.kafka.memory import TP0, Memory, consuming, until
+from tests.support import within
 
 FOREVER = timedelta(hours=1)  # a wait no test sees the end of
 
@@ -52,12 +55,72 @@ async def test_a_stop_asked_for_during_a_wait_ends_the_attempts_with_the_error()
     stopping = asyncio.Event()
     operation = Failing(StoreUnavailable("store: restarting"))
     attempts = asyncio.create_task(Retry(first=FOREVER).call(operation, "apply", stopping))
-
-    async def attempted() -> bool:
-        return operation.attempts == 1
-
-    await eventually(attempted, "no attempt was made")
+    await until(lambda: operation.attempts == 1, "no attempt was made")
     stopping.set()
     with pytest.raises(StoreUnavailable):
         await within(attempts)
     assert operation.attempts == 1
+
+
+async def test_the_consumer_connects_once_the_broker_answers() -> None:
+    connecting = Failing(KafkaConnectionError("no broker"), times=3)
+    memory: Memory
+
+    async def open_clients(listening: Listening) -> Clients:
+        await connecting()
+        return await memory.open_clients(listening)
+
+    memory = Memory(clients=open_clients)
+    running = memory.run()
+    await within(memory.ingest.started.wait())
+    assert connecting.attempts == 4
+    memory.stopping.set()
+    await within(running)
+
+
+async def test_a_consumer_that_cannot_reach_the_broker_stops_when_asked() -> None:
+    connecting = Failing(KafkaConnectionError("no broker"))
+
+    async def open_clients(listening: Listening) -> Clients:
+        await connecting()
+        raise AssertionError("unreachable")
+
+    memory = Memory(clients=open_clients, retry=Retry(first=FOREVER))
+    running = memory.run()
+    await until(lambda: connecting.attempts == 1, "no attempt to connect was made")
+    memory.stopping.set()
+    await within(running)  # returns: nothing to stop, nothing to report
+    assert not memory.ingest.started.is_set()
+    assert connecting.attempts == 1
+
+
+async def test_a_batch_the_store_keeps_refusing_is_given_up_uncommitted_when_asked_to_stop() -> (
+    None
+):
+    memory = Memory(retry=Retry(first=FOREVER))
+    memory.sink.failures = 1_000_000
+    running = memory.run()
+    await within(memory.ingest.started.wait())
+    await memory.consumer.rebalance([TP0])
+    memory.consumer.produce({TP0: [b"{}"] * 5})
+    await until(lambda: "apply failed events/0:0-4" in memory.journal, "nothing was applied")
+    memory.stopping.set()
+    with pytest.raises(StoreUnavailable):
+        await within(running)
+    assert memory.consumer.committed_offsets == {}
+    assert memory.journal.count("apply failed events/0:0-4") == 1
+    assert memory.consumer.stopped
+    assert memory.producer.stopped
+
+
+async def test_a_preparation_that_fails_is_attempted_again() -> None:
+    async with consuming() as memory:
+        memory.sink.prepare_failures = 2
+        memory.consumer.produce({TP0: [b"{}"] * 5})
+        await until(lambda: memory.consumer.committed_offsets == {TP0: 5}, "not committed")
+    assert memory.journal[-4:] == [
+        "prepare failed events/0:0-4",
+        "prepare failed events/0:0-4",
+        "apply events/0:0-4",
+        "commit events/0:5",
+    ]
