@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from gql_analytics import settings as settings_module
+from gql_analytics.settings import flags
 
 SHUTDOWN_GRACE = 10  # seconds after SIGTERM before requests still running are cancelled
 
@@ -32,10 +33,10 @@ def _main(argv: Sequence[str] | None) -> int:
     parser = argparse.ArgumentParser(prog="gql-analytics", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="serve /graphql (GraphiQL in a browser)")
-    settings_module.add_arguments(serve)
+    flags.add_arguments(serve)
     commands.add_parser("export-schema", help="print the GraphQL SDL")
     consume = commands.add_parser("consume", help="run the Kafka consumer alone (a worker)")
-    settings_module.add_arguments(consume)
+    flags.add_arguments(consume)
     consume.add_argument(
         "--exit-at-end",
         action="store_true",
@@ -118,7 +119,7 @@ def _main(argv: Sequence[str] | None) -> int:
             seed=arguments.seed,
             api_key=arguments.api_key,
         )
-    settings = settings_module.from_arguments(arguments)
+    settings = flags.from_arguments(arguments)
     _configure_logging(settings)
     if arguments.command == "consume":
         return _consume(settings, exit_at_end=arguments.exit_at_end)

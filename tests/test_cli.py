@@ -15,13 +15,8 @@ from gql_analytics.entrypoints.graphql.schema import export_sdl
 from gql_analytics.errors import Unauthenticated
 from gql_analytics.services.auth.access import Principal
 from gql_analytics.services.auth.authenticator import Authenticator
-from gql_analytics.settings import (
-    Settings,
-    SettingsError,
-    add_arguments,
-    from_arguments,
-    with_table,
-)
+from gql_analytics.settings import Settings, SettingsError
+from gql_analytics.settings.flags import add_arguments, from_arguments, with_table
 from tests.api.sockets import TRANSPORT_WS
 from tests.kafka.broker import free_port
 from tests.support import GATEWAY, serving

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from gql_analytics.settings import add_arguments, from_arguments
+from gql_analytics.settings.flags import add_arguments, from_arguments
 
 ROOT = Path(__file__).parent.parent
 

@@ -6,7 +6,6 @@ import asyncio
 import copy
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -35,6 +34,13 @@ from gql_analytics.ports import (
     UserTaskCounts,
     Version,
 )
+from gql_analytics.services.answers import (
+    CountSeries,
+    DashboardSummary,
+    MetricResult,
+    MetricSummary,
+    TrackOutcome,
+)
 from gql_analytics.services.auth.keyring import create_key, revoke_key
 from gql_analytics.services.batching import SameTurn
 from gql_analytics.services.dependencies import Reads
@@ -49,43 +55,6 @@ _Count = tuple[str, str, TimeRange]
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class TrackOutcome:
-    ids: list[str]
-    errors: list[tuple[int, InvalidRecord]]
-
-
-@dataclass(frozen=True, slots=True)
-class CountSeries:
-    name: str
-    total: int
-    points: list[tuple[datetime, int]]
-
-
-@dataclass(frozen=True, slots=True)
-class MetricResult:
-    name: str
-    overall: BucketSummary
-    points: list[tuple[datetime, BucketSummary]]
-    groups: list[tuple[str, BucketSummary]] = field(default_factory=list)
-
-
-@dataclass(frozen=True, slots=True)
-class MetricSummary:
-    name: str
-    count: int
-    last_seen: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class DashboardSummary:
-    total_events: int
-    total_metric_points: int
-    event_names: list[str]
-    metric_names: list[str]
-    generated_at: datetime
 
 
 class AnalyticsService:
@@ -390,17 +359,3 @@ def _matching(series: list[SeriesInfo], tags: Mapping[str, Any]) -> list[SeriesI
 
 def _latest(a: datetime | None, b: datetime | None) -> datetime | None:
     return max((m for m in (a, b) if m is not None), default=None)
-
-
-def matches(query: EventQuery, event: Event) -> bool:
-    """Whether an event meets every condition of a query (for live streams)."""
-    return (
-        event.tenant == query.tenant
-        and (query.names is None or event.name in query.names)
-        and (query.user_id is None or event.user_id == query.user_id)
-        and (
-            query.time_range is None
-            or query.time_range.start <= event.occurred_at < query.time_range.end
-        )
-        and all(event.properties.get(k) == v for k, v in query.properties.items())
-    )

@@ -11,9 +11,7 @@ import strawberry
 from gql_analytics.domain.timerange import Interval as DomainInterval
 from gql_analytics.domain.timerange import TimeRange as DomainTimeRange
 from gql_analytics.errors import InvalidInput
-from gql_analytics.services.analytics import (
-    AnalyticsService,
-)
+from gql_analytics.services.analytics import AnalyticsService
 
 
 @strawberry.enum(description="Width of the buckets a series is drawn in.")

@@ -7,9 +7,7 @@ from datetime import datetime
 import strawberry
 
 from gql_analytics.entrypoints.graphql.context import Info
-from gql_analytics.services.analytics import (
-    DashboardSummary,
-)
+from gql_analytics.services.answers import DashboardSummary
 
 
 @strawberry.type

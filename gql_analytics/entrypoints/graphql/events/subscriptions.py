@@ -14,7 +14,7 @@ from gql_analytics.entrypoints.graphql.context import Info
 from gql_analytics.entrypoints.graphql.events.types import Event, EventCountUpdate, EventFilter
 from gql_analytics.entrypoints.graphql.live.fields import live, question
 from gql_analytics.ports import Change
-from gql_analytics.services.analytics import matches
+from gql_analytics.services.answers import matches
 
 
 @strawberry.subscription(

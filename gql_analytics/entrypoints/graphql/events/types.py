@@ -14,10 +14,8 @@ from gql_analytics.entrypoints.graphql.connection import Connection, page
 from gql_analytics.ports import (
     EventQuery,
 )
-from gql_analytics.services.analytics import (
-    AnalyticsService,
-    CountSeries,
-)
+from gql_analytics.services.analytics import AnalyticsService
+from gql_analytics.services.answers import CountSeries
 
 
 @strawberry.type

@@ -16,7 +16,7 @@ from gql_analytics.entrypoints.graphql.ingest.types import (
     TrackResult,
 )
 from gql_analytics.entrypoints.graphql.roles import require_role
-from gql_analytics.services.analytics import TrackOutcome
+from gql_analytics.services.answers import TrackOutcome
 
 
 def _result(outcome: TrackOutcome) -> TrackResult:

@@ -13,7 +13,7 @@ from gql_analytics.entrypoints.graphql.common import Interval, TimeRange, string
 from gql_analytics.entrypoints.graphql.context import Info
 from gql_analytics.entrypoints.graphql.live.fields import live, question
 from gql_analytics.entrypoints.graphql.metrics.types import MetricAggregation
-from gql_analytics.services.analytics import MetricResult
+from gql_analytics.services.answers import MetricResult
 
 
 @strawberry.subscription(description="A metric's aggregation: now, then whenever it changes.")

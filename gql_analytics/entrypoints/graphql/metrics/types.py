@@ -8,10 +8,7 @@ from typing import Any
 import strawberry
 
 from gql_analytics.domain.stats import BucketSummary
-from gql_analytics.services.analytics import (
-    MetricResult,
-    MetricSummary,
-)
+from gql_analytics.services.answers import MetricResult, MetricSummary
 
 
 @strawberry.interface(description="Statistics of metric values; percentiles within 1 %.")

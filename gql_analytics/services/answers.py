@@ -1,0 +1,62 @@
+"""What the analytics service answers, as plain values, and which events a filter matches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from gql_analytics.domain.records import Event
+from gql_analytics.domain.stats import BucketSummary
+from gql_analytics.errors import InvalidRecord
+from gql_analytics.ports import EventQuery
+
+
+@dataclass(frozen=True, slots=True)
+class TrackOutcome:
+    ids: list[str]
+    errors: list[tuple[int, InvalidRecord]]
+
+
+@dataclass(frozen=True, slots=True)
+class CountSeries:
+    name: str
+    total: int
+    points: list[tuple[datetime, int]]
+
+
+@dataclass(frozen=True, slots=True)
+class MetricResult:
+    name: str
+    overall: BucketSummary
+    points: list[tuple[datetime, BucketSummary]]
+    groups: list[tuple[str, BucketSummary]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSummary:
+    name: str
+    count: int
+    last_seen: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class DashboardSummary:
+    total_events: int
+    total_metric_points: int
+    event_names: list[str]
+    metric_names: list[str]
+    generated_at: datetime
+
+
+def matches(query: EventQuery, event: Event) -> bool:
+    """Whether an event meets every condition of a query (for live streams)."""
+    return (
+        event.tenant == query.tenant
+        and (query.names is None or event.name in query.names)
+        and (query.user_id is None or event.user_id == query.user_id)
+        and (
+            query.time_range is None
+            or query.time_range.start <= event.occurred_at < query.time_range.end
+        )
+        and all(event.properties.get(k) == v for k, v in query.properties.items())
+    )
