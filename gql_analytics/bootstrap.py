@@ -64,6 +64,13 @@ def kafka_options(settings: Settings) -> KafkaOptions | None:
     )
 
 
+def _required_kafka(settings: Settings) -> KafkaOptions:
+    options = kafka_options(settings)
+    if options is None:
+        raise SettingsError("consume: give --kafka or GQL_ANALYTICS_KAFKA_BOOTSTRAP_SERVERS")
+    return options
+
+
 def configured_store(settings: Settings) -> Store:
     return open_store(
         settings.store_url,
@@ -83,9 +90,7 @@ def kafka_consumer(
 ) -> KafkaIngest:
     """A consumer-group member handing its partitions to the ingest layer, which applies them
     to ``store`` and publishes what changed on ``bus``."""
-    options = kafka_options(settings)
-    if options is None:
-        raise SettingsError("consume: give --kafka or GQL_ANALYTICS_KAFKA_BOOTSTRAP_SERVERS")
+    options = _required_kafka(settings)
     sink = MessageIngest(store, bus, clock=clock, retention=settings.retention)
     return KafkaIngest(sink, store, options, clock=clock, tracer=tracer, stop_at_end=stop_at_end)
 
@@ -93,9 +98,7 @@ def kafka_consumer(
 async def consume(settings: Settings, stopping: asyncio.Event, *, exit_at_end: bool) -> None:
     """``gql-analytics consume``: the consumer alone, a worker beside the serving replicas, with
     the same store, tracing and live topic as they have."""
-    options = kafka_options(settings)
-    if options is None:
-        raise SettingsError("consume: give --kafka or GQL_ANALYTICS_KAFKA_BOOTSTRAP_SERVERS")
+    options = _required_kafka(settings)
     store = configured_store(settings)
     provider = tracing.tracer_provider() if settings.tracing else None
     tracer = provider.get_tracer(tracing.SERVICE) if provider is not None else None
