@@ -216,3 +216,12 @@ def test_the_readme_configuration_table_is_the_one_the_settings_declare() -> Non
     assert readme == with_table(readme), "the README's table drifted: make settings-table"
     for flag in ("--max-cost", "--[no-]production", "--kafka-topics", "--[no-]auth"):
         assert f"| `{flag}` |" in readme
+
+
+def test_consume_without_kafka_says_how_to_give_it(capsys: pytest.CaptureFixture[str]) -> None:
+    monkey = pytest.MonkeyPatch()
+    with monkey.context() as patched:
+        patched.delenv("GQL_ANALYTICS_KAFKA_BOOTSTRAP_SERVERS", raising=False)
+        assert cli.main(["consume"]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line == "gql-analytics: consume: give --kafka or GQL_ANALYTICS_KAFKA_BOOTSTRAP_SERVERS"
