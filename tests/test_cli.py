@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -219,9 +220,14 @@ def test_the_readme_configuration_table_is_the_one_the_settings_declare() -> Non
 
 
 def test_consume_without_kafka_says_how_to_give_it(capsys: pytest.CaptureFixture[str]) -> None:
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level  # the command configures logging
     monkey = pytest.MonkeyPatch()
-    with monkey.context() as patched:
-        patched.delenv("GQL_ANALYTICS_KAFKA_BOOTSTRAP_SERVERS", raising=False)
-        assert cli.main(["consume"]) == 2
+    try:
+        with monkey.context() as patched:
+            patched.delenv("GQL_ANALYTICS_KAFKA_BOOTSTRAP_SERVERS", raising=False)
+            assert cli.main(["consume"]) == 2
+    finally:
+        root.handlers[:], root.level = handlers, level
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert line == "gql-analytics: consume: give --kafka or GQL_ANALYTICS_KAFKA_BOOTSTRAP_SERVERS"
