@@ -231,3 +231,11 @@ def test_consume_without_kafka_says_how_to_give_it(capsys: pytest.CaptureFixture
         root.handlers[:], root.level = handlers, level
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert line == "gql-analytics: consume: give --kafka or GQL_ANALYTICS_KAFKA_BOOTSTRAP_SERVERS"
+
+
+def test_settings_built_in_code_read_no_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GQL_ANALYTICS_PORT", "7")
+    monkeypatch.setenv("GQL_ANALYTICS_PRODUCTION", "maybe")
+    assert Settings().port == 8000  # as the code says, whatever the shell has
+    assert parse([], {}).port == 8000  # the variables given, and those only
+    assert Settings.read({"production": False}).port == 7  # the process's, for the command

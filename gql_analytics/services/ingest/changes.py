@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Iterable, Sequence
 
 from gql_analytics.domain.records import Event, MetricPoint, Record
-from gql_analytics.ports import Change
+from gql_analytics.ports import Change, LiveBus
+
+log = logging.getLogger(__name__)
 
 
 def changes_of(records: Sequence[Record], *, with_events: bool) -> list[Change]:
@@ -39,3 +42,14 @@ def staged_changes(
         )
         for tenant in tenants
     ]
+
+
+async def publish(bus: LiveBus, changes: Iterable[Change]) -> None:
+    """Tell subscribers of a batch already committed. A change the bus fails to take is logged
+    and skipped: the batch stays applied (applying it again would count it as duplicates and
+    tell nobody), and subscribers catch up with the next change of the same names."""
+    for change in changes:
+        try:
+            await bus.publish(change)
+        except Exception as error:
+            log.error("live: a committed change of %s was not published: %r", change.tenant, error)

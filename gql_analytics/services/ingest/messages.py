@@ -30,7 +30,7 @@ from gql_analytics.ports import (
     Rejection,
     StagedMessages,
 )
-from gql_analytics.services.ingest.changes import changes_of, staged_changes
+from gql_analytics.services.ingest.changes import changes_of, publish, staged_changes
 
 
 def messages_of(
@@ -121,8 +121,7 @@ class MessageIngest:
             changes = staged_changes(staged.series, staged.events)
         else:
             assert_never(prepared)
-        for change in changes:  # committed in the store: subscribers hear of it now
-            await self._bus.publish(change)
+        await publish(self._bus, changes)  # committed in the store: subscribers hear of it now
         return MessagesResult(applied, duplicates)
 
     async def discard(self, prepared: Prepared) -> None:

@@ -18,7 +18,7 @@ from gql_analytics.domain.records import Batch, Record
 from gql_analytics.errors import ShuttingDown
 from gql_analytics.observability.metrics import Metrics
 from gql_analytics.ports import LiveBus, Store
-from gql_analytics.services.ingest.changes import changes_of
+from gql_analytics.services.ingest.changes import changes_of, publish
 
 log = logging.getLogger(__name__)
 
@@ -108,5 +108,4 @@ class IngestPipeline:
         for pending in group:
             if not pending.done.done():
                 pending.done.set_result(None)
-        for change in changes_of(result.applied, with_events=True):
-            await self._bus.publish(change)
+        await publish(self._bus, changes_of(result.applied, with_events=True))
