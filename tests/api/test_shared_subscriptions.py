@@ -68,6 +68,35 @@ async def test_identical_subscriptions_share_one_stream_and_each_gets_every_upda
         await eventually(all_ended, "the streams outlived their subscribers, or went uncounted")
 
 
+async def test_a_shared_streams_messages_leave_through_each_sockets_writer_on_both_protocols(
+    live: ServerThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer frames a shared result with the subscriber's own operation id, which it finds
+    in the protocol handler's registry; were that lookup to fail, each subscriber's operation
+    would send the message itself, and nothing else would tell."""
+    taken: list[tuple[str, str]] = []
+    take = LiveSocket.take
+
+    def recorded(self: LiveSocket, id: str, value: Shared, *, every: bool = False) -> bool:
+        took = take(self, id, value, every=every)
+        if took:
+            taken.append((self.kind, id))
+        return took
+
+    monkeypatch.setattr(LiveSocket, "take", recorded)
+    async with (
+        httpx.AsyncClient(base_url=live.base_url, timeout=DEADLINE) as http,
+        socket(live, TRANSPORT_WS) as first,
+        socket(live, LEGACY_WS) as second,
+    ):
+        assert await first_counts((first, second), LIVE_SIGNUPS, 3) == [[0] * 3] * 2
+        await GraphQLClient(http).data(SIGNUP)
+        assert [await counts(ws, 3) for ws in (first, second)] == [[1] * 3] * 2
+    # The first subscriber of a document runs it alone; the five others share its stream.
+    assert {protocol for protocol, _ in taken} == {"next", "data"}
+    assert {id for _, id in taken} >= {"1", "2"}
+
+
 async def test_a_subscriber_leaving_a_shared_stream_leaves_the_others_their_updates(
     live: ServerThread,
 ) -> None:

@@ -74,7 +74,8 @@ class LiveSocket:
         self._queue: deque[tuple[str, Encoded | None]] = deque()
         self._latest: dict[str, Encoded] = {}
         self._heads: dict[str, str] = {}  # each subscription's message up to its payload
-        self._kind = _compact(kind)  # "next", or the legacy protocol's "data"
+        self.kind = kind  # "next", or the legacy protocol's "data"
+        self._kind = _compact(kind)
         self._ready = asyncio.Event()
         self._closing: asyncio.Future[None] | None = None
 
