@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.trace import NoOpTracer, Tracer
+from opentelemetry.trace import Tracer
 from starlette.applications import Starlette
 
 from gql_analytics.adapters.kafka.broadcast import KafkaBus
@@ -64,6 +64,14 @@ def kafka_options(settings: Settings) -> KafkaOptions | None:
     )
 
 
+def _traced(store: Store, provider: TracerProvider | None) -> tuple[Store, Tracer | None]:
+    """With a tracer provider: the store with a span per call within a trace, and the tracer."""
+    if provider is None:
+        return store, None
+    tracer = provider.get_tracer(tracing.SERVICE)
+    return tracing.traced_store(store, tracer), tracer
+
+
 def _required_kafka(settings: Settings) -> KafkaOptions:
     options = kafka_options(settings)
     if options is None:
@@ -101,9 +109,7 @@ async def consume(settings: Settings, stopping: asyncio.Event, *, exit_at_end: b
     options = _required_kafka(settings)
     store = configured_store(settings)
     provider = tracing.tracer_provider() if settings.tracing else None
-    tracer = provider.get_tracer(tracing.SERVICE) if provider is not None else None
-    if tracer is not None:
-        store = tracing.traced_store(store, tracer)
+    store, tracer = _traced(store, provider)
     bus = KafkaBus(options)  # the serving replicas' subscribers hear of what it applies
     ingest = kafka_consumer(settings, store, bus, tracer=tracer, stop_at_end=exit_at_end)
     await bus.start()
@@ -144,10 +150,7 @@ def create_app(
     metrics = Metrics()
     made_provider = tracer_provider is None and settings.tracing
     provider = tracing.tracer_provider() if made_provider else tracer_provider
-    tracer: Tracer = NoOpTracer()
-    if provider is not None:
-        tracer = provider.get_tracer(tracing.SERVICE)
-        store = tracing.traced_store(store, tracer)
+    store, tracer = _traced(store, provider)
     if kafka is not None:
         sink = kafka_sink = KafkaSink(store, kafka, tracer=tracer)
         consumer = kafka_consumer(settings, store, bus, clock=clock, tracer=tracer)
@@ -175,7 +178,7 @@ def create_app(
         authenticator,
         settings,
         metrics if settings.metrics else None,
-        tracer=tracer if provider is not None else None,
+        tracer=tracer,
     )
 
     timeout = settings.ready_timeout

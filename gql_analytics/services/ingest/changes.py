@@ -3,44 +3,36 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Set
 
-from gql_analytics.domain.records import Event, MetricPoint, Record
+from gql_analytics.domain.records import Event, Record
+from gql_analytics.domain.rollup import EVENT, METRIC
 from gql_analytics.ports import Change, LiveBus
 
 log = logging.getLogger(__name__)
 
 
 def changes_of(records: Sequence[Record], *, with_events: bool) -> list[Change]:
-    """One live-bus change per tenant the records are of (with the new events themselves only
+    """The changes of records applied in Python (with the new events themselves only
     ``with_events``)."""
-    tenants: dict[str, list[Record]] = {}
-    for record in records:
-        tenants.setdefault(record.tenant, []).append(record)
+    series = frozenset(
+        (r.tenant, EVENT if isinstance(r, Event) else METRIC, r.name) for r in records
+    )
+    events = tuple(r for r in records if isinstance(r, Event)) if with_events else ()
+    return changes_in(series, events)
+
+
+def changes_in(series: Set[tuple[str, str, str]], events: Sequence[Event]) -> list[Change]:
+    """One change per tenant of the (tenant, kind, name) series new records are in, with the
+    tenant's new ``events`` (those given)."""
     return [
         Change(
             tenant=tenant,
-            event_names=frozenset(r.name for r in records if isinstance(r, Event)),
-            metric_names=frozenset(r.name for r in records if isinstance(r, MetricPoint)),
-            events=tuple(r for r in records if isinstance(r, Event)) if with_events else (),
-        )
-        for tenant, records in tenants.items()
-    ]
-
-
-def staged_changes(
-    series: frozenset[tuple[str, str, str]], events: tuple[Event, ...]
-) -> list[Change]:
-    """The changes of a staged batch, from the series its new records are in."""
-    tenants = sorted({tenant for tenant, _, _ in series})
-    return [
-        Change(
-            tenant=tenant,
-            event_names=frozenset(n for t, k, n in series if t == tenant and k == "event"),
-            metric_names=frozenset(n for t, k, n in series if t == tenant and k == "metric"),
+            event_names=frozenset(n for t, k, n in series if t == tenant and k == EVENT),
+            metric_names=frozenset(n for t, k, n in series if t == tenant and k == METRIC),
             events=tuple(e for e in events if e.tenant == tenant),
         )
-        for tenant in tenants
+        for tenant in sorted({tenant for tenant, _, _ in series})
     ]
 
 

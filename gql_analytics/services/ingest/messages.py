@@ -30,7 +30,7 @@ from gql_analytics.ports import (
     Rejection,
     StagedMessages,
 )
-from gql_analytics.services.ingest.changes import changes_of, publish, staged_changes
+from gql_analytics.services.ingest.changes import changes_in, changes_of, publish
 
 
 def messages_of(
@@ -118,7 +118,7 @@ class MessageIngest:
         elif isinstance(prepared, Staged):
             staged = await prepared.stager.apply_staged(prepared.staged, with_events=with_events)
             applied, duplicates = staged.applied, staged.duplicates
-            changes = staged_changes(staged.series, staged.events)
+            changes = changes_in(staged.series, staged.events)
         else:
             assert_never(prepared)
         await publish(self._bus, changes)  # committed in the store: subscribers hear of it now
