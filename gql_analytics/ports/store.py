@@ -9,6 +9,7 @@ from typing import Protocol, runtime_checkable
 
 from gql_analytics.domain.jobs import AnalysisJob
 from gql_analytics.domain.keys import ApiKey
+from gql_analytics.domain.query.question import Cell, Question
 from gql_analytics.domain.records import ApplyResult, Batch, Event
 from gql_analytics.domain.stats import BucketSummary
 from gql_analytics.domain.timerange import Interval, TimeRange
@@ -107,6 +108,16 @@ class RollupReader(Protocol):
         ...
 
 
+class QuestionReader(Protocol):
+    """Answers questions of raw records: measures by dimensions and buckets, filtered."""
+
+    async def answer(self, question: Question) -> list[Cell]:
+        """The cells of ``question``, as ``domain.query.evaluate.answer`` gives them from the
+        records the store holds: whole-range cells of the first ``limit`` groups in order (then
+        ``other``'s), then their bucket cells by group and bucket; empty buckets absent."""
+        ...
+
+
 class EventReader(Protocol):
     """Reads raw events."""
 
@@ -199,6 +210,7 @@ class Store(
     RecordWriter,
     PositionKeeper,
     RollupReader,
+    QuestionReader,
     EventReader,
     TaskReader,
     DatasetReader,

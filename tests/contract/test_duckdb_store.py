@@ -23,6 +23,7 @@ from tests.contract.roles.job_repository import JobRepositoryContract
 from tests.contract.roles.key_repository import KeyRepositoryContract
 from tests.contract.roles.lifecycle import LifecycleContract
 from tests.contract.roles.position_keeper import PositionKeeperContract
+from tests.contract.roles.question_reader import QuestionReaderContract
 from tests.contract.roles.record_writer import FailHalfway, Halfway, RecordWriterContract
 from tests.contract.roles.records import T0, event
 from tests.contract.roles.retention import RetentionContract
@@ -86,6 +87,10 @@ class TestPositionKeeper(DuckDB, PositionKeeperContract):
 
 
 class TestRollupReader(DuckDBStagingInSQL, RollupReaderContract):
+    pass
+
+
+class TestQuestionReader(DuckDB, QuestionReaderContract):
     pass
 
 

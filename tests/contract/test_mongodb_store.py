@@ -25,6 +25,7 @@ from tests.contract.roles.job_repository import JobRepositoryContract
 from tests.contract.roles.key_repository import KeyRepositoryContract
 from tests.contract.roles.lifecycle import LifecycleContract
 from tests.contract.roles.position_keeper import PositionKeeperContract
+from tests.contract.roles.question_reader import QuestionReaderContract
 from tests.contract.roles.record_writer import FailHalfway, Halfway, RecordWriterContract
 from tests.contract.roles.retention import RetentionContract
 from tests.contract.roles.rollup_reader import RollupReaderContract
@@ -68,6 +69,10 @@ class TestPositionKeeper(MongoDB, PositionKeeperContract):
 
 
 class TestRollupReader(MongoDB, RollupReaderContract):
+    pass
+
+
+class TestQuestionReader(MongoDB, QuestionReaderContract):
     pass
 
 

@@ -15,6 +15,7 @@ from tests.contract.roles.job_repository import JobRepositoryContract
 from tests.contract.roles.key_repository import KeyRepositoryContract
 from tests.contract.roles.lifecycle import LifecycleContract
 from tests.contract.roles.position_keeper import PositionKeeperContract
+from tests.contract.roles.question_reader import QuestionReaderContract
 from tests.contract.roles.record_writer import RecordWriterContract
 from tests.contract.roles.retention import RetentionContract
 from tests.contract.roles.rollup_reader import RollupReaderContract
@@ -24,6 +25,7 @@ CONTRACTS: list[type] = [
     RecordWriterContract,
     PositionKeeperContract,
     RollupReaderContract,
+    QuestionReaderContract,
     EventReaderContract,
     TaskReaderContract,
     DatasetReaderContract,

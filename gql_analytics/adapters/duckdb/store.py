@@ -6,7 +6,7 @@ transaction):
 
 - ``writing.py``: batches of records with their positions, rewinds, purges;
 - ``stager.py``: large Kafka batches staged and applied in SQL (``messages/``);
-- ``rollup_reads.py``, ``event_reads.py``, ``task_reads.py``, ``dataset_reads.py``: reads;
+- ``rollup_reads.py``, ``question_reads.py``, ``event_reads.py``, ``task_reads.py``, ``dataset_reads.py``: reads;
 - ``repositories.py``: analysis jobs and API keys;
 - ``lifecycle.py``: ``ping`` and ``close``.
 """
@@ -17,6 +17,7 @@ from gql_analytics.adapters.duckdb.database import SQL_FROM
 from gql_analytics.adapters.duckdb.dataset_reads import DatasetReads
 from gql_analytics.adapters.duckdb.event_reads import EventReads
 from gql_analytics.adapters.duckdb.lifecycle import Lifecycle
+from gql_analytics.adapters.duckdb.question_reads import QuestionReads
 from gql_analytics.adapters.duckdb.repositories import Repositories
 from gql_analytics.adapters.duckdb.rollup_reads import RollupReads
 from gql_analytics.adapters.duckdb.stager import Stager
@@ -30,6 +31,7 @@ class DuckDBStore(
     Writing,
     Stager,
     RollupReads,
+    QuestionReads,
     EventReads,
     TaskReads,
     DatasetReads,

@@ -268,3 +268,15 @@ def key_of(document: Mapping[str, Any]) -> ApiKey:
         name=document["name"],
         revoked_at=utc(document["revoked_at"]),
     )
+
+
+def point_of(document: Mapping[str, Any]) -> MetricPoint:
+    return MetricPoint(
+        id=document["id"],
+        name=document["name"],
+        value=document["value"],
+        tenant=document["tenant"],
+        occurred_at=utc(document["occurred_at"]),
+        received_at=utc(document["received_at"]),
+        tags=document["tags"],
+    )

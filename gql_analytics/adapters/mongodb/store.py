@@ -5,7 +5,7 @@
 is):
 
 - ``writing.py``: batches of records with their positions, rewinds, purges;
-- ``rollup_reads.py``, ``event_reads.py``, ``task_reads.py``, ``dataset_reads.py``: reads, range
+- ``rollup_reads.py``, ``question_reads.py``, ``event_reads.py``, ``task_reads.py``, ``dataset_reads.py``: reads, range
   queries grouping their buckets on the server;
 - ``repositories.py``: analysis jobs and API keys;
 - ``lifecycle.py``: ``ping`` and ``close``;
@@ -25,6 +25,7 @@ from gql_analytics.adapters.mongodb.database import DEFAULT_DATABASE
 from gql_analytics.adapters.mongodb.dataset_reads import DatasetReads
 from gql_analytics.adapters.mongodb.event_reads import EventReads
 from gql_analytics.adapters.mongodb.lifecycle import Lifecycle
+from gql_analytics.adapters.mongodb.question_reads import QuestionReads
 from gql_analytics.adapters.mongodb.repositories import Repositories
 from gql_analytics.adapters.mongodb.rollup_reads import RollupReads
 from gql_analytics.adapters.mongodb.task_reads import TaskReads
@@ -44,6 +45,7 @@ def open_mongodb(url: str, *, retention: timedelta | None = None) -> MongoStore:
 class MongoStore(
     Writing,
     RollupReads,
+    QuestionReads,
     EventReads,
     TaskReads,
     DatasetReads,
