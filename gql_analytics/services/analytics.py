@@ -6,6 +6,7 @@ import asyncio
 import copy
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,6 +14,7 @@ from gql_analytics.domain import validation
 from gql_analytics.domain.drafts import Draft
 from gql_analytics.domain.keys import ApiKey
 from gql_analytics.domain.normalize import Origin
+from gql_analytics.domain.query.question import Question
 from gql_analytics.domain.records import TASK_COMPLETED, TASK_CREATED, TASK_UPDATED, Event, Record
 from gql_analytics.domain.rollup import EVENT, METRIC, METRIC_TOTAL
 from gql_analytics.domain.stats import PERCENTILES, BucketSummary
@@ -35,6 +37,7 @@ from gql_analytics.ports import (
     Version,
 )
 from gql_analytics.services.answers import (
+    Breakdown,
     CountSeries,
     DashboardSummary,
     MetricResult,
@@ -43,6 +46,7 @@ from gql_analytics.services.answers import (
 )
 from gql_analytics.services.auth.keyring import create_key, revoke_key
 from gql_analytics.services.batching import SameTurn
+from gql_analytics.services.breakdown import breakdown
 from gql_analytics.services.dependencies import Reads
 
 MAX_BATCH = 1000
@@ -259,6 +263,19 @@ class AnalyticsService:
     async def event(self, tenant: str, event_id: str) -> Event | None:
         await self._depend(tenant, EVENT)
         return await self._store.event(tenant, event_id)
+
+    # -- questions ------------------------------------------------------------------------------
+
+    async def aggregate(self, question: Question) -> Breakdown:
+        """Measures of the records a question selects, by its dimensions and buckets, over the
+        range widened to whole minutes (the resolution every plan shares)."""
+        question = replace(question, time_range=question.time_range.to_minutes()).check()
+        if question.interval is not None:
+            self._within_points(
+                question.limit + question.other, len(question.time_range.buckets(question.interval))
+            )
+        await self._depend(question.tenant, question.kind, question.names)
+        return breakdown(question, await self._store.answer(question), "raw")
 
     # -- metrics --------------------------------------------------------------------------------
 

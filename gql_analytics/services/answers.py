@@ -60,3 +60,22 @@ def matches(query: EventQuery, event: Event) -> bool:
         )
         and all(event.properties.get(k) == v for k, v in query.properties.items())
     )
+
+
+@dataclass(frozen=True, slots=True)
+class BreakdownGroup:
+    """One group's measures over the whole range, and per bucket (every bucket of the range,
+    those without records holding zero counts and no values)."""
+
+    key: tuple[str | None, ...]
+    other: bool
+    values: tuple[float | None, ...]
+    points: list[tuple[datetime, tuple[float | None, ...]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Breakdown:
+    measures: list[str]
+    dimensions: list[str]
+    groups: list[BreakdownGroup]
+    plan: str  # how it was answered: "raw" (a scan of the records) or "rollups"

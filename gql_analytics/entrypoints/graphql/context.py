@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -39,6 +39,7 @@ class Context:
     credential: str | None = None  # the one the principal was read from
     connection_params: dict[str, Any] | None = None  # a WebSocket's connection_init payload
     socket: LiveSocket | None = None  # a WebSocket's, for the messages of shared streams
+    plans: list[dict[str, object]] = field(default_factory=list)  # how each answer was read
 
     def place(self) -> AbstractContextManager[None]:
         """A place in the tenant's quota of live subscriptions while this one lives."""

@@ -17,6 +17,7 @@ from gql_analytics.entrypoints.graphql.keys import mutations as key_mutations
 from gql_analytics.entrypoints.graphql.keys import queries as key_queries
 from gql_analytics.entrypoints.graphql.metrics import queries as metric_queries
 from gql_analytics.entrypoints.graphql.metrics import subscriptions as metric_subscriptions
+from gql_analytics.entrypoints.graphql.questions import queries as question_queries
 from gql_analytics.entrypoints.graphql.tasks import queries as task_queries
 
 
@@ -30,6 +31,7 @@ class Query:
     event_counts = event_queries.event_counts
     top_events = event_queries.top_events
     active_users = event_queries.active_users
+    aggregate = question_queries.aggregate
     metric = metric_queries.metric
     metrics = metric_queries.metrics
     tasks_per_user = task_queries.tasks_per_user

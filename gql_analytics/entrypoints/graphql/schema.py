@@ -32,6 +32,7 @@ from gql_analytics.entrypoints.graphql.extensions.persisted import (
     PersistedQueries,
     PersistedQueryLookup,
 )
+from gql_analytics.entrypoints.graphql.extensions.plans import QueryPlans
 from gql_analytics.entrypoints.graphql.extensions.telemetry import OperationTelemetry
 from gql_analytics.entrypoints.graphql.live.sharing import SharedSubscriptions
 from gql_analytics.entrypoints.graphql.roots import Mutation, Query, Subscription
@@ -125,6 +126,7 @@ def build_schema(
             lambda: MaxAliasesLimiter(max_alias_count=limits.aliases),
             lambda: MaxTokensLimiter(max_token_count=limits.tokens),
             lambda: CostLimit(limit=limits.cost),
+            QueryPlans,
             lambda: AddValidationRules([most_operations(limits.operations)]),
             *cached,
             *hidden,

@@ -29,6 +29,7 @@ from gql_analytics.services.recent import Recent
 
 CACHEABLE = frozenset(
     {
+        "aggregate",
         "events",
         "event",
         "eventCounts",
