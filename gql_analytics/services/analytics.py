@@ -20,7 +20,7 @@ from gql_analytics.domain.rollup import EVENT, METRIC, METRIC_TOTAL
 from gql_analytics.domain.stats import PERCENTILES, BucketSummary
 from gql_analytics.domain.timerange import Interval, TimeRange
 from gql_analytics.domain.validation import Limits
-from gql_analytics.errors import CostLimitExceeded, InvalidInput, InvalidRecord
+from gql_analytics.errors import CostLimitExceeded, InvalidInput, InvalidRange, InvalidRecord
 from gql_analytics.observability.metrics import Metrics
 from gql_analytics.ports import (
     Dependency,
@@ -36,6 +36,7 @@ from gql_analytics.ports import (
     UserTaskCounts,
     Version,
 )
+from gql_analytics.services import planner
 from gql_analytics.services.answers import (
     Breakdown,
     CountSeries,
@@ -275,7 +276,27 @@ class AnalyticsService:
                 question.limit + question.other, len(question.time_range.buckets(question.interval))
             )
         await self._depend(question.tenant, question.kind, question.names)
-        return breakdown(question, await self._store.answer(question), "raw")
+        series = await self._store.series(question.tenant, question.kind, question.names)
+        plan = planner.choose(question, series)
+        if plan.source == planner.ROLLUPS:
+            cells = await planner.from_rollups(self._store, question, series)
+        else:
+            self._within_retention(question.time_range)
+            cells = await self._store.answer(question)
+        return breakdown(question, cells, plan.report())
+
+    def _within_retention(self, time_range: TimeRange) -> None:
+        """Refuse a scan of raw records from before the retention period: they are gone."""
+        if self.retention is None:
+            return
+        kept_from = self.clock() - self.retention
+        if time_range.start < kept_from:
+            raise InvalidRange(
+                f"range: this question is answered from raw records, which are kept for "
+                f"{self.retention.days} days (since {kept_from:%Y-%m-%d %H:%M} UTC); ask a "
+                "shorter range, or one the rollups answer (names and metric tags as dimensions)",
+                field="range",
+            )
 
     # -- metrics --------------------------------------------------------------------------------
 

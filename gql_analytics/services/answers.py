@@ -78,4 +78,4 @@ class Breakdown:
     measures: list[str]
     dimensions: list[str]
     groups: list[BreakdownGroup]
-    plan: str  # how it was answered: "raw" (a scan of the records) or "rollups"
+    plan: dict[str, object]  # how it was read (``planner.Plan.report``)

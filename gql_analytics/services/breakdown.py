@@ -11,7 +11,7 @@ from gql_analytics.domain.query.question import Cell, Key, Question
 from gql_analytics.services.answers import Breakdown, BreakdownGroup
 
 
-def breakdown(question: Question, cells: Sequence[Cell], plan: str) -> Breakdown:
+def breakdown(question: Question, cells: Sequence[Cell], plan: dict[str, object]) -> Breakdown:
     empty = tuple(0.0 if m.op in OF_RECORDS else None for m in question.measures)
     whole = [c for c in cells if c.bucket is None]
     if not whole and not question.dimensions:

@@ -82,7 +82,34 @@ async def test_an_answer_says_how_it_was_read(client: GraphQLClient) -> None:
         "{ aggregate(of: EVENTS, measures: [{op: COUNT}]) { groups { values } } }"
     )
     assert body["data"]["aggregate"]["groups"] == [{"values": [0.0]}]
-    assert body["extensions"]["plan"] == [{"field": "aggregate", "plan": "raw"}]
+    assert body["extensions"]["plan"] == [
+        {"field": "aggregate", "source": "raw", "rollupRows": 0, "rawRows": 0}
+    ]
+
+
+async def test_counts_by_name_over_a_long_range_are_read_from_the_rollups(
+    client: GraphQLClient,
+) -> None:
+    await client.data(TRACK, {"inputs": [ev("login", m) for m in range(1, 200)]})
+    body = await client.post(
+        """{ aggregate(of: EVENTS, measures: [{op: COUNT}], groupBy: [{by: NAME}],
+             range: {last: "3h"}) { groups { key values } } }"""
+    )
+    assert body["data"]["aggregate"]["groups"] == [{"key": ["login"], "values": [180.0]}]
+    (plan,) = body["extensions"]["plan"]
+    assert plan["source"] == "rollups"
+    assert plan["rollupRows"] < plan["rawRows"] == 199
+
+
+async def test_a_breakdown_by_user_is_read_from_the_raw_records(client: GraphQLClient) -> None:
+    await client.data(TRACK, {"inputs": [ev("login", m, f"u{m % 3}") for m in range(1, 30)]})
+    body = await client.post(
+        """{ aggregate(of: EVENTS, measures: [{op: COUNT}], groupBy: [{by: USER}],
+             range: {last: "3h"}) { groups { key values } } }"""
+    )
+    assert [g["values"] for g in body["data"]["aggregate"]["groups"]] == [[10.0], [10.0], [9.0]]
+    (plan,) = body["extensions"]["plan"]
+    assert (plan["source"], plan["rollupRows"]) == ("raw", None)
 
 
 async def test_a_measure_without_the_numbers_it_needs_is_a_coded_error(

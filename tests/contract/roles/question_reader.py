@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from gql_analytics.domain.query.conditions import AllOf, AnyOf, Compare, Condition, Not, Op
@@ -21,7 +21,8 @@ from gql_analytics.domain.query.question import Cell, Order, Question
 from gql_analytics.domain.records import Batch, Event, MetricPoint, Record
 from gql_analytics.domain.rollup import EVENT, METRIC
 from gql_analytics.domain.timerange import Interval, TimeRange
-from gql_analytics.ports import QuestionReader, RecordWriter
+from gql_analytics.ports import QuestionReader, RecordWriter, RollupReader
+from gql_analytics.services import planner
 from tests.contract.question_reference import reference
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -29,8 +30,9 @@ SPAN = TimeRange(T0 - timedelta(days=2), T0 + timedelta(days=2))
 tenants = itertools.count()
 
 
-class Answering(RecordWriter, QuestionReader, Protocol):
-    """Answers, and the writer of the records they are about."""
+class Answering(RecordWriter, QuestionReader, RollupReader, Protocol):
+    """Answers, the rollups the planner may read them from instead, and the writer of the
+    records they are about."""
 
 
 def question(kind: str = EVENT, **fields: Any) -> Question:
@@ -235,6 +237,39 @@ class QuestionReaderContract:
         records, asked = case
         await store.apply(Batch(records))
         assert_same_cells(await store.answer(asked), reference(asked, records))
+
+    @settings(
+        max_examples=60,
+        deadline=None,
+        suppress_health_check=[
+            HealthCheck.function_scoped_fixture,
+            HealthCheck.too_slow,
+            HealthCheck.filter_too_much,
+        ],
+    )
+    @given(case=cases())
+    async def test_the_rollups_answer_what_the_raw_records_answer(
+        self, store: Answering, case: tuple[list[Record], Question]
+    ) -> None:
+        """Where the planner may read the rollups instead (names and tags as dimensions and
+        conditions; measures a rollup keeps), they give the raw records' answer."""
+        records, asked = case
+        assume(planner.rollups_answer(asked))
+        await store.apply(Batch(records))
+        series = await store.series(asked.tenant, asked.kind, asked.names)
+        from_rollups = await planner.from_rollups(store, asked, series)
+        from_raw = await store.answer(asked)
+        assert [(c.key, c.bucket, c.other) for c in from_rollups] == [
+            (c.key, c.bucket, c.other) for c in from_raw
+        ]
+        for rolled, raw in zip(from_rollups, from_raw, strict=True):
+            # A standard deviation from sums of squares is within rounding of the scan's.
+            assert all(
+                math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-3)
+                if a is not None and b is not None
+                else a == b
+                for a, b in zip(rolled.values, raw.values, strict=True)
+            ), (rolled, raw)
 
     async def test_a_breakdown_by_property_counts_and_sums(self, store: Answering) -> None:
         def bought(i: int, plan: str | None, amount: float) -> Event:

@@ -50,5 +50,5 @@ async def aggregate(
         other=with_other,
     )
     answer = await ctx.service.aggregate(question)
-    ctx.plans.append({"field": info.path.key, "plan": answer.plan})
+    ctx.plans.append({"field": info.path.key, **answer.plan})
     return Breakdown.from_domain(answer)

@@ -1,0 +1,183 @@
+"""Where a question is read from: the rollups, when they hold what it asks and reading them
+costs less than scanning the raw records, else the raw records.
+
+Rollups are kept per series: an event name, or a metric name and tag set. A question can be read
+from them when every dimension and condition is one a series answers alone (a name, a metric
+tag) and every measure is one a rollup keeps (events: counts; metrics: count, sum, avg, min, max,
+stddev and percentiles of the value). Both plans give the same answer: the contract suite and
+``tests/test_planner.py`` hold them to it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from gql_analytics.domain.query.conditions import Compare, walk
+from gql_analytics.domain.query.fields import Attribute, text_of
+from gql_analytics.domain.query.measures import QUANTILES, Op
+from gql_analytics.domain.query.question import Cell, Key, Question, rank
+from gql_analytics.domain.records import Event, MetricPoint, Record
+from gql_analytics.domain.rollup import EVENT, METRIC
+from gql_analytics.domain.stats import BucketSummary
+from gql_analytics.domain.timerange import Interval, segments
+from gql_analytics.ports import RollupReader, SeriesInfo
+
+RAW = "raw"
+ROLLUPS = "rollups"
+_OTHER = "\x00other"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_SERIES_ATTRIBUTES = {EVENT: {Attribute.NAME}, METRIC: {Attribute.NAME, Attribute.TAG}}
+_ROLLED_UP = {
+    EVENT: {Op.COUNT},
+    METRIC: {Op.COUNT, Op.SUM, Op.AVG, Op.MIN, Op.MAX, Op.STDDEV, *QUANTILES},
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    source: str  # ROLLUPS or RAW
+    rollup_rows: int | None  # the rows the rollups would be read in, when they can answer
+    raw_rows: int  # at most so many raw records are scanned (every record of the series asked)
+
+    def report(self) -> dict[str, object]:
+        return {"source": self.source, "rollupRows": self.rollup_rows, "rawRows": self.raw_rows}
+
+
+def rollups_answer(question: Question) -> bool:
+    """Whether the rollups hold what ``question`` asks."""
+    per_series = _SERIES_ATTRIBUTES[question.kind]
+    if any(d.attribute not in per_series for d in question.dimensions):
+        return False
+    if question.where is not None and any(
+        isinstance(part, Compare) and part.field.attribute not in per_series
+        for part in walk(question.where)
+    ):
+        return False
+    return all(m.op in _ROLLED_UP[question.kind] for m in question.measures)
+
+
+def choose(question: Question, series: Sequence[SeriesInfo]) -> Plan:
+    """The cheaper way to read ``question``, by the rows each would read: a rollup row per
+    series per piece of the range (hours inside, minutes at the edges), or every record of the
+    series asked."""
+    chosen = [s for s in series if _selected(question, s)]
+    raw_rows = sum(s.count for s in chosen)
+    if not rollups_answer(question):
+        return Plan(RAW, None, raw_rows)
+    pieces = sum(
+        (piece.end - piece.start) // piece.level
+        for piece in segments(question.time_range, question.interval or Interval.HOUR)
+    )
+    rollup_rows = len(chosen) * max(pieces, 1)
+    return Plan(ROLLUPS if rollup_rows < raw_rows else RAW, rollup_rows, raw_rows)
+
+
+async def from_rollups(
+    reader: RollupReader, question: Question, series: Sequence[SeriesInfo]
+) -> list[Cell]:
+    """``question``'s cells read from the rollups of ``series`` (as ``QuestionReader.answer``
+    gives them from raw records)."""
+    keys = {s.id: _key(question, s) for s in series if _selected(question, s)}
+    quantiles = sorted({q for m in question.measures if (q := QUANTILES.get(m.op)) is not None})
+    labels = {series_id: _label(key) for series_id, key in keys.items()}
+    stats = await reader.rollup_stats(
+        labels, question.time_range, question.interval, quantiles=quantiles
+    )
+    ordered = rank(
+        [
+            Cell(_unlabel(label), None, _values(question, s))
+            for (label, b), s in stats.items()
+            if b is None and s.count
+        ],
+        question.order,
+    )
+    kept = ordered[: question.limit]
+    kept_labels = {_label(c.key) for c in kept}
+    cells = list(kept)
+    rest = len(ordered) > question.limit and question.other
+    if rest:
+        regrouped = {i: (label if label in kept_labels else _OTHER) for i, label in labels.items()}
+        stats = await reader.rollup_stats(
+            regrouped, question.time_range, question.interval, quantiles=quantiles
+        )
+        blank: Key = tuple(None for _ in question.dimensions)
+        cells.append(Cell(blank, None, _values(question, stats[(_OTHER, None)]), other=True))
+    if question.interval is None:
+        return cells
+    position = {c.key: i for i, c in enumerate(kept)}
+    bucketed = []
+    for (label, bucket), summary in stats.items():
+        if bucket is None or not summary.count:
+            continue
+        if label == _OTHER:
+            bucketed.append(
+                (
+                    len(kept),
+                    bucket,
+                    Cell(
+                        tuple(None for _ in question.dimensions),
+                        bucket,
+                        _values(question, summary),
+                        other=True,
+                    ),
+                )
+            )
+        elif (key := _unlabel(label)) in position:
+            bucketed.append((position[key], bucket, Cell(key, bucket, _values(question, summary))))
+    return cells + [cell for _, _, cell in sorted(bucketed, key=lambda t: (t[0], t[1]))]
+
+
+def _selected(question: Question, series: SeriesInfo) -> bool:
+    """Whether the records of ``series`` are the question's (all of them or none: every record
+    of a series has its name and tags)."""
+    if series.key.kind != question.kind or (
+        question.names is not None and series.key.name not in question.names
+    ):
+        return False
+    return question.where is None or question.where.holds(_specimen(series))
+
+
+def _specimen(series: SeriesInfo) -> Record:
+    """A record standing for every record of the series, for the conditions on it."""
+    key = series.key
+    if key.kind == EVENT:
+        return Event("", key.name, key.tenant, _EPOCH, _EPOCH)
+    return MetricPoint("", key.name, 0.0, key.tenant, _EPOCH, _EPOCH, dict(key.tags))
+
+
+def _key(question: Question, series: SeriesInfo) -> Key:
+    specimen = _specimen(series)
+    return tuple(text_of(d.of(specimen)) for d in question.dimensions)
+
+
+def _label(key: Key) -> str:
+    return json.dumps(key)
+
+
+def _unlabel(label: str) -> Key:
+    return tuple(json.loads(label))
+
+
+def _values(question: Question, summary: BucketSummary) -> tuple[float | None, ...]:
+    values: list[float | None] = []
+    for measure in question.measures:
+        op = measure.op
+        if op is Op.COUNT:
+            values.append(float(summary.count))
+        elif op is Op.SUM:
+            values.append(summary.total if summary.count else None)
+        elif op is Op.AVG:
+            values.append(summary.mean)
+        elif op is Op.MIN:
+            values.append(summary.minimum)
+        elif op is Op.MAX:
+            values.append(summary.maximum)
+        elif op is Op.STDDEV:
+            values.append(summary.stddev)
+        else:
+            (value,) = summary.percentiles([QUANTILES[op]])
+            values.append(value)
+    return tuple(values)
