@@ -67,7 +67,19 @@ def _main(argv: Sequence[str] | None) -> int:
     listing.add_argument("--tenant")
     revoke = key_commands.add_parser("revoke", help="a key that opens nothing any more")
     revoke.add_argument("key_id")
-    for command in (create, listing, revoke):
+    dimensions = commands.add_parser(
+        "dimensions", help="declare which event properties and metric tags split the rollups"
+    )
+    dimension_commands = dimensions.add_subparsers(dest="dimensions_command", required=True)
+    declare = dimension_commands.add_parser(
+        "declare", help="make these keys the tenant's dimensions (a kind not given is kept)"
+    )
+    declare.add_argument("--tenant", default="default")
+    declare.add_argument("--events", help="event property keys, comma separated ('' for none)")
+    declare.add_argument("--metrics", help="metric tag keys, comma separated ('' for none)")
+    shown = dimension_commands.add_parser("list", help="the declared dimensions")
+    shown.add_argument("--tenant")
+    for command in (create, listing, revoke, declare, shown):
         command.add_argument(
             "--store",
             dest="store_url",
@@ -109,6 +121,10 @@ def _main(argv: Sequence[str] | None) -> int:
         from gql_analytics.commands.keys import manage_keys
 
         return asyncio.run(manage_keys(arguments))
+    if arguments.command == "dimensions":
+        from gql_analytics.commands.dimensions import manage_dimensions
+
+        return asyncio.run(manage_dimensions(arguments))
     if arguments.command == "demo":
         from gql_analytics.commands.demo import send_demo
 

@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any, Self, TypeVar
 
 import mongomock_ng
-from pymongo import AsyncMongoClient, InsertOne, ReplaceOne, UpdateOne
+from pymongo import AsyncMongoClient, DeleteOne, InsertOne, ReplaceOne, UpdateOne
 from pymongo.errors import ServerSelectionTimeoutError
 
 from gql_analytics.adapters.mongodb.store import MongoStore
@@ -143,7 +143,7 @@ def _target(operation: Any) -> Any:
     """The ``_id`` of the one document a bulk write operation writes."""
     if isinstance(operation, InsertOne):
         return operation._doc["_id"]
-    if isinstance(operation, UpdateOne | ReplaceOne) and "_id" in operation._filter:
+    if isinstance(operation, UpdateOne | ReplaceOne | DeleteOne) and "_id" in operation._filter:
         return operation._filter["_id"]
     raise NotImplementedError(f"the stand-in rolls back writes of one document by _id: {operation}")
 

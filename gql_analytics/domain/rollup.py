@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -18,6 +18,9 @@ from gql_analytics.domain.records import Event, MetricPoint, Record
 from gql_analytics.domain.stats import BucketStats
 from gql_analytics.domain.tasks import TaskDelta, fold_task_facts
 from gql_analytics.domain.timerange import LEVELS, bucket_of
+
+Projection = Callable[[Record], tuple[tuple[str, str], ...]]
+"""A record's values of its declared dimensions, sorted by key (``Dimensions.project``)."""
 
 EVENT = "event"
 METRIC = "metric"
@@ -34,10 +37,11 @@ class SeriesKey:
     tags: tuple[tuple[str, str], ...] = ()
 
     @classmethod
-    def of(cls, record: Record) -> SeriesKey:
-        if isinstance(record, Event):
-            return cls(record.tenant, EVENT, record.name)
-        return cls(record.tenant, METRIC, record.name, tuple(sorted(record.tags.items())))
+    def of(cls, record: Record, project: Projection | None = None) -> SeriesKey:
+        """The series of a record: its name's, split by the values ``project`` gives (its
+        declared dimensions); by nothing else when no projection is given."""
+        tags = () if project is None else project(record)
+        return cls(record.tenant, EVENT if isinstance(record, Event) else METRIC, record.name, tags)
 
     @property
     def tags_json(self) -> str:
@@ -82,17 +86,20 @@ class Rollup:
     tasks: Mapping[tuple[str, str], TaskDelta] = field(default_factory=dict)
 
 
-def series_of(record: Record) -> tuple[SeriesKey, ...]:
-    """Every series a record counts in: an event in its name's series; a metric point in the
-    series of its tag set and in its name's total over all tag sets (``metric_total``), which
-    answers an unfiltered metric query from one series instead of merging all of them."""
-    own = SeriesKey.of(record)
+def series_of(record: Record, project: Projection | None = None) -> tuple[SeriesKey, ...]:
+    """Every series a record counts in: an event in its name's series (split by its declared
+    dimensions); a metric point in that series and in its name's total
+    (``metric_total``), which answers an unfiltered metric query from one series instead of
+    merging all of them."""
+    own = SeriesKey.of(record, project)
     if isinstance(record, Event):
         return (own,)
     return own, SeriesKey(record.tenant, METRIC_TOTAL, record.name)
 
 
-def rollup(records: Iterable[Record]) -> Rollup:
+def rollup(records: Iterable[Record], project: Projection | None = None) -> Rollup:
+    """The deltas of ``records``; ``project`` gives each record's values of its declared
+    dimensions (``Dimensions.project``), which split its series."""
     # The hot path of ingest: ints and tuples as keys inside the loop, dataclasses after it.
     targets: dict[tuple[bool, str, str, tuple[tuple[str, str], ...]], tuple[int, ...]] = {}
     keys: dict[int, SeriesKey] = {}
@@ -105,11 +112,11 @@ def rollup(records: Iterable[Record]) -> Rollup:
     events: list[Event] = []
     for record in records:
         is_metric = isinstance(record, MetricPoint)
-        tags = tuple(record.tags.items()) if isinstance(record, MetricPoint) else ()
+        tags = () if project is None else project(record)
         cache_key = (is_metric, record.tenant, record.name, tags)
         ids = targets.get(cache_key)
         if ids is None:
-            found = series_of(record)
+            found = series_of(record, project)
             keys.update((key.id, key) for key in found)
             ids = targets[cache_key] = tuple(key.id for key in found)
         moment = record.occurred_at

@@ -25,6 +25,7 @@ from gql_analytics.ports.messages import (
 )
 from gql_analytics.ports.store import (
     DatasetReader,
+    DimensionRepository,
     EventReader,
     JobRepository,
     KeyRepository,
@@ -61,6 +62,7 @@ __all__ = [
     "Change",
     "DatasetReader",
     "Dependency",
+    "DimensionRepository",
     "EventCursor",
     "EventQuery",
     "EventReader",

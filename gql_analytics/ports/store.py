@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
+from gql_analytics.domain.dimensions import Dimensions
 from gql_analytics.domain.jobs import AnalysisJob
 from gql_analytics.domain.keys import ApiKey
 from gql_analytics.domain.query.question import Cell, Question
@@ -182,6 +183,23 @@ class JobRepository(Protocol):
         """Up to ``first`` jobs newest first, after the cursor; and whether more follow."""
 
 
+class DimensionRepository(Protocol):
+    """Keeps each tenant's declared dimensions; ``RecordWriter.apply`` splits the rollups of the
+    records it writes by them, as they are when the batch commits."""
+
+    async def declare_dimensions(
+        self, tenant: str, kind: str, keys: Sequence[str], at: datetime
+    ) -> Dimensions:
+        """Make ``keys`` the tenant's declared dimensions of ``kind`` (``rollup.EVENT``: event
+        properties; ``rollup.METRIC``: metric tags): a key declared already keeps its time, a new
+        one is declared ``at``, the others are dropped. Returns the tenant's declarations."""
+        ...
+
+    async def dimensions(self, tenant: str | None = None) -> Dimensions:
+        """The declarations of the tenant (of every tenant if None)."""
+        ...
+
+
 class KeyRepository(Protocol):
     """Keeps API keys (hashes only)."""
 
@@ -216,6 +234,7 @@ class Store(
     DatasetReader,
     Retention,
     JobRepository,
+    DimensionRepository,
     KeyRepository,
     Lifecycle,
     Protocol,

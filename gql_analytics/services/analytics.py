@@ -11,13 +11,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from gql_analytics.domain import validation
+from gql_analytics.domain.dimensions import Dimensions, check_keys
 from gql_analytics.domain.drafts import Draft
 from gql_analytics.domain.keys import ApiKey
 from gql_analytics.domain.normalize import Origin
-from gql_analytics.domain.query.question import Question
+from gql_analytics.domain.query.conditions import AllOf, Compare
+from gql_analytics.domain.query.conditions import Op as CompareOp
+from gql_analytics.domain.query.fields import Attribute, Field
+from gql_analytics.domain.query.question import MAX_LIMIT, Order, Question
 from gql_analytics.domain.records import TASK_COMPLETED, TASK_CREATED, TASK_UPDATED, Event, Record
-from gql_analytics.domain.rollup import EVENT, METRIC, METRIC_TOTAL
-from gql_analytics.domain.stats import PERCENTILES, BucketSummary
+from gql_analytics.domain.rollup import EVENT, METRIC
 from gql_analytics.domain.timerange import Interval, TimeRange
 from gql_analytics.domain.validation import Limits
 from gql_analytics.errors import CostLimitExceeded, InvalidInput, InvalidRange, InvalidRecord
@@ -30,7 +33,6 @@ from gql_analytics.ports import (
     IngestSink,
     IngestTotals,
     PartitionStatus,
-    SeriesInfo,
     Store,
     TaskSummary,
     UserTaskCounts,
@@ -38,11 +40,13 @@ from gql_analytics.ports import (
 )
 from gql_analytics.services import planner
 from gql_analytics.services.answers import (
+    STATS_MEASURES,
     Breakdown,
     CountSeries,
     DashboardSummary,
     MetricResult,
     MetricSummary,
+    Stats,
     TrackOutcome,
 )
 from gql_analytics.services.auth.keyring import create_key, revoke_key
@@ -163,6 +167,15 @@ class AnalyticsService:
     async def revoke_api_key(self, tenant: str, key_id: str) -> ApiKey:
         return await revoke_key(self._store, key_id, self.clock(), tenant)
 
+    # -- dimensions -----------------------------------------------------------------------------
+
+    async def dimensions(self, tenant: str) -> Dimensions:
+        return await self._store.dimensions(tenant)
+
+    async def declare_dimensions(self, tenant: str, kind: str, keys: Sequence[str]) -> Dimensions:
+        checked = check_keys(kind, keys)
+        return await self._store.declare_dimensions(tenant, kind, checked, self.clock())
+
     # -- events ---------------------------------------------------------------------------------
 
     async def event_counts(
@@ -277,7 +290,7 @@ class AnalyticsService:
             )
         await self._depend(question.tenant, question.kind, question.names)
         series = await self._store.series(question.tenant, question.kind, question.names)
-        plan = planner.choose(question, series)
+        plan = planner.choose(question, series, await self._store.dimensions(question.tenant))
         if plan.source == planner.ROLLUPS:
             cells = await planner.from_rollups(self._store, question, series)
         else:
@@ -309,31 +322,43 @@ class AnalyticsService:
         tags: Mapping[str, Any] | None = None,
         group_by_tag: str | None = None,
     ) -> MetricResult:
-        await self._depend(tenant, METRIC, [name])
-        window = time_range.to_minutes()
-        buckets = window.buckets(interval)
-        # Unfiltered, the name's total series answers alone; filtered, the matching tag sets merge.
-        chosen: list[SeriesInfo] = []
-        if tags or group_by_tag is not None:
-            chosen = _matching(await self._store.series(tenant, METRIC, [name]), tags or {})
-        if tags:
-            whole = {s.id: "" for s in chosen}
-        else:
-            whole = {s.id: "" for s in await self._store.series(tenant, METRIC_TOTAL, [name])}
-        points = await self._store.rollup_stats(whole, window, interval, quantiles=PERCENTILES)
-        groups: list[tuple[str, BucketSummary]] = []
+        """A metric's statistics over the range and per bucket, of the points whose tags have
+        the values ``tags`` gives; and per value of ``group_by_tag`` (points without it left
+        out). Two questions, each read from rollups or raw points as the planner chooses."""
+        matching = tuple(
+            Compare(Field(Attribute.TAG, key), CompareOp.EQ, value)
+            for key, value in (tags or {}).items()
+        )
+        question = Question(
+            tenant=tenant,
+            kind=METRIC,
+            measures=STATS_MEASURES,
+            time_range=time_range,
+            names=(name,),
+            interval=interval,
+            where=AllOf(matching) if matching else None,
+            limit=1,
+        )
+        answer = await self.aggregate(question)
+        (whole,) = answer.groups
+        groups: list[tuple[str, Stats]] = []
         if group_by_tag is not None:
-            labels = {
-                s.id: dict(s.key.tags)[group_by_tag]
-                for s in chosen
-                if group_by_tag in dict(s.key.tags)
-            }
-            by_label = await self._store.rollup_stats(labels, window, None, quantiles=PERCENTILES)
-            groups = sorted(((label, stats) for (label, _), stats in by_label.items()))
+            tagged = Compare(Field(Attribute.TAG, group_by_tag), CompareOp.EXISTS, True)
+            by_tag = await self.aggregate(
+                replace(
+                    question,
+                    dimensions=(Field(Attribute.TAG, group_by_tag),),
+                    interval=None,
+                    where=AllOf((*matching, tagged)),
+                    order=Order(measure=None, dimension=0, descending=False),
+                    limit=MAX_LIMIT,
+                )
+            )
+            groups = [(str(g.key[0]), Stats.of(g.values)) for g in by_tag.groups]
         return MetricResult(
             name=name,
-            overall=points.get(("", None), BucketSummary()),
-            points=[(b, points.get(("", b), BucketSummary())) for b in buckets],
+            overall=Stats.of(whole.values),
+            points=[(b, Stats.of(values)) for b, values in whole.points],
             groups=groups,
         )
 
@@ -387,12 +412,6 @@ class AnalyticsService:
             metric_names=sorted({s.key.name for s in metrics}),
             generated_at=self.clock(),
         )
-
-
-def _matching(series: list[SeriesInfo], tags: Mapping[str, Any]) -> list[SeriesInfo]:
-    if not tags:
-        return series
-    return [s for s in series if all(dict(s.key.tags).get(k) == v for k, v in tags.items())]
 
 
 def _latest(a: datetime | None, b: datetime | None) -> datetime | None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from gql_analytics.domain.query.fields import Attribute, Field
+from gql_analytics.domain.query.measures import Measure, Op
 from gql_analytics.domain.records import Event
-from gql_analytics.domain.stats import BucketSummary
 from gql_analytics.errors import InvalidRecord
 from gql_analytics.ports import EventQuery
 
@@ -25,11 +27,43 @@ class CountSeries:
 
 
 @dataclass(frozen=True, slots=True)
+class Stats:
+    """Statistics of metric values (percentiles within 1 %); ``sum`` 0 and the rest None when
+    there are none."""
+
+    count: int = 0
+    sum: float = 0.0
+    avg: float | None = None
+    min: float | None = None
+    max: float | None = None
+    stddev: float | None = None
+    p50: float | None = None
+    p90: float | None = None
+    p95: float | None = None
+    p99: float | None = None
+
+    @classmethod
+    def of(cls, values: Sequence[float | None]) -> Stats:
+        """From the values of ``STATS_MEASURES``, in their order."""
+        count, total, *rest = values
+        return cls(int(count or 0), total or 0.0, *rest)
+
+
+STATS_MEASURES = (
+    Measure(Op.COUNT),
+    *(
+        Measure(op, Field(Attribute.VALUE))
+        for op in (Op.SUM, Op.AVG, Op.MIN, Op.MAX, Op.STDDEV, Op.P50, Op.P90, Op.P95, Op.P99)
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
 class MetricResult:
     name: str
-    overall: BucketSummary
-    points: list[tuple[datetime, BucketSummary]]
-    groups: list[tuple[str, BucketSummary]] = field(default_factory=list)
+    overall: Stats
+    points: list[tuple[datetime, Stats]]
+    groups: list[tuple[str, Stats]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,8 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from gql_analytics.domain.dimensions import Dimensions
 from gql_analytics.domain.query.conditions import Compare, walk
-from gql_analytics.domain.query.fields import Attribute, text_of
+from gql_analytics.domain.query.conditions import Op as CompareOp
+from gql_analytics.domain.query.fields import Attribute, Field, text_of
 from gql_analytics.domain.query.measures import QUANTILES, Op
 from gql_analytics.domain.query.question import Cell, Key, Question, rank
 from gql_analytics.domain.records import Event, MetricPoint, Record
@@ -29,7 +31,8 @@ RAW = "raw"
 ROLLUPS = "rollups"
 _OTHER = "\x00other"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_SERIES_ATTRIBUTES = {EVENT: {Attribute.NAME}, METRIC: {Attribute.NAME, Attribute.TAG}}
+_KEYED = {EVENT: Attribute.PROPERTY, METRIC: Attribute.TAG}
+_TEXT_OPS = {CompareOp.EQ, CompareOp.NE, CompareOp.IN}
 _ROLLED_UP = {
     EVENT: {Op.COUNT},
     METRIC: {Op.COUNT, Op.SUM, Op.AVG, Op.MIN, Op.MAX, Op.STDDEV, *QUANTILES},
@@ -46,32 +49,52 @@ class Plan:
         return {"source": self.source, "rollupRows": self.rollup_rows, "rawRows": self.raw_rows}
 
 
-def rollups_answer(question: Question) -> bool:
-    """Whether the rollups hold what ``question`` asks."""
-    per_series = _SERIES_ATTRIBUTES[question.kind]
-    if any(d.attribute not in per_series for d in question.dimensions):
+def rollups_answer(question: Question, dimensions: Dimensions) -> bool:
+    """Whether the rollups hold what ``question`` asks: every dimension and condition is the
+    name or a key declared since before the range starts (a property compared as a string), and
+    every measure is one a rollup keeps."""
+
+    def held(field: Field) -> bool:
+        if field.attribute is Attribute.NAME:
+            return True
+        if field.attribute is not _KEYED[question.kind] or field.key is None:
+            return False
+        declared = dimensions.of(question.tenant, question.kind, field.key)
+        return declared is not None and declared.since <= question.time_range.start
+
+    if not all(held(d) for d in question.dimensions):
         return False
-    if question.where is not None and any(
-        isinstance(part, Compare) and part.field.attribute not in per_series
+    if question.where is not None and not all(
+        held(part.field) and _as_text(part)
         for part in walk(question.where)
+        if isinstance(part, Compare)
     ):
         return False
     return all(m.op in _ROLLED_UP[question.kind] for m in question.measures)
 
 
-def choose(question: Question, series: Sequence[SeriesInfo]) -> Plan:
+def _as_text(compare: Compare) -> bool:
+    """Whether a comparison holds of a series' values (text) as it holds of its records: a
+    property's value was a number or a boolean before it became a series' text."""
+    if compare.field.attribute is not Attribute.PROPERTY or compare.op is CompareOp.EXISTS:
+        return True
+    values = compare.value if compare.op is CompareOp.IN else (compare.value,)
+    return compare.op in _TEXT_OPS and all(isinstance(v, str) for v in values)
+
+
+def choose(question: Question, series: Sequence[SeriesInfo], dimensions: Dimensions) -> Plan:
     """The cheaper way to read ``question``, by the rows each would read: a rollup row per
     series per piece of the range (hours inside, minutes at the edges), or every record of the
     series asked."""
-    chosen = [s for s in series if _selected(question, s)]
-    raw_rows = sum(s.count for s in chosen)
-    if not rollups_answer(question):
+    named = [s for s in series if _named(question, s)]
+    raw_rows = sum(s.count for s in named)
+    if not rollups_answer(question, dimensions):
         return Plan(RAW, None, raw_rows)
     pieces = sum(
         (piece.end - piece.start) // piece.level
         for piece in segments(question.time_range, question.interval or Interval.HOUR)
     )
-    rollup_rows = len(chosen) * max(pieces, 1)
+    rollup_rows = len([s for s in named if _selected(question, s)]) * max(pieces, 1)
     return Plan(ROLLUPS if rollup_rows < raw_rows else RAW, rollup_rows, raw_rows)
 
 
@@ -130,12 +153,16 @@ async def from_rollups(
     return cells + [cell for _, _, cell in sorted(bucketed, key=lambda t: (t[0], t[1]))]
 
 
+def _named(question: Question, series: SeriesInfo) -> bool:
+    return series.key.kind == question.kind and (
+        question.names is None or series.key.name in question.names
+    )
+
+
 def _selected(question: Question, series: SeriesInfo) -> bool:
-    """Whether the records of ``series`` are the question's (all of them or none: every record
-    of a series has its name and tags)."""
-    if series.key.kind != question.kind or (
-        question.names is not None and series.key.name not in question.names
-    ):
+    """Whether the records of ``series`` are the question's (all of them or none, when the
+    rollups answer it: every record of a series has its name and declared values)."""
+    if not _named(question, series):
         return False
     return question.where is None or question.where.holds(_specimen(series))
 
@@ -144,7 +171,7 @@ def _specimen(series: SeriesInfo) -> Record:
     """A record standing for every record of the series, for the conditions on it."""
     key = series.key
     if key.kind == EVENT:
-        return Event("", key.name, key.tenant, _EPOCH, _EPOCH)
+        return Event("", key.name, key.tenant, _EPOCH, _EPOCH, properties=dict(key.tags))
     return MetricPoint("", key.name, 0.0, key.tenant, _EPOCH, _EPOCH, dict(key.tags))
 
 

@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gql_analytics.adapters.duckdb.store import DuckDBStore
+from gql_analytics.domain.rollup import EVENT, METRIC
 from gql_analytics.domain.validation import Limits
 from gql_analytics.ports import (
     Change,
@@ -222,13 +223,21 @@ def same(a: object, b: object) -> bool:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    partitions=batches, retention=st.sampled_from([None, timedelta(days=30)]), repeat=st.booleans()
+    partitions=batches,
+    retention=st.sampled_from([None, timedelta(days=30)]),
+    repeat=st.booleans(),
+    declared=st.booleans(),
 )
 async def test_sql_path_has_the_effect_of_the_python_reference(
-    partitions: list[list[bytes]], retention: timedelta | None, repeat: bool
+    partitions: list[list[bytes]], retention: timedelta | None, repeat: bool, declared: bool
 ) -> None:
     limits = Limits(NOW, retention)
     sql_store, reference_store = DuckDBStore(sql_from=0), DuckDBStore(sql_from=sys.maxsize)
+    if declared:  # series split by declared dimensions, the same way on both paths
+        for store in (sql_store, reference_store):
+            for tenant in ("default", "acme"):
+                await store.declare_dimensions(tenant, EVENT, ["status", "task_id"], NOW)
+                await store.declare_dimensions(tenant, METRIC, ["region", "host"], NOW)
     try:
         for _ in range(2 if repeat else 1):  # a second delivery: everything is a duplicate
             batch = batch_of(partitions)

@@ -18,6 +18,7 @@ from gql_analytics.errors import StoreUnavailable
 from gql_analytics.ports import EventQuery, MessageBatch, PartitionMessages, Store
 from tests.contract.ingest import message_ingest
 from tests.contract.roles.dataset_reader import DatasetReaderContract
+from tests.contract.roles.dimension_repository import DimensionRepositoryContract
 from tests.contract.roles.event_reader import EventReaderContract
 from tests.contract.roles.job_repository import JobRepositoryContract
 from tests.contract.roles.key_repository import KeyRepositoryContract
@@ -111,6 +112,10 @@ class TestRetention(DuckDB, RetentionContract):
 
 
 class TestJobRepository(DuckDB, JobRepositoryContract):
+    pass
+
+
+class TestDimensionRepository(DuckDB, DimensionRepositoryContract):
     pass
 
 

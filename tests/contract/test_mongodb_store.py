@@ -20,6 +20,7 @@ from gql_analytics.errors import StoreUnavailable
 from gql_analytics.ports import EventQuery, Store
 from gql_analytics.settings import Settings
 from tests.contract.roles.dataset_reader import DatasetReaderContract
+from tests.contract.roles.dimension_repository import DimensionRepositoryContract
 from tests.contract.roles.event_reader import EventReaderContract
 from tests.contract.roles.job_repository import JobRepositoryContract
 from tests.contract.roles.key_repository import KeyRepositoryContract
@@ -93,6 +94,10 @@ class TestRetention(MongoDB, RetentionContract):
 
 
 class TestJobRepository(MongoDB, JobRepositoryContract):
+    pass
+
+
+class TestDimensionRepository(MongoDB, DimensionRepositoryContract):
     pass
 
 

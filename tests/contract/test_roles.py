@@ -10,6 +10,7 @@ import pytest
 from gql_analytics.ports import Store
 from tests.contract import test_duckdb_store, test_mongodb_store
 from tests.contract.roles.dataset_reader import DatasetReaderContract
+from tests.contract.roles.dimension_repository import DimensionRepositoryContract
 from tests.contract.roles.event_reader import EventReaderContract
 from tests.contract.roles.job_repository import JobRepositoryContract
 from tests.contract.roles.key_repository import KeyRepositoryContract
@@ -31,6 +32,7 @@ CONTRACTS: list[type] = [
     DatasetReaderContract,
     RetentionContract,
     JobRepositoryContract,
+    DimensionRepositoryContract,
     KeyRepositoryContract,
     LifecycleContract,
 ]

@@ -5,8 +5,17 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
+from gql_analytics.domain.dimensions import Declared, Dimensions
 from gql_analytics.domain.records import Event, MetricPoint, Record
-from gql_analytics.domain.rollup import METRIC_TOTAL, BucketKey, SeriesKey, rollup
+from gql_analytics.domain.rollup import (
+    EVENT,
+    METRIC,
+    METRIC_TOTAL,
+    BucketKey,
+    Projection,
+    SeriesKey,
+    rollup,
+)
 from gql_analytics.domain.stats import BucketStats
 from gql_analytics.domain.timerange import HOUR, MINUTE
 
@@ -56,14 +65,36 @@ def test_each_record_counts_once_per_level() -> None:
     }
 
 
+def declaring(*keys: tuple[str, str, str]) -> Projection:
+    return Dimensions(tuple(Declared(tenant, kind, key, T0) for tenant, kind, key in keys)).project
+
+
 def test_series_ids_are_stable_and_ignore_tag_order() -> None:
+    project = declaring(("t", METRIC, "a"), ("t", METRIC, "b"), ("other", METRIC, "a"))
     a = MetricPoint("1", "m", 1.0, "t", T0, T0, {"a": "1", "b": "2"})
     b = MetricPoint("2", "m", 2.0, "t", T0, T0, {"b": "2", "a": "1"})
-    assert SeriesKey.of(a).id == SeriesKey.of(b).id
-    assert (
-        SeriesKey.of(a).id
-        != SeriesKey.of(MetricPoint("3", "m", 1.0, "other", T0, T0, {"a": "1", "b": "2"})).id
-    )
+    assert SeriesKey.of(a, project).id == SeriesKey.of(b, project).id
+    other = MetricPoint("3", "m", 1.0, "other", T0, T0, {"a": "1", "b": "2"})
+    assert SeriesKey.of(a, project).id != SeriesKey.of(other, project).id
+
+
+def test_series_are_split_by_declared_keys_only() -> None:
+    project = declaring(("t", METRIC, "region"), ("t", EVENT, "plan"))
+    points = [
+        MetricPoint(str(i), "latency", 1.0, "t", T0, T0, {"region": "eu", "request": str(i)})
+        for i in range(10)
+    ]
+    events = [
+        Event(str(i), "buy", "t", T0, T0, f"u{i}", properties={"plan": ["pro", 3][i % 2]})
+        for i in range(10)
+    ]
+    series = rollup([*points, *events], project).series
+    assert sorted((k.kind, k.tags) for k in series) == [
+        (EVENT, (("plan", "3"),)),
+        (EVENT, (("plan", "pro"),)),
+        (METRIC, (("region", "eu"),)),
+        (METRIC_TOTAL, ()),
+    ]
 
 
 def test_metric_points_also_count_in_their_names_total_series() -> None:
@@ -72,12 +103,13 @@ def test_metric_points_also_count_in_their_names_total_series() -> None:
         MetricPoint("2", "latency", 30.0, "default", T0, T0, {"region": "us"}),
         MetricPoint("3", "latency", 50.0, "default", T0, T0, {}),
     ]
-    deltas = rollup(points)
+    project = declaring(("default", METRIC, "region"))
+    deltas = rollup(points, project)
     total = SeriesKey("default", METRIC_TOTAL, "latency")
     assert deltas.series[total].count == 3
     bucket = deltas.buckets[BucketKey(total.id, MINUTE, T0)]
     assert bucket == BucketStats.of([10.0, 30.0, 50.0])
-    per_tags = [deltas.buckets[BucketKey(SeriesKey.of(p).id, MINUTE, T0)] for p in points]
+    per_tags = [deltas.buckets[BucketKey(SeriesKey.of(p, project).id, MINUTE, T0)] for p in points]
     assert sum(b.count for b in per_tags) == 3
 
 

@@ -157,7 +157,7 @@ async def test_a_consumer_killed_mid_stream_and_restarted_counts_everything_exac
     metric = await service.metric("default", "latency", window, Interval.DAY)
     values = [m["value"] for m in unique if "metric_name" in m]
     assert metric.overall.count == len(values)
-    assert abs(metric.overall.total - sum(values)) < 1e-6 * sum(values)
+    assert abs(metric.overall.sum - sum(values)) < 1e-6 * sum(values)
     created: Counter[str] = Counter()
     owner: dict[str, str] = {}
     done: set[str] = set()

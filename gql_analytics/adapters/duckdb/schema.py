@@ -115,6 +115,13 @@ CREATE TABLE IF NOT EXISTS analysis_jobs (
     PRIMARY KEY (tenant, id)
 );
 ALTER TABLE analysis_jobs ADD COLUMN IF NOT EXISTS updated_at TIMESTAMP;
+CREATE TABLE IF NOT EXISTS dimensions (
+    tenant VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL,
+    key VARCHAR NOT NULL,
+    declared_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (tenant, kind, key)
+);
 CREATE TABLE IF NOT EXISTS heartbeat (
     id INTEGER PRIMARY KEY,
     written_at TIMESTAMP NOT NULL

@@ -7,7 +7,7 @@ transaction):
 - ``writing.py``: batches of records with their positions, rewinds, purges;
 - ``stager.py``: large Kafka batches staged and applied in SQL (``messages/``);
 - ``rollup_reads.py``, ``question_reads.py``, ``event_reads.py``, ``task_reads.py``, ``dataset_reads.py``: reads;
-- ``repositories.py``: analysis jobs and API keys;
+- ``repositories.py``: analysis jobs and API keys; ``dimensions.py``: declared dimensions;
 - ``lifecycle.py``: ``ping`` and ``close``.
 """
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from gql_analytics.adapters.duckdb.database import SQL_FROM
 from gql_analytics.adapters.duckdb.dataset_reads import DatasetReads
+from gql_analytics.adapters.duckdb.dimensions import DimensionStore
 from gql_analytics.adapters.duckdb.event_reads import EventReads
 from gql_analytics.adapters.duckdb.lifecycle import Lifecycle
 from gql_analytics.adapters.duckdb.question_reads import QuestionReads
@@ -36,6 +37,7 @@ class DuckDBStore(
     TaskReads,
     DatasetReads,
     Repositories,
+    DimensionStore,
     Lifecycle,
 ):
     """``DuckDBStore(path=":memory:", *, sql_from=SQL_FROM, min_free_bytes=0,

@@ -9,6 +9,7 @@ import duckdb
 
 from gql_analytics.adapters.duckdb import schema as sql
 from gql_analytics.adapters.duckdb.database import Database
+from gql_analytics.adapters.duckdb.declared import declared
 from gql_analytics.adapters.duckdb.values import naive
 from gql_analytics.adapters.duckdb.writes import (
     insert_events,
@@ -42,7 +43,7 @@ class Writing(Database):
                 for r in firsts.values()
                 if (r.tenant, r.id) in (new_events if isinstance(r, Event) else new_points)
             )
-            write_rollup(connection, rollup(applied))
+            write_rollup(connection, rollup(applied, declared(connection).project))
             write_positions(connection, batch.positions)
             return applied
 

@@ -7,7 +7,7 @@ is):
 - ``writing.py``: batches of records with their positions, rewinds, purges;
 - ``rollup_reads.py``, ``question_reads.py``, ``event_reads.py``, ``task_reads.py``, ``dataset_reads.py``: reads, range
   queries grouping their buckets on the server;
-- ``repositories.py``: analysis jobs and API keys;
+- ``repositories.py``: analysis jobs and API keys; ``dimensions.py``: declared dimensions;
 - ``lifecycle.py``: ``ping`` and ``close``;
 
 and ``documents.py`` says how each value looks as a document.
@@ -23,6 +23,7 @@ from pymongo.uri_parser import parse_uri
 
 from gql_analytics.adapters.mongodb.database import DEFAULT_DATABASE
 from gql_analytics.adapters.mongodb.dataset_reads import DatasetReads
+from gql_analytics.adapters.mongodb.dimensions import DimensionStore
 from gql_analytics.adapters.mongodb.event_reads import EventReads
 from gql_analytics.adapters.mongodb.lifecycle import Lifecycle
 from gql_analytics.adapters.mongodb.question_reads import QuestionReads
@@ -50,6 +51,7 @@ class MongoStore(
     TaskReads,
     DatasetReads,
     Repositories,
+    DimensionStore,
     Lifecycle,
 ):
     """``MongoStore(client, database=DEFAULT_DATABASE, *, retention=None)``: the store on

@@ -9,6 +9,7 @@ from typing import Any
 
 from gql_analytics.adapters.mongodb import documents as docs
 from gql_analytics.adapters.mongodb.database import Database
+from gql_analytics.adapters.mongodb.dimensions import declared
 from gql_analytics.domain.records import ApplyResult, Batch, Event, Record, SourcePosition
 from gql_analytics.domain.rollup import rollup
 
@@ -19,7 +20,7 @@ class Writing(Database):
     async def apply(self, batch: Batch) -> ApplyResult:
         async def write(session: Any) -> ApplyResult:
             new = await self._insert_new(batch.records, session)
-            deltas = rollup(new)
+            deltas = rollup(new, (await declared(self._db, session=session)).project)
             writes: dict[str, list[Any]] = {
                 "series": docs.series_writes(deltas),
                 "rollups": docs.rollup_writes(deltas),

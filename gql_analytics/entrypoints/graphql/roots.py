@@ -9,6 +9,8 @@ from gql_analytics.entrypoints.graphql import dashboard
 from gql_analytics.entrypoints.graphql.analysis import mutations as analysis_mutations
 from gql_analytics.entrypoints.graphql.analysis import queries as analysis_queries
 from gql_analytics.entrypoints.graphql.analysis import subscriptions as analysis_subscriptions
+from gql_analytics.entrypoints.graphql.dimensions import mutations as dimension_mutations
+from gql_analytics.entrypoints.graphql.dimensions import queries as dimension_queries
 from gql_analytics.entrypoints.graphql.events import queries as event_queries
 from gql_analytics.entrypoints.graphql.events import subscriptions as event_subscriptions
 from gql_analytics.entrypoints.graphql.ingest import mutations as ingest_mutations
@@ -32,6 +34,7 @@ class Query:
     top_events = event_queries.top_events
     active_users = event_queries.active_users
     aggregate = question_queries.aggregate
+    dimensions = dimension_queries.dimensions
     metric = metric_queries.metric
     metrics = metric_queries.metrics
     tasks_per_user = task_queries.tasks_per_user
@@ -50,6 +53,7 @@ class Mutation:
     cancel_analysis = analysis_mutations.cancel_analysis
     create_api_key = key_mutations.create_api_key
     revoke_api_key = key_mutations.revoke_api_key
+    declare_dimensions = dimension_mutations.declare_dimensions
 
 
 @strawberry.type

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 import numpy as np
@@ -30,6 +31,7 @@ from gql_analytics.errors import AnalysisFailed
 from gql_analytics.ports import DatasetReader, TaskColumns, TaskReader, UserActivity, UserTaskCounts
 from gql_analytics.services.analysis.rows import frame_of_rows
 from gql_analytics.services.analytics import AnalyticsService
+from gql_analytics.services.answers import Stats
 
 FIXED_USER_COLUMNS = ("events", "active_days")
 TASK_USER_COLUMNS = ("tasks_created", "tasks_completed", "avg_completion_seconds")
@@ -142,17 +144,20 @@ def task_frame(tasks: TaskColumns) -> pd.DataFrame:
     return frame
 
 
-def metric_frame(points: list[Any]) -> pd.DataFrame:
+def metric_frame(points: list[tuple[datetime, Stats]]) -> pd.DataFrame:
     quantiles = [f"p{round(q * 100)}" for q in PERCENTILES]
     rows = [
         (
             s.count,
-            s.total if s.count else None,
-            s.mean,
-            s.minimum,
-            s.maximum,
+            s.sum if s.count else None,
+            s.avg,
+            s.min,
+            s.max,
             s.stddev,
-            *(s.percentiles() if s.count else [None] * len(quantiles)),
+            s.p50,
+            s.p90,
+            s.p95,
+            s.p99,
         )
         for _, s in points
     ]

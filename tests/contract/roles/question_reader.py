@@ -21,16 +21,17 @@ from gql_analytics.domain.query.question import Cell, Order, Question
 from gql_analytics.domain.records import Batch, Event, MetricPoint, Record
 from gql_analytics.domain.rollup import EVENT, METRIC
 from gql_analytics.domain.timerange import Interval, TimeRange
-from gql_analytics.ports import QuestionReader, RecordWriter, RollupReader
+from gql_analytics.ports import DimensionRepository, QuestionReader, RecordWriter, RollupReader
 from gql_analytics.services import planner
 from tests.contract.question_reference import reference
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+DECLARED = T0 - timedelta(days=30)  # long before any range asked
 SPAN = TimeRange(T0 - timedelta(days=2), T0 + timedelta(days=2))
 tenants = itertools.count()
 
 
-class Answering(RecordWriter, QuestionReader, RollupReader, Protocol):
+class Answering(RecordWriter, QuestionReader, RollupReader, DimensionRepository, Protocol):
     """Answers, the rollups the planner may read them from instead, and the writer of the
     records they are about."""
 
@@ -254,7 +255,9 @@ class QuestionReaderContract:
         """Where the planner may read the rollups instead (names and tags as dimensions and
         conditions; measures a rollup keeps), they give the raw records' answer."""
         records, asked = case
-        assume(planner.rollups_answer(asked))
+        keys = ["plan", "country"] if asked.kind == EVENT else ["region", "host"]
+        declared = await store.declare_dimensions(asked.tenant, asked.kind, keys, DECLARED)
+        assume(planner.rollups_answer(asked, declared))
         await store.apply(Batch(records))
         series = await store.series(asked.tenant, asked.kind, asked.names)
         from_rollups = await planner.from_rollups(store, asked, series)

@@ -16,6 +16,7 @@ from gql_analytics.domain.stats import PERCENTILES, BucketStats
 from gql_analytics.domain.timerange import Interval, TimeRange
 from gql_analytics.ports import (
     Dependency,
+    DimensionRepository,
     MessageBatch,
     PartitionMessages,
     RecordWriter,
@@ -25,8 +26,8 @@ from tests.contract.ingest import message_ingest
 from tests.contract.roles.records import DAY, T0, counts, event, point
 
 
-class RolledUp(RecordWriter, RollupReader, Protocol):
-    """Rollups, and the writer of the records they roll up."""
+class RolledUp(RecordWriter, RollupReader, DimensionRepository, Protocol):
+    """Rollups, the writer of the records they roll up, and the dimensions that split them."""
 
 
 class RollupReaderContract:
@@ -129,13 +130,16 @@ class RollupReaderContract:
                 == BucketStats.of(in_hour).summary(qs).quantile_bins
             )
 
-    async def test_series_are_split_by_tags_and_grouped_by_label(self, store: RolledUp) -> None:
+    async def test_series_are_split_by_declared_tags_and_grouped_by_label(
+        self, store: RolledUp
+    ) -> None:
+        await store.declare_dimensions("default", METRIC, ["region"], T0)
         await store.apply(
             Batch(
                 [
-                    point("1", 1, 10.0, region="eu"),
-                    point("2", 2, 30.0, region="eu"),
-                    point("3", 3, 100.0, region="us"),
+                    point("1", 1, 10.0, region="eu", request="r1"),
+                    point("2", 2, 30.0, region="eu", request="r2"),
+                    point("3", 3, 100.0, region="us", request="r3"),
                     point("4", 4, 7.0, name="other", region="us"),
                 ]
             )
@@ -156,6 +160,22 @@ class RollupReaderContract:
         ]
         assert sum(s.count for s in everything) == 4
         assert max(s.last_seen for s in everything if s.last_seen) == T0 + timedelta(minutes=4)
+
+    async def test_an_undeclared_attribute_costs_no_series(self, store: RolledUp) -> None:
+        await store.declare_dimensions("default", EVENT, ["plan"], T0)
+        await store.apply(
+            Batch(
+                [point(str(i), i, 1.0, user=f"u{i}", request=f"r{i}") for i in range(50)]
+                + [event(str(i), i, user=f"u{i}", plan=["free", "pro"][i % 2]) for i in range(50)]
+            )
+        )
+        (metric,) = await store.series("default", METRIC)
+        assert (metric.key.tags, metric.count) == ((), 50)
+        events = await store.series("default", EVENT)
+        assert sorted((s.key.tags, s.count) for s in events) == [
+            ((("plan", "free"),), 25),
+            ((("plan", "pro"),), 25),
+        ]
 
     async def test_active_users_are_distinct_per_bucket_and_over_the_range(
         self, store: RolledUp

@@ -10,9 +10,12 @@ from datetime import datetime, timedelta
 import duckdb
 
 from gql_analytics.adapters.duckdb import schema as sql
+from gql_analytics.adapters.duckdb.declared import declared
 from gql_analytics.adapters.duckdb.messages.stage import TASK_NAMES, Staged, on
+from gql_analytics.adapters.duckdb.questions import json_path, literal
 from gql_analytics.adapters.duckdb.values import EVENT_COLUMNS, event_of, naive
 from gql_analytics.adapters.duckdb.writes import write_positions, write_rollup
+from gql_analytics.domain.dimensions import Dimensions
 from gql_analytics.domain.records import TASK_EVENT_NAMES, Event
 from gql_analytics.domain.rollup import EVENT, METRIC, METRIC_TOTAL, Rollup, SeriesKey
 from gql_analytics.domain.tasks import fold_task_facts
@@ -59,12 +62,15 @@ DELETE FROM deduplicated d WHERE NOT EXISTS (SELECT 1 FROM fresh
     WHERE fresh.kind = d.kind AND fresh.tenant = d.tenant AND fresh.id = d.id);
 """
 
-NEW_SERIES = "SELECT DISTINCT tenant, kind, name, tags FROM firsts"
+# Each new record with its values of its tenant's declared dimensions (``dims``, a JSON object),
+# which with its name make its series.
+PROJECTED = "CREATE OR REPLACE TEMP VIEW projected AS SELECT *, {dims} AS dims FROM firsts"
+NEW_SERIES = "SELECT DISTINCT tenant, kind, name, dims FROM projected"
 
 SERIES_KEYS = """
 CREATE OR REPLACE TEMP TABLE series_keys AS
 SELECT * FROM (SELECT unnest(?::VARCHAR[]) AS tenant, unnest(?::VARCHAR[]) AS kind,
-    unnest(?::VARCHAR[]) AS name, unnest(?::VARCHAR[]) AS tags,
+    unnest(?::VARCHAR[]) AS name, unnest(?::VARCHAR[]) AS dims,
     unnest(?::BIGINT[]) AS series_id, unnest(?::VARCHAR[]) AS series_kind,
     unnest(?::VARCHAR[]) AS series_tags)
 """
@@ -73,7 +79,7 @@ KEYED = """
 CREATE OR REPLACE TEMP TABLE keyed AS
 SELECT k.series_id, k.series_kind, k.series_tags, f.tenant, f.kind, f.name, f.occurred_at,
     f.value, f.bin
-FROM firsts f JOIN series_keys k USING (tenant, kind, name, tags)
+FROM projected f JOIN series_keys k USING (tenant, kind, name, dims)
 """
 
 UPSERT_SERIES = sql.upsert_series(
@@ -137,7 +143,6 @@ def apply(
     new_events = len(new)
     if "metric" in kinds:
         new += connection.execute(on(INSERT_POINTS, table).format(order=order), received).fetchall()
-    series = staged.series
     if len(new) == staged.accepted:
         connection.execute(on(ALL_NEW, table))
     else:
@@ -146,7 +151,8 @@ def apply(
         connection.execute(FRESH, [new_kinds, [t for t, _ in new], [i for _, i in new]])
         connection.execute(KEEP_FRESH)
         connection.execute(ONLY_NEW)
-        series = connection.execute(NEW_SERIES).fetchall()
+    connection.execute(PROJECTED.format(dims=dims_sql(declared(connection))))
+    series = connection.execute(NEW_SERIES).fetchall() if new else []
     _roll_up(connection, series, now)
     write_positions(connection, prepared.batch.positions)
     events: tuple[Event, ...] = ()
@@ -161,19 +167,36 @@ def apply(
     )
 
 
+def dims_sql(dimensions: Dimensions) -> str:
+    """SQL giving a staged row's values of its tenant's declared dimensions, as
+    ``Dimensions.project`` gives them: a JSON object of the keys it has (a missing or null
+    value left out: a JSON merge patch drops keys whose value is null)."""
+    cases = []
+    for (tenant, kind), keys in dimensions.items():
+        document = "properties" if kind == EVENT else "tags"
+        pairs = ", ".join(
+            f"{literal(key)}, json_extract_string({document}, {json_path(key)})" for key in keys
+        )
+        cases.append(
+            f"WHEN tenant = {literal(tenant)} AND kind = {literal(kind)} "
+            f"THEN json_merge_patch('{{}}', json_object({pairs}))::VARCHAR"
+        )
+    return f"CASE {' '.join(cases)} ELSE '{{}}' END" if cases else "'{}'"
+
+
 def _roll_up(
     connection: duckdb.DuckDBPyConnection,
     series: list[tuple[str, str, str, str]],
     received: datetime,
 ) -> None:
     keys: list[tuple[str, str, str, str, SeriesKey]] = []
-    for tenant, kind, name, tags in series:
+    for tenant, kind, name, dims in series:
+        values = tuple(sorted(json.loads(dims).items()))
         if kind == "event":
-            keys.append((tenant, kind, name, tags, SeriesKey(tenant, EVENT, name)))
+            keys.append((tenant, kind, name, dims, SeriesKey(tenant, EVENT, name, values)))
             continue
-        tag_items = tuple(sorted(json.loads(tags).items()))
-        keys.append((tenant, kind, name, tags, SeriesKey(tenant, METRIC, name, tag_items)))
-        keys.append((tenant, kind, name, tags, SeriesKey(tenant, METRIC_TOTAL, name)))
+        keys.append((tenant, kind, name, dims, SeriesKey(tenant, METRIC, name, values)))
+        keys.append((tenant, kind, name, dims, SeriesKey(tenant, METRIC_TOTAL, name)))
     if not keys:
         return
     connection.execute(

@@ -7,8 +7,7 @@ from typing import Any
 
 import strawberry
 
-from gql_analytics.domain.stats import BucketSummary
-from gql_analytics.services.answers import MetricResult, MetricSummary
+from gql_analytics.services.answers import MetricResult, MetricSummary, Stats
 
 
 @strawberry.interface(description="Statistics of metric values; percentiles within 1 %.")
@@ -25,19 +24,18 @@ class MetricStats:
     p99: float | None
 
 
-def _stats_fields(stats: BucketSummary) -> dict[str, Any]:
-    p50, p90, p95, p99 = stats.percentiles()
+def _stats_fields(stats: Stats) -> dict[str, Any]:
     return {
         "count": stats.count,
-        "sum": stats.total,
-        "avg": stats.mean,
-        "min": stats.minimum,
-        "max": stats.maximum,
+        "sum": stats.sum,
+        "avg": stats.avg,
+        "min": stats.min,
+        "max": stats.max,
         "stddev": stats.stddev,
-        "p50": p50,
-        "p90": p90,
-        "p95": p95,
-        "p99": p99,
+        "p50": stats.p50,
+        "p90": stats.p90,
+        "p95": stats.p95,
+        "p99": stats.p99,
     }
 
 
@@ -46,7 +44,7 @@ class MetricBucket(MetricStats):
     bucket: datetime
 
     @classmethod
-    def from_domain(cls, bucket: datetime, stats: BucketSummary) -> MetricBucket:
+    def from_domain(cls, bucket: datetime, stats: Stats) -> MetricBucket:
         return cls(bucket=bucket, **_stats_fields(stats))
 
 
@@ -55,7 +53,7 @@ class MetricGroup(MetricStats):
     tag_value: str
 
     @classmethod
-    def from_domain(cls, tag_value: str, stats: BucketSummary) -> MetricGroup:
+    def from_domain(cls, tag_value: str, stats: Stats) -> MetricGroup:
         return cls(tag_value=tag_value, **_stats_fields(stats))
 
 

@@ -1,0 +1,38 @@
+"""``DuckDBStore``'s declared dimensions (the table ``declared.py`` reads)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import duckdb
+
+from gql_analytics.adapters.duckdb.database import Database
+from gql_analytics.adapters.duckdb.declared import declared
+from gql_analytics.adapters.duckdb.values import Params, naive
+from gql_analytics.domain.dimensions import Dimensions
+
+
+class DimensionStore(Database):
+    """``DimensionRepository``."""
+
+    async def declare_dimensions(
+        self, tenant: str, kind: str, keys: Sequence[str], at: datetime
+    ) -> Dimensions:
+        def declare(connection: duckdb.DuckDBPyConnection) -> Dimensions:
+            params: Params = [tenant, kind, list(keys)]
+            connection.execute(
+                "DELETE FROM dimensions WHERE tenant = ? AND kind = ? "
+                "AND NOT list_contains(?::VARCHAR[], key)",
+                params,
+            )
+            connection.execute(
+                "INSERT INTO dimensions SELECT ?, ?, unnest(?::VARCHAR[]), ? ON CONFLICT DO NOTHING",
+                [tenant, kind, list(keys), naive(at)],
+            )
+            return declared(connection, tenant)
+
+        return await self._run(lambda: self._transaction(declare))
+
+    async def dimensions(self, tenant: str | None = None) -> Dimensions:
+        return await self._run(lambda: declared(self._reader(), tenant))

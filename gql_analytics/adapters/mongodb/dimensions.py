@@ -1,0 +1,64 @@
+"""``MongoStore``'s declared dimensions: one document per key, read in each batch's transaction,
+so a batch splits its rollups by the declarations as they are when it commits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from pymongo import DeleteOne, UpdateOne
+
+from gql_analytics.adapters.mongodb import documents as docs
+from gql_analytics.adapters.mongodb.database import Database, Filter
+from gql_analytics.domain.dimensions import Declared, Dimensions
+
+
+async def declared(db: Any, tenant: str | None = None, session: Any = None) -> Dimensions:
+    wanted: Filter = {} if tenant is None else {"tenant": tenant}
+    found = await db["dimensions"].find(wanted, session=session).to_list()
+    return Dimensions(
+        tuple(Declared(d["tenant"], d["kind"], d["key"], docs.utc(d["declared_at"])) for d in found)
+    )
+
+
+class DimensionStore(Database):
+    """``DimensionRepository``."""
+
+    async def declare_dimensions(
+        self, tenant: str, kind: str, keys: Sequence[str], at: datetime
+    ) -> Dimensions:
+        async def declare(session: Any) -> Dimensions:
+            before = await declared(self._db, tenant, session)
+            writes: list[Any] = [
+                DeleteOne({"_id": _id(tenant, kind, d.key)})
+                for d in before.declared
+                if d.kind == kind and d.key not in keys
+            ]
+            writes += [
+                UpdateOne(
+                    {"_id": _id(tenant, kind, key)},
+                    {
+                        "$setOnInsert": {
+                            "tenant": tenant,
+                            "kind": kind,
+                            "key": key,
+                            "declared_at": at,
+                        }
+                    },
+                    upsert=True,
+                )
+                for key in keys
+            ]
+            if writes:
+                await self._db["dimensions"].bulk_write(writes, ordered=True, session=session)
+            return await declared(self._db, tenant, session)
+
+        return await self._transaction(declare)
+
+    async def dimensions(self, tenant: str | None = None) -> Dimensions:
+        return await self._run(lambda: declared(self._db, tenant))
+
+
+def _id(tenant: str, kind: str, key: str) -> str:
+    return "\x1f".join((tenant, kind, key))
