@@ -1,4 +1,5 @@
-"""Time ranges, intervals and bucket arithmetic (all in UTC, half-open ranges)."""
+"""Time ranges, intervals, and the fixed-width UTC arithmetic of rollup levels (half-open
+ranges). Output buckets, which follow a time zone's clock and calendar, are ``calendar.Calendar``'s."""
 
 from __future__ import annotations
 
@@ -11,8 +12,6 @@ from datetime import UTC, datetime, timedelta
 from gql_analytics.errors import InvalidRange
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-# 1970-01-05 was a Monday: weeks start on Monday, as ISO 8601 has it.
-WEEK_ORIGIN = datetime(1970, 1, 5, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
 DEFAULT_LAST = timedelta(hours=24)
@@ -27,20 +26,46 @@ _LAST_UNITS = {"m": MINUTE, "h": HOUR, "d": timedelta(days=1), "w": timedelta(we
 
 
 class Interval(enum.Enum):
-    MINUTE = timedelta(minutes=1)
-    FIVE_MINUTES = timedelta(minutes=5)
-    FIFTEEN_MINUTES = timedelta(minutes=15)
-    HOUR = timedelta(hours=1)
-    DAY = timedelta(days=1)
-    WEEK = timedelta(weeks=1)
+    """The width of an output bucket on a time zone's local clock. Its length in UTC is the
+    ``Calendar``'s to say (a DST day lasts 23 or 25 hours, a month 28 to 31 days): nothing but
+    ``Calendar`` does arithmetic with it."""
 
-    def floor(self, moment: datetime) -> datetime:
-        return floor_to(moment, self.value)
+    MINUTE = "MINUTE"
+    FIVE_MINUTES = "FIVE_MINUTES"
+    FIFTEEN_MINUTES = "FIFTEEN_MINUTES"
+    HOUR = "HOUR"
+    DAY = "DAY"
+    WEEK = "WEEK"
+    MONTH = "MONTH"
+
+    @property
+    def clock_width(self) -> timedelta | None:
+        """The width on the local clock of the intervals shorter than a day; None for DAY, WEEK
+        and MONTH, whose buckets start at a local midnight."""
+        return _CLOCK_WIDTHS.get(self)
+
+    @property
+    def nominal(self) -> timedelta:
+        """A bucket's length without DST (a month: its shortest, 28 days). For estimates only."""
+        return _CLOCK_WIDTHS.get(self) or _CALENDAR_NOMINAL[self]
+
+
+_CLOCK_WIDTHS = {
+    Interval.MINUTE: MINUTE,
+    Interval.FIVE_MINUTES: 5 * MINUTE,
+    Interval.FIFTEEN_MINUTES: 15 * MINUTE,
+    Interval.HOUR: HOUR,
+}
+_CALENDAR_NOMINAL = {
+    Interval.DAY: timedelta(days=1),
+    Interval.WEEK: timedelta(weeks=1),
+    Interval.MONTH: timedelta(days=28),
+}
 
 
 def floor_to(moment: datetime, width: timedelta) -> datetime:
-    origin = WEEK_ORIGIN if width == Interval.WEEK.value else EPOCH
-    return origin + ((moment - origin) // width) * width
+    """``moment`` floored to a multiple of ``width`` since the epoch, in UTC."""
+    return EPOCH + ((moment - EPOCH) // width) * width
 
 
 def bucket_of(moment: datetime, level: timedelta) -> datetime:
@@ -111,17 +136,6 @@ class TimeRange:
         """The range widened to whole minutes, the resolution of every rollup."""
         return TimeRange(floor_to(self.start, MINUTE), ceil_to(self.end, MINUTE), self.sliding)
 
-    def buckets(self, interval: Interval) -> list[datetime]:
-        """Every bucket start of ``interval`` that the range touches, in order."""
-        first = interval.floor(self.start)
-        count = -(-(self.end - first) // interval.value)
-        if count > MAX_POINTS:
-            raise InvalidRange(
-                f"interval: {count} buckets is more than {MAX_POINTS}; choose a coarser interval",
-                field="interval",
-            )
-        return [first + i * interval.value for i in range(count)]
-
 
 @dataclass(frozen=True, slots=True)
 class Segment:
@@ -132,26 +146,23 @@ class Segment:
     end: datetime
 
 
-def segments(time_range: TimeRange, interval: Interval) -> Iterator[Segment]:
-    """Split a minute-aligned range into the fewest rollup rows that cover it exactly.
-
-    Hour rollups serve the whole hours inside the range when the interval is an hour or coarser
-    (an hour bucket never straddles two output buckets then); minute rollups serve the edges.
+def segments(time_range: TimeRange, coarsest: timedelta = LEVELS[-1]) -> Iterator[Segment]:
+    """Split a minute-aligned range into the fewest rollup rows, none coarser than ``coarsest``,
+    that cover it exactly: rows of ``coarsest`` serve the whole ``coarsest`` spans inside the
+    range, minute rows the edges. Output buckets are served only by rows lying wholly inside one
+    of them: ``Calendar.segments`` passes the level for which that holds; a whole range's total
+    is served by any level.
     """
     start, end = time_range.start, time_range.end
-    coarse = max(
-        (level for level in LEVELS if interval.value % level == timedelta(0)),
-        default=LEVELS[0],
-    )
-    if coarse == LEVELS[0]:
+    if coarsest == LEVELS[0]:
         yield Segment(LEVELS[0], start, end)
         return
-    inner_start, inner_end = ceil_to(start, coarse), floor_to(end, coarse)
+    inner_start, inner_end = ceil_to(start, coarsest), floor_to(end, coarsest)
     if inner_start >= inner_end:
         yield Segment(LEVELS[0], start, end)
         return
     if start < inner_start:
         yield Segment(LEVELS[0], start, inner_start)
-    yield Segment(coarse, inner_start, inner_end)
+    yield Segment(coarsest, inner_start, inner_end)
     if inner_end < end:
         yield Segment(LEVELS[0], inner_end, end)

@@ -8,12 +8,13 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from gql_analytics.domain.dimensions import Dimensions
+from gql_analytics.domain.calendar import Calendar
 from gql_analytics.domain.jobs import AnalysisJob
 from gql_analytics.domain.keys import ApiKey
 from gql_analytics.domain.query.question import Cell, Question
 from gql_analytics.domain.records import ApplyResult, Batch, Event
 from gql_analytics.domain.stats import BucketSummary
-from gql_analytics.domain.timerange import Interval, TimeRange
+from gql_analytics.domain.timerange import TimeRange
 from gql_analytics.domain.validation import Limits
 from gql_analytics.ports.messages import MessageBatch, StagedMessages, StagedResult
 from gql_analytics.ports.values import (
@@ -91,21 +92,23 @@ class RollupReader(Protocol):
         self,
         groups: Mapping[int, str],
         time_range: TimeRange,
-        interval: Interval | None,
+        calendar: Calendar | None,
         *,
         quantiles: Sequence[float] = (),
     ) -> dict[tuple[str, datetime | None], BucketSummary]:
         """Bucket statistics over a minute-aligned range, merged per (group label, output bucket
-        start), where ``groups`` maps each series id to read onto its label; the key
-        ``(label, None)`` holds the label's whole range (the only key when ``interval`` is None).
+        start as ``calendar.floor`` gives it), where ``groups`` maps each series id to read onto
+        its label; the key ``(label, None)`` holds the label's whole range (the only key when
+        ``calendar`` is None). Only rollup rows lying wholly inside one bucket serve it
+        (``Calendar.segments``).
         Buckets without data are absent. Each summary carries the bin of every quantile in ``quantiles``, chosen
         from the merged histogram exactly as ``sketch.rank_bins`` chooses."""
         ...
 
     async def active_users(
-        self, tenant: str, time_range: TimeRange, interval: Interval
+        self, tenant: str, time_range: TimeRange, calendar: Calendar
     ) -> tuple[int, dict[datetime, int]]:
-        """Distinct users over the minute-aligned range, and per output bucket."""
+        """Distinct users over the minute-aligned range, and per output bucket of ``calendar``."""
         ...
 
 

@@ -9,9 +9,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from gql_analytics.domain import validation
 from gql_analytics.domain.dimensions import Dimensions, check_keys
+from gql_analytics.domain.calendar import UTC_ZONE, Calendar, whole_local_days
 from gql_analytics.domain.drafts import Draft
 from gql_analytics.domain.keys import ApiKey
 from gql_analytics.domain.normalize import Origin
@@ -131,13 +133,24 @@ class AnalyticsService:
     # -- time -----------------------------------------------------------------------------------
 
     def time_range(
-        self, start: datetime | None = None, end: datetime | None = None, last: str | None = None
+        self,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        last: str | None = None,
+        *,
+        whole_days_in: ZoneInfo | None = None,
     ) -> TimeRange:
+        """``whole_days_in``: ``last`` as whole local days of that zone (``whole_local_days``)."""
         now = self.clock()
         reads = self._reads
         if reads is not None and (end is None or last is not None):  # a range that ends now
             reads.minute = now.replace(second=0, microsecond=0)
-        return TimeRange.resolve(start=start, end=end, last=last, now=now)
+        resolved = TimeRange.resolve(start=start, end=end, last=last, now=now)
+        if whole_days_in is None:
+            return resolved
+        if start is not None or last is None:
+            raise InvalidRange("range: wholeDays goes with last, such as '7d'", field="range")
+        return whole_local_days(resolved, whole_days_in)
 
     # -- what answers depend on -----------------------------------------------------------------
 
@@ -184,17 +197,20 @@ class AnalyticsService:
         names: Sequence[str] | None,
         time_range: TimeRange,
         interval: Interval,
+        *,
+        zone: ZoneInfo = UTC_ZONE,
     ) -> list[CountSeries]:
         validation.names_asked(names)
         await self._depend(tenant, EVENT, names)
         window = time_range.to_minutes()
-        buckets = window.buckets(interval)
+        calendar = Calendar(interval, zone)
+        buckets = calendar.buckets(window)
         known = await self._store.series(tenant, EVENT, names)
         self._within_points(len(names) if names is not None else len(known), len(buckets))
         stats = await self._store.rollup_stats(
             {s.id: s.key.name for s in known},
             window,
-            interval,
+            calendar,
         )
         wanted = (
             list(dict.fromkeys(names)) if names is not None else sorted(s.key.name for s in known)
@@ -256,12 +272,13 @@ class AnalyticsService:
         return {label: s.count for (label, _), s in stats.items()}
 
     async def active_users(
-        self, tenant: str, time_range: TimeRange, interval: Interval
+        self, tenant: str, time_range: TimeRange, interval: Interval, *, zone: ZoneInfo = UTC_ZONE
     ) -> tuple[int, list[tuple[datetime, int]]]:
         await self._depend(tenant, EVENT)
         window = time_range.to_minutes()
-        buckets = window.buckets(interval)
-        total, per_bucket = await self._store.active_users(tenant, window, interval)
+        calendar = Calendar(interval, zone)
+        buckets = calendar.buckets(window)
+        total, per_bucket = await self._store.active_users(tenant, window, calendar)
         return total, [(b, per_bucket.get(b, 0)) for b in buckets]
 
     async def events(
@@ -321,6 +338,8 @@ class AnalyticsService:
         interval: Interval,
         tags: Mapping[str, Any] | None = None,
         group_by_tag: str | None = None,
+        *,
+        zone: ZoneInfo = UTC_ZONE,
     ) -> MetricResult:
         """A metric's statistics over the range and per bucket, of the points whose tags have
         the values ``tags`` gives; and per value of ``group_by_tag`` (points without it left

@@ -8,8 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gql_analytics.domain.timerange import (
+    LEVELS,
     MINUTE,
-    Interval,
     TimeRange,
     floor_to,
     parse_last,
@@ -58,31 +58,16 @@ def test_from_and_last_together_are_refused() -> None:
         TimeRange.resolve(start=NOW - timedelta(hours=1), last="1h", now=NOW)
 
 
-def test_weeks_start_on_monday() -> None:
-    assert Interval.WEEK.floor(NOW) == datetime(2026, 11, 16, tzinfo=UTC)
-
-
-def test_buckets_cover_every_bucket_the_range_touches() -> None:
-    window = TimeRange(NOW - timedelta(hours=3), NOW).to_minutes()
-    buckets = window.buckets(Interval.HOUR)
-    assert buckets == [datetime(2026, 11, 20, h, tzinfo=UTC) for h in (9, 10, 11, 12)]
-
-
-def test_too_many_buckets_is_refused() -> None:
-    with pytest.raises(InvalidRange, match="coarser"):
-        TimeRange(NOW - timedelta(days=60), NOW).buckets(Interval.MINUTE)
-
-
 minutes = st.integers(min_value=0, max_value=60 * 24 * 20)
 
 
-@given(minutes, st.integers(min_value=1, max_value=60 * 24 * 10), st.sampled_from(list(Interval)))
+@given(minutes, st.integers(min_value=1, max_value=60 * 24 * 10), st.sampled_from(LEVELS))
 def test_segments_cover_the_range_exactly_once(
-    offset: int, length: int, interval: Interval
+    offset: int, length: int, coarsest: timedelta
 ) -> None:
     start = datetime(2026, 1, 1, tzinfo=UTC) + offset * MINUTE
     window = TimeRange(start, start + length * MINUTE)
-    pieces = list(segments(window, interval))
+    pieces = list(segments(window, coarsest))
     assert pieces[0].start == window.start
     assert pieces[-1].end == window.end
     for before, after in itertools.pairwise(pieces):
@@ -90,4 +75,4 @@ def test_segments_cover_the_range_exactly_once(
     for piece in pieces:
         assert floor_to(piece.start, piece.level) == piece.start
         assert floor_to(piece.end, piece.level) == piece.end
-        assert interval.value % piece.level == timedelta(0) or piece.level == MINUTE
+        assert piece.level in (coarsest, MINUTE)

@@ -5,17 +5,22 @@ from __future__ import annotations
 from datetime import datetime
 
 from gql_analytics.adapters.duckdb import schema as sql
-from gql_analytics.adapters.duckdb.values import Params, micros, naive
-from gql_analytics.domain.timerange import EPOCH, WEEK_ORIGIN, Interval, TimeRange, segments
+from gql_analytics.adapters.duckdb.calendar_sql import bucket_sql
+from gql_analytics.adapters.duckdb.values import Params, aware, naive
+from gql_analytics.domain.calendar import Calendar
+from gql_analytics.domain.timerange import TimeRange, segments
 
 
 class Bucketing:
-    """SQL that maps a rollup row to its output bucket and keeps only the range's rows."""
+    """SQL that maps a rollup row to its output bucket and keeps only the range's rows; with no
+    calendar, the whole range is the one bucket."""
 
-    def __init__(self, time_range: TimeRange, interval: Interval | None) -> None:
-        self.interval = interval
-        self.origin = WEEK_ORIGIN if interval is Interval.WEEK else EPOCH
-        self.pieces = list(segments(time_range, interval or Interval.HOUR))
+    def __init__(self, time_range: TimeRange, calendar: Calendar | None) -> None:
+        self.calendar = calendar
+        self.time_range = time_range
+        self.pieces = (
+            list(segments(time_range)) if calendar is None else calendar.segments(time_range)
+        )
 
     def rows(self, family: str, columns: str, where: str, params: Params) -> tuple[str, Params]:
         """The rows of each segment, read from its level's table of ``family``, as one relation
@@ -31,14 +36,14 @@ class Bucketing:
         return selects, bounds
 
     @property
-    def index_sql(self) -> str:
-        if self.interval is None:
-            return "0"
-        origin_us = micros(self.origin - EPOCH)
-        return f"(epoch_us(bucket_start) - {origin_us}) // {micros(self.interval.value)}"
+    def bucket_sql(self) -> str:
+        """A row's output bucket start (a constant without a calendar)."""
+        if self.calendar is None:
+            return "TIMESTAMP '1970-01-01'"
+        return bucket_sql("bucket_start", self.calendar, self.time_range)
 
-    def bucket_of(self, index: int | None) -> datetime | None:
-        """The output bucket of an index; ``None`` (the whole range) for the grand total."""
-        if self.interval is None or index is None:
+    def bucket_of(self, start: datetime | None) -> datetime | None:
+        """The output bucket of a row read back; ``None`` (the whole range) for the grand total."""
+        if self.calendar is None or start is None:
             return None
-        return self.origin + index * self.interval.value
+        return aware(start)

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from gql_analytics.adapters.duckdb.buckets import Bucketing
 from gql_analytics.adapters.duckdb.database import Database
 from gql_analytics.adapters.duckdb.values import Params, aware
+from gql_analytics.domain.calendar import Calendar
 from gql_analytics.domain.rollup import SeriesKey
 from gql_analytics.domain.stats import BucketSummary
-from gql_analytics.domain.timerange import Interval, TimeRange
+from gql_analytics.domain.timerange import TimeRange
 from gql_analytics.ports import Dependency, SeriesInfo, Version
 
 
@@ -53,13 +54,13 @@ class RollupReads(Database):
         self,
         groups: Mapping[int, str],
         time_range: TimeRange,
-        interval: Interval | None,
+        calendar: Calendar | None,
         *,
         quantiles: Sequence[float] = (),
     ) -> dict[tuple[str, datetime | None], BucketSummary]:
         if not groups:
             return {}
-        bucketing = Bucketing(time_range, interval)
+        bucketing = Bucketing(time_range, calendar)
         ids = list(groups)
         wanted = "series_id IN (SELECT unnest(?::BIGINT[]))"
         labels = "(SELECT unnest(?::BIGINT[]) AS series_id, unnest(?::VARCHAR[]) AS label)"
@@ -71,10 +72,10 @@ class RollupReads(Database):
             [ids],
         )
         stats_query = f"""
-            SELECT label, {bucketing.index_sql} AS idx, sum(count), sum(total), min(low),
+            SELECT label, {bucketing.bucket_sql} AS bucket, sum(count), sum(total), min(low),
                    max(high), sum(sum_squares)
             FROM ({stats_rows}) JOIN {labels} USING (series_id)
-            GROUP BY GROUPING SETS ((label, idx), (label))
+            GROUP BY GROUPING SETS ((label, bucket), (label))
         """
         bins_rows, bins_params = bucketing.rows(
             "bins", "series_id, bucket_start, bin, n", wanted, [ids]
@@ -87,32 +88,32 @@ class RollupReads(Database):
         )
         bins_query = f"""
             WITH merged AS (
-                SELECT label, {bucketing.index_sql} AS idx, bin, sum(n) AS n
+                SELECT label, {bucketing.bucket_sql} AS bucket, bin, sum(n) AS n
                 FROM ({bins_rows}) JOIN {labels} USING (series_id)
-                GROUP BY GROUPING SETS ((label, idx, bin), (label, bin))
+                GROUP BY GROUPING SETS ((label, bucket, bin), (label, bin))
             ), ranked AS (
-                SELECT label, idx, bin,
-                       sum(n) OVER (PARTITION BY label, idx ORDER BY bin
+                SELECT label, bucket, bin,
+                       sum(n) OVER (PARTITION BY label, bucket ORDER BY bin
                                     ROWS UNBOUNDED PRECEDING) AS running,
-                       sum(n) OVER (PARTITION BY label, idx) AS total
+                       sum(n) OVER (PARTITION BY label, bucket) AS total
                 FROM merged
             )
-            SELECT label, idx, [{chosen}] FROM ranked GROUP BY ALL
+            SELECT label, bucket, [{chosen}] FROM ranked GROUP BY ALL
         """
 
         def read() -> dict[tuple[str, datetime | None], BucketSummary]:
-            ranks: dict[tuple[str, int | None], list[int | None]] = {}
+            ranks: dict[tuple[str, datetime | None], list[int | None]] = {}
             if quantiles:
-                for label, index, bins in self.rows(bins_query, bins_params + label_params):
-                    ranks[(label, index)] = bins
+                for label, bucket, bins in self.rows(bins_query, bins_params + label_params):
+                    ranks[(label, bucket)] = bins
             result: dict[tuple[str, datetime | None], BucketSummary] = {}
-            for label, index, count, total, low, high, squares in self.rows(
+            for label, bucket, count, total, low, high, squares in self.rows(
                 stats_query, stats_params + label_params
             ):
-                if interval is None and index is not None:
+                if calendar is None and bucket is not None:
                     continue  # without an interval, the grand total is the only bucket
-                chosen_bins = ranks.get((label, index), [None] * len(quantiles))
-                result[(label, bucketing.bucket_of(index))] = BucketSummary(
+                chosen_bins = ranks.get((label, bucket), [None] * len(quantiles))
+                result[(label, bucketing.bucket_of(bucket))] = BucketSummary(
                     count=int(count),
                     total=float(total),
                     low=float("inf") if low is None else low,
@@ -125,9 +126,9 @@ class RollupReads(Database):
         return await self._run(read)
 
     async def active_users(
-        self, tenant: str, time_range: TimeRange, interval: Interval
+        self, tenant: str, time_range: TimeRange, calendar: Calendar
     ) -> tuple[int, dict[datetime, int]]:
-        bucketing = Bucketing(time_range, interval)
+        bucketing = Bucketing(time_range, calendar)
         # The total spans the whole range, so hour rows serve it whatever the interval.
         whole = Bucketing(time_range, None)
 
@@ -137,13 +138,11 @@ class RollupReads(Database):
         def read() -> tuple[int, dict[datetime, int]]:
             rows, params = presence(bucketing)
             per_bucket = self.rows(
-                f"SELECT {bucketing.index_sql}, count(DISTINCT user_id) FROM ({rows}) GROUP BY 1",
+                f"SELECT {bucketing.bucket_sql}, count(DISTINCT user_id) FROM ({rows}) GROUP BY 1",
                 params,
             )
             rows, params = presence(whole)
             (total,) = self.rows(f"SELECT count(DISTINCT user_id) FROM ({rows})", params)[0]
-            return int(total), {
-                bucketing.origin + i * interval.value: int(n) for i, n in per_bucket
-            }
+            return int(total), {start.replace(tzinfo=UTC): int(n) for start, n in per_bucket}
 
         return await self._run(read)

@@ -11,17 +11,12 @@ from datetime import datetime
 from typing import Any
 
 from gql_analytics.adapters.mongodb import documents as docs
+from gql_analytics.adapters.mongodb.calendar_expression import bucket_expression
 from gql_analytics.adapters.mongodb.database import Database, Filter
+from gql_analytics.domain.calendar import Calendar
 from gql_analytics.domain.rollup import SeriesKey
 from gql_analytics.domain.stats import BucketStats, BucketSummary
-from gql_analytics.domain.timerange import (
-    EPOCH,
-    WEEK_ORIGIN,
-    Interval,
-    Segment,
-    TimeRange,
-    segments,
-)
+from gql_analytics.domain.timerange import Segment, TimeRange, segments
 from gql_analytics.ports import Dependency, SeriesInfo, Version, version_of
 
 
@@ -58,15 +53,15 @@ class RollupReads(Database):
         self,
         groups: Mapping[int, str],
         time_range: TimeRange,
-        interval: Interval | None,
+        calendar: Calendar | None,
         *,
         quantiles: Sequence[float] = (),
     ) -> dict[tuple[str, datetime | None], BucketSummary]:
         if not groups:
             return {}
-        pieces = segments(time_range, interval or Interval.HOUR)
+        pieces = segments(time_range) if calendar is None else calendar.segments(time_range)
         match = _in_pieces(pieces, {"series": {"$in": list(groups)}})
-        index = _index(interval)
+        index = {"$literal": 0} if calendar is None else bucket_expression(calendar, time_range)
         stats_pipeline: list[Filter] = [
             {"$match": match},
             {
@@ -90,13 +85,13 @@ class RollupReads(Database):
         async def read() -> dict[tuple[str, datetime | None], BucketSummary]:
             merged: dict[tuple[str, datetime | None], BucketStats] = defaultdict(BucketStats)
             for row in await self._all("rollups", stats_pipeline):
-                for key in _keys(groups[row["_id"]["s"]], row["_id"]["i"], interval):
+                for key in _keys(groups[row["_id"]["s"]], row["_id"]["i"], calendar):
                     merged[key] = merged[key].merge(_stats_of(row))
             bins: dict[tuple[str, datetime | None], dict[int, int]] = defaultdict(dict)
             if quantiles:
                 for row in await self._all("rollups", bins_pipeline):
                     bin_id = int(row["_id"]["k"])
-                    for key in _keys(groups[row["_id"]["s"]], row["_id"]["i"], interval):
+                    for key in _keys(groups[row["_id"]["s"]], row["_id"]["i"], calendar):
                         bins[key][bin_id] = bins[key].get(bin_id, 0) + int(row["n"])
             return {
                 key: replace(stats, bins=bins.get(key, {})).summary(quantiles)
@@ -106,23 +101,24 @@ class RollupReads(Database):
         return await self._run(read)
 
     async def active_users(
-        self, tenant: str, time_range: TimeRange, interval: Interval
+        self, tenant: str, time_range: TimeRange, calendar: Calendar
     ) -> tuple[int, dict[datetime, int]]:
+        bucket = bucket_expression(calendar, time_range)
         per_bucket: list[Filter] = [
-            {"$match": _in_pieces(segments(time_range, interval), {"tenant": tenant})},
-            {"$group": {"_id": {"i": _index(interval), "u": "$user_id"}}},
+            {"$match": _in_pieces(calendar.segments(time_range), {"tenant": tenant})},
+            {"$group": {"_id": {"i": bucket, "u": "$user_id"}}},
             {"$group": {"_id": "$_id.i", "n": {"$sum": 1}}},
         ]
         # The total spans the whole range, so hour rows serve it whatever the interval.
         total: list[Filter] = [
-            {"$match": _in_pieces(segments(time_range, Interval.HOUR), {"tenant": tenant})},
+            {"$match": _in_pieces(segments(time_range), {"tenant": tenant})},
             {"$group": {"_id": "$user_id"}},
             {"$count": "n"},
         ]
 
         async def read() -> tuple[int, dict[datetime, int]]:
             buckets = {
-                _bucket(row["_id"], interval): int(row["n"])
+                docs.utc(row["_id"]): int(row["n"])
                 for row in await self._all("presence", per_bucket)
             }
             counted = await self._all("presence", total)
@@ -145,28 +141,13 @@ def _in_pieces(pieces: Iterable[Segment], where: Filter) -> Filter:
     }
 
 
-def _origin(interval: Interval | None) -> datetime:
-    return WEEK_ORIGIN if interval is Interval.WEEK else EPOCH
-
-
-def _index(interval: Interval | None) -> Any:
-    """The output bucket of a document, as an expression: its index from the origin."""
-    if interval is None:
-        return {"$literal": 0}
-    width_ms = int(interval.value.total_seconds() * 1000)
-    since = {"$subtract": ["$bucket_start", _origin(interval)]}
-    return {"$floor": {"$divide": [since, width_ms]}}
-
-
-def _bucket(index: float, interval: Interval) -> datetime:
-    return _origin(interval) + int(index) * interval.value
-
-
-def _keys(label: str, index: float, interval: Interval | None) -> list[tuple[str, datetime | None]]:
-    """A group's keys in ``rollup_stats``: its output bucket (with an interval) and the total."""
-    if interval is None:
+def _keys(
+    label: str, bucket: datetime, calendar: Calendar | None
+) -> list[tuple[str, datetime | None]]:
+    """A group's keys in ``rollup_stats``: its output bucket (with a calendar) and the total."""
+    if calendar is None:
         return [(label, None)]
-    return [(label, _bucket(index, interval)), (label, None)]
+    return [(label, docs.utc(bucket)), (label, None)]
 
 
 def _stats_of(row: Mapping[str, Any]) -> BucketStats:

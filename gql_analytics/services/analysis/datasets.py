@@ -4,7 +4,8 @@
   in all, ``active_days``, one column per event name with that user's count, and their tasks
   created in the range: ``tasks_created``, ``tasks_completed``, ``avg_completion_seconds``
   (missing for a user who completed none).
-- ``MetricDataset``: one row per bucket of the range (index ``bucket``, UTC): ``count``,
+- ``MetricDataset``: one row per bucket of the range in its time zone (index ``bucket``, the
+  bucket's start in UTC): ``count``,
   ``sum``, ``avg``, ``min``, ``max``, ``std`` and ``p50``/``p90``/``p95``/``p99``, read from
   the rollups; a bucket without points has count 0 and the rest missing.
 - ``TasksDataset``: one row per task created in the range (index ``task_id``): ``user_id``,
@@ -21,10 +22,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
+from gql_analytics.domain.calendar import UTC_ZONE, Calendar
 from gql_analytics.domain.stats import PERCENTILES
 from gql_analytics.domain.timerange import Interval, TimeRange
 from gql_analytics.errors import AnalysisFailed
@@ -48,6 +51,7 @@ class MetricDataset:
     time_range: TimeRange
     interval: Interval
     tags: Mapping[str, Any] | None = None
+    zone: ZoneInfo = UTC_ZONE
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,10 +96,10 @@ async def load(
             if found.more:
                 raise _too_many(limit, "tasks")
             return await asyncio.to_thread(task_frame, found)
-        case MetricDataset(name, time_range, interval, tags):
-            if len(time_range.to_minutes().buckets(interval)) > limit:
+        case MetricDataset(name, time_range, interval, tags, zone):
+            if len(Calendar(interval, zone).buckets(time_range.to_minutes())) > limit:
                 raise _too_many(limit, "buckets")
-            result = await analytics.metric(tenant, name, time_range, interval, tags)
+            result = await analytics.metric(tenant, name, time_range, interval, tags, zone=zone)
             return metric_frame(result.points)
 
 

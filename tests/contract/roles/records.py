@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from gql_analytics.domain.calendar import Calendar
 from gql_analytics.domain.records import Event, MetricPoint
 from gql_analytics.domain.rollup import EVENT
 from gql_analytics.domain.timerange import Interval, TimeRange
@@ -25,11 +26,22 @@ def event(
     tenant: str = "default",
     **properties: object,
 ) -> Event:
+    return event_at(id, T0 + timedelta(minutes=minutes), name, user, tenant, **properties)
+
+
+def event_at(
+    id: str,
+    moment: datetime,
+    name: str = "login",
+    user: str | None = "u1",
+    tenant: str = "default",
+    **properties: object,
+) -> Event:
     return Event(
         id=id,
         name=name,
         tenant=tenant,
-        occurred_at=T0 + timedelta(minutes=minutes),
+        occurred_at=moment,
         received_at=T0,
         user_id=user,
         properties=properties,
@@ -37,7 +49,13 @@ def event(
 
 
 def point(id: str, minutes: float, value: float, name: str = "latency", **tags: str) -> MetricPoint:
-    return MetricPoint(id, name, value, "default", T0 + timedelta(minutes=minutes), T0, tags)
+    return point_at(id, T0 + timedelta(minutes=minutes), value, name, **tags)
+
+
+def point_at(
+    id: str, moment: datetime, value: float, name: str = "latency", **tags: str
+) -> MetricPoint:
+    return MetricPoint(id, name, value, "default", moment, T0, tags)
 
 
 def utc(moments: Collection[Any]) -> list[datetime | None]:
@@ -47,14 +65,16 @@ def utc(moments: Collection[Any]) -> list[datetime | None]:
 
 
 async def counts(
-    store: RollupReader, name: str, window: TimeRange, interval: Interval | None
+    store: RollupReader, name: str, window: TimeRange, interval: Interval | Calendar | None
 ) -> dict[datetime | None, int]:
-    """Counts per bucket; the whole range's total under ``None``, checked against the buckets."""
+    """Counts per bucket (of an interval in UTC, or of a calendar); the whole range's total under
+    ``None``, checked against the buckets."""
     series = await store.series("default", EVENT, [name])
-    stats = await store.rollup_stats({s.id: name for s in series}, window, interval)
+    calendar = Calendar(interval) if isinstance(interval, Interval) else interval
+    stats = await store.rollup_stats({s.id: name for s in series}, window, calendar)
     counted = {bucket: s.count for (_, bucket), s in stats.items()}
     total = counted.pop(None, 0)
-    if interval is None:
+    if calendar is None:
         assert counted == {}
         return {None: total}
     assert total == sum(counted.values())

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import math
 import random
-from datetime import timedelta
+from collections import Counter
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from gql_analytics.domain.calendar import Calendar
 from gql_analytics.domain.records import Batch
 from gql_analytics.domain.rollup import EVENT, METRIC
 from gql_analytics.domain.stats import PERCENTILES, BucketStats
@@ -23,7 +26,7 @@ from gql_analytics.ports import (
     RollupReader,
 )
 from tests.contract.ingest import message_ingest
-from tests.contract.roles.records import DAY, T0, counts, event, point
+from tests.contract.roles.records import DAY, T0, counts, event, event_at, point, point_at
 
 
 class RolledUp(RecordWriter, RollupReader, DimensionRepository, Protocol):
@@ -120,7 +123,7 @@ class RollupReaderContract:
         assert merged[("", None)].quantile_bins == expected.quantile_bins
         assert merged[("", None)].percentiles(qs) == expected.percentiles(qs)
         hourly = await store.rollup_stats(
-            {s.id: "" for s in series}, DAY, Interval.HOUR, quantiles=qs
+            {s.id: "" for s in series}, DAY, Calendar(Interval.HOUR), quantiles=qs
         )
         for hour in range(5):
             start = T0 + timedelta(hours=hour)
@@ -191,6 +194,72 @@ class RollupReaderContract:
                 ]
             )
         )
-        total, per_hour = await store.active_users("default", DAY, Interval.HOUR)
+        total, per_hour = await store.active_users("default", DAY, Calendar(Interval.HOUR))
         assert total == 2
         assert per_hour == {T0: 1, T0 + timedelta(hours=1): 2}
+
+    @pytest.mark.parametrize(
+        ("zone", "around"),
+        [
+            ("Europe/Berlin", datetime(2026, 3, 29, 1, tzinfo=UTC)),  # 02:00 -> 03:00
+            ("America/New_York", datetime(2026, 11, 1, 6, tzinfo=UTC)),  # 02:00 -> 01:00
+            ("Asia/Kolkata", datetime(2026, 3, 31, 18, 30, tzinfo=UTC)),  # +5:30, a month's end
+            ("Australia/Lord_Howe", datetime(2026, 10, 3, 15, 30, tzinfo=UTC)),  # 30 minutes on
+            ("America/Havana", datetime(2026, 11, 1, 5, tzinfo=UTC)),  # midnight happens twice
+        ],
+    )
+    async def test_counts_per_local_bucket_match_a_count_of_the_records(
+        self, store: RolledUp, zone: str, around: datetime
+    ) -> None:
+        # An event every 7 minutes for three days around the change, the range's ends ragged.
+        moments = [around + timedelta(minutes=7 * i) for i in range(-300, 320)]
+        await store.apply(Batch([event_at(f"e{i}", m) for i, m in enumerate(moments)]))
+        window = TimeRange(around - timedelta(hours=31, minutes=17), around + timedelta(hours=29))
+        inside = [m for m in moments if window.start <= m < window.end]
+        for interval in Interval:
+            calendar = Calendar(interval, ZoneInfo(zone))
+            expected = Counter(calendar.floor(m) for m in inside)
+            assert await counts(store, "login", window, calendar) == dict(sorted(expected.items()))
+
+    async def test_distinct_users_per_local_day_match_the_records(self, store: RolledUp) -> None:
+        around = datetime(2026, 3, 8, 7, tzinfo=UTC)  # New York springs forward
+        moments = [around + timedelta(minutes=13 * i) for i in range(-250, 250)]
+        users = [f"u{i % 17 if m < around else i % 5}" for i, m in enumerate(moments)]
+        await store.apply(
+            Batch(
+                [
+                    event_at(f"e{i}", m, user=u)
+                    for i, (m, u) in enumerate(zip(moments, users, strict=True))
+                ]
+            )
+        )
+        window = TimeRange(around - timedelta(days=2), around + timedelta(days=2))
+        days = Calendar(Interval.DAY, ZoneInfo("America/New_York"))
+        per_day: dict[datetime, set[str]] = {}
+        for moment, user in zip(moments, users, strict=True):
+            if window.start <= moment < window.end:
+                per_day.setdefault(days.floor(moment), set()).add(user)
+        total, counted = await store.active_users("default", window, days)
+        assert counted == {day: len(found) for day, found in per_day.items()}
+        assert total == len(set().union(*per_day.values()))
+
+    async def test_metric_statistics_per_local_day_match_the_values(self, store: RolledUp) -> None:
+        around = datetime(2026, 4, 4, 16, 30, tzinfo=UTC)  # Adelaide falls back from +10:30
+        values = {around + timedelta(minutes=11 * i): float(i % 97) for i in range(-300, 300)}
+        await store.apply(
+            Batch([point_at(f"p{i}", m, v) for i, (m, v) in enumerate(values.items())])
+        )
+        window = TimeRange(around - timedelta(days=2), around + timedelta(days=2))
+        days = Calendar(Interval.DAY, ZoneInfo("Australia/Adelaide"))
+        series = await store.series("default", METRIC, ["latency"])
+        stats = await store.rollup_stats({s.id: "" for s in series}, window, days, quantiles=(0.5,))
+        per_day: dict[datetime, list[float]] = {}
+        for moment, value in values.items():
+            if window.start <= moment < window.end:
+                per_day.setdefault(days.floor(moment), []).append(value)
+        for day, found in per_day.items():
+            expected = BucketStats.of(found).summary((0.5,))
+            got = stats[("", day)]
+            assert (got.count, got.quantile_bins) == (len(found), expected.quantile_bins)
+            assert got.total == pytest.approx(sum(found))
+        assert {bucket for _, bucket in stats} == {*per_day, None}
