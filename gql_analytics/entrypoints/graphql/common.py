@@ -1,20 +1,26 @@
-"""Shared by every domain: the interval enum and the time-range input."""
+"""Shared by every domain: the interval enum, the time-zone argument and the time-range input."""
 
 from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import strawberry
 
+from gql_analytics.domain.calendar import time_zone
 from gql_analytics.domain.timerange import Interval as DomainInterval
 from gql_analytics.domain.timerange import TimeRange as DomainTimeRange
 from gql_analytics.errors import InvalidInput
 from gql_analytics.services.analytics import AnalyticsService
 
 
-@strawberry.enum(description="Width of the buckets a series is drawn in.")
+@strawberry.enum(
+    description="Width of the buckets a series is drawn in, on the clock of the field's timeZone: "
+    "DAY, WEEK (from Monday) and MONTH start at a local midnight, so a day can last 23 or 25 "
+    "hours."
+)
 class Interval(enum.Enum):
     MINUTE = "MINUTE"
     FIVE_MINUTES = "FIVE_MINUTES"
@@ -22,6 +28,7 @@ class Interval(enum.Enum):
     HOUR = "HOUR"
     DAY = "DAY"
     WEEK = "WEEK"
+    MONTH = "MONTH"
 
     def to_domain(self) -> DomainInterval:
         return DomainInterval[self.value]
@@ -32,6 +39,20 @@ class Interval(enum.Enum):
         return (interval or default).to_domain()
 
 
+TimeZoneArgument = Annotated[
+    str | None,
+    strawberry.argument(
+        description='The IANA time zone ("Europe/Berlin") whose clock and calendar the buckets '
+        "follow. Default: UTC."
+    ),
+]
+
+
+def zone_of(name: str | None) -> ZoneInfo:
+    """A ``timeZone`` argument's zone; an explicit ``null`` means UTC."""
+    return time_zone(name)
+
+
 @strawberry.input(
     description='A time range: from/to, or last ("15m", "24h", "7d"). Default: last 24h.'
 )
@@ -39,13 +60,22 @@ class TimeRange:
     from_: datetime | None = strawberry.field(name="from", default=None)
     to: datetime | None = None
     last: str | None = None
+    whole_days: bool | None = strawberry.field(
+        default=None,
+        description='With last in whole days ("7d", "2w", "48h"): that many whole local days '
+        "(in the field's timeZone, else UTC), from the midnight that starts the first to the "
+        "range's end, today being the last of them.",
+    )
 
-    def resolve(self, service: AnalyticsService) -> DomainTimeRange:
-        return service.time_range(self.from_, self.to, self.last)
+    def resolve(self, service: AnalyticsService, zone: ZoneInfo | None = None) -> DomainTimeRange:
+        whole_days_in = (zone or time_zone(None)) if self.whole_days else None
+        return service.time_range(self.from_, self.to, self.last, whole_days_in=whole_days_in)
 
 
-def resolve_range(time_range: TimeRange | None, service: AnalyticsService) -> DomainTimeRange:
-    return (time_range or TimeRange()).resolve(service)
+def resolve_range(
+    time_range: TimeRange | None, service: AnalyticsService, zone: ZoneInfo | None = None
+) -> DomainTimeRange:
+    return (time_range or TimeRange()).resolve(service, zone)
 
 
 def json_object(value: Any, field: str) -> dict[str, Any]:

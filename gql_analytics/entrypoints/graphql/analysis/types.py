@@ -13,7 +13,13 @@ from strawberry.utils.str_converters import to_camel_case
 from gql_analytics.domain import jobs
 from gql_analytics.entrypoints.graphql import cursors
 from gql_analytics.entrypoints.graphql.analysis.results import AnalysisResult, typed
-from gql_analytics.entrypoints.graphql.common import Interval, TimeRange, resolve_range, string_tags
+from gql_analytics.entrypoints.graphql.common import (
+    Interval,
+    TimeRange,
+    resolve_range,
+    string_tags,
+    zone_of,
+)
 from gql_analytics.entrypoints.graphql.connection import Connection, page
 from gql_analytics.errors import InvalidAnalysis
 from gql_analytics.services.analysis.datasets import (
@@ -54,6 +60,11 @@ class MetricSeriesInput:
     range: TimeRange | None = None
     interval: Interval | None = Interval.HOUR
     tags: JSON | None = None
+    time_zone: str | None = strawberry.field(
+        default="UTC",
+        description='The IANA time zone ("Europe/Berlin") whose clock and calendar the buckets '
+        "follow. Default: UTC.",
+    )
 
 
 @strawberry.input(
@@ -79,11 +90,13 @@ class DatasetInput:
             return TasksDataset(self.tasks.resolve(service))
         if self.metric is not None:
             metric = self.metric
+            zone = zone_of(metric.time_zone)
             return MetricDataset(
                 metric.name,
-                resolve_range(metric.range, service),
+                resolve_range(metric.range, service, zone),
                 Interval.or_default(metric.interval, Interval.HOUR),
                 string_tags(metric.tags, "dataset.metric.tags") or None,
+                zone,
             )
         return RowsDataset(self.rows)
 

@@ -5,7 +5,13 @@ from __future__ import annotations
 import strawberry
 
 from gql_analytics.entrypoints.graphql import cursors
-from gql_analytics.entrypoints.graphql.common import Interval, TimeRange, resolve_range
+from gql_analytics.entrypoints.graphql.common import (
+    Interval,
+    TimeRange,
+    TimeZoneArgument,
+    resolve_range,
+    zone_of,
+)
 from gql_analytics.entrypoints.graphql.context import Info
 from gql_analytics.entrypoints.graphql.events.types import (
     ActiveUsers,
@@ -45,13 +51,16 @@ async def event_counts(
     names: list[str] | None = None,
     range: TimeRange | None = None,
     interval: Interval | None = Interval.HOUR,
+    time_zone: TimeZoneArgument = "UTC",
 ) -> list[EventSeries]:
     ctx = info.context
+    zone = zone_of(time_zone)
     series = await ctx.service.event_counts(
         ctx.tenant,
         names,
-        resolve_range(range, ctx.service),
+        resolve_range(range, ctx.service, zone),
         Interval.or_default(interval, Interval.HOUR),
+        zone=zone,
     )
     return [EventSeries.from_domain(s) for s in series]
 
@@ -69,12 +78,17 @@ async def top_events(
 
 @strawberry.field(description="Distinct users with at least one event, overall and per bucket.")
 async def active_users(
-    info: Info, range: TimeRange | None = None, interval: Interval | None = Interval.DAY
+    info: Info,
+    range: TimeRange | None = None,
+    interval: Interval | None = Interval.DAY,
+    time_zone: TimeZoneArgument = "UTC",
 ) -> ActiveUsers:
     ctx = info.context
+    zone = zone_of(time_zone)
     total, points = await ctx.service.active_users(
         ctx.tenant,
-        resolve_range(range, ctx.service),
+        resolve_range(range, ctx.service, zone),
         Interval.or_default(interval, Interval.DAY),
+        zone=zone,
     )
     return ActiveUsers(total=total, points=[CountPoint(bucket=b, count=n) for b, n in points])

@@ -30,7 +30,7 @@ async def event_count(
         return await ctx.service.event_count(ctx.tenant, name, window)
 
     window = range or TimeRange()
-    key = question("eventCount", name, window.from_, window.to, window.last)
+    key = question("eventCount", name, window.from_, window.to, window.last, window.whole_days)
     async for value in live(ctx, key, window, count, lambda change: name in change.event_names):
         yield EventCountUpdate(name=name, count=value, at=ctx.service.clock())
 

@@ -146,7 +146,7 @@ def bucket_count(definition: GraphQLField, given: Mapping[str, Any], now: dateti
     read: the resolver refuses it)."""
     interval = given.get("interval", definition.args["interval"].default_value)
     name = interval.name if isinstance(interval, enum.Enum) else interval
-    width = Interval[name].value if name in Interval.__members__ else None
+    width = Interval[name].nominal if name in Interval.__members__ else None
     span = _span(given.get("range"), now)
     if width is None or span is None:
         return 1

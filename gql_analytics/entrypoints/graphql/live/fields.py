@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Hashable
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from gql_analytics.domain.timerange import TimeRange as DomainTimeRange
 from gql_analytics.entrypoints.graphql.common import TimeRange
@@ -34,11 +35,13 @@ async def live(
     window: TimeRange,
     compute: Callable[[DomainTimeRange], Awaitable[T]],
     relevant: Callable[[Change], bool],
+    zone: ZoneInfo | None = None,
 ) -> AsyncGenerator[T, None]:
     """``compute`` over the window, pushed when a relevant change commits; a ``last`` window is
     also recomputed as it slides past each minute boundary. Subscribers of the same ``key``
-    (and tenant) share the computation and get its latest value."""
-    sliding = window.resolve(ctx.service).sliding  # resolving first refuses a bad range up front
+    (and tenant) share the computation and get its latest value. ``zone``: the one whose days
+    ``wholeDays`` counts."""
+    sliding = window.resolve(ctx.service, zone).sliding  # resolving refuses a bad range up front
 
     def next_tick() -> float | None:
         return seconds_to_next_minute(ctx.service.clock()) if sliding else None
@@ -46,7 +49,7 @@ async def live(
     async def source() -> AsyncIterator[T]:
         async with ctx.bus.subscribe(ctx.tenant) as changes:
             async for value in watch(
-                lambda: compute(window.resolve(ctx.service)),
+                lambda: compute(window.resolve(ctx.service, zone)),
                 changes,
                 relevant,
                 throttle=ctx.live_throttle,

@@ -5,7 +5,14 @@ from __future__ import annotations
 import strawberry
 from strawberry.scalars import JSON
 
-from gql_analytics.entrypoints.graphql.common import Interval, TimeRange, resolve_range, string_tags
+from gql_analytics.entrypoints.graphql.common import (
+    Interval,
+    TimeRange,
+    TimeZoneArgument,
+    resolve_range,
+    string_tags,
+    zone_of,
+)
 from gql_analytics.entrypoints.graphql.context import Info
 from gql_analytics.entrypoints.graphql.metrics.types import MetricAggregation, MetricInfo
 
@@ -18,15 +25,18 @@ async def metric(
     interval: Interval | None = Interval.HOUR,
     tags: JSON | None = None,
     group_by_tag: str | None = None,
+    time_zone: TimeZoneArgument = "UTC",
 ) -> MetricAggregation:
     ctx = info.context
+    zone = zone_of(time_zone)
     result = await ctx.service.metric(
         ctx.tenant,
         name,
-        resolve_range(range, ctx.service),
+        resolve_range(range, ctx.service, zone),
         Interval.or_default(interval, Interval.HOUR),
         string_tags(tags),
         group_by_tag,
+        zone=zone,
     )
     return MetricAggregation.from_domain(result)
 
