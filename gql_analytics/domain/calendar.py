@@ -108,11 +108,11 @@ class Calendar:
                 )
         return sorted(found)
 
-    def stretches(self, time_range: TimeRange) -> list[Stretch]:
+    def stretches(self, time_range: TimeRange) -> tuple[Stretch, ...]:
         """The range's stretches of constant UTC offset."""
         offset = self.fixed_offset
         if offset is not None:
-            return [Stretch(time_range.start, time_range.end, offset)]
+            return (Stretch(time_range.start, time_range.end, offset),)
         return stretches(self.zone, time_range.start, time_range.end)
 
     def pieces(self, time_range: TimeRange) -> list[Piece]:

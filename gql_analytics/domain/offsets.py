@@ -10,6 +10,7 @@ every three days leaves room for the next change of rules.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -33,7 +34,8 @@ def offset_at(zone: ZoneInfo, moment: datetime) -> timedelta:
     return offset
 
 
-def stretches(zone: ZoneInfo, start: datetime, end: datetime) -> list[Stretch]:
+@functools.lru_cache(maxsize=256)  # a query asks for its range's stretches more than once
+def stretches(zone: ZoneInfo, start: datetime, end: datetime) -> tuple[Stretch, ...]:
     """The stretches of constant offset that cover ``[start, end)``, in order; the first starts
     at ``start``, the last ends at ``end``."""
     found: list[Stretch] = []
@@ -49,7 +51,7 @@ def stretches(zone: ZoneInfo, start: datetime, end: datetime) -> list[Stretch]:
         begun = probe = change
         offset = offset_at(zone, change)
     found.append(Stretch(begun, end, offset))
-    return found
+    return tuple(found)
 
 
 def _first_change(zone: ZoneInfo, before: datetime, after: datetime, offset: timedelta) -> datetime:
