@@ -25,6 +25,7 @@ from pathlib import Path
 
 from gql_analytics.adapters.duckdb.store import DuckDBStore
 from gql_analytics.adapters.live import InProcessBus
+from gql_analytics.domain.calendar import Calendar
 from gql_analytics.domain.query.fields import Attribute, Field
 from gql_analytics.domain.query.measures import Measure, Op
 from gql_analytics.domain.query.question import Question
@@ -73,7 +74,7 @@ def question() -> Question:
         measures=(Measure(Op.COUNT), Measure(Op.AVG, Field(Attribute.PROPERTY, "value"))),
         time_range=TimeRange(NOW - timedelta(days=7), NOW),
         dimensions=(Field(Attribute.NAME),),
-        interval=Interval.DAY,
+        calendar=Calendar(Interval.DAY),
     )
 
 

@@ -7,8 +7,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from gql_analytics.domain.dimensions import Dimensions
 from gql_analytics.domain.calendar import Calendar
+from gql_analytics.domain.dimensions import Dimensions
 from gql_analytics.domain.jobs import AnalysisJob
 from gql_analytics.domain.keys import ApiKey
 from gql_analytics.domain.query.question import Cell, Question

@@ -12,8 +12,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from gql_analytics.domain import validation
-from gql_analytics.domain.dimensions import Dimensions, check_keys
 from gql_analytics.domain.calendar import UTC_ZONE, Calendar, whole_local_days
+from gql_analytics.domain.dimensions import Dimensions, check_keys
 from gql_analytics.domain.drafts import Draft
 from gql_analytics.domain.keys import ApiKey
 from gql_analytics.domain.normalize import Origin
@@ -301,10 +301,9 @@ class AnalyticsService:
         """Measures of the records a question selects, by its dimensions and buckets, over the
         range widened to whole minutes (the resolution every plan shares)."""
         question = replace(question, time_range=question.time_range.to_minutes()).check()
-        if question.interval is not None:
-            self._within_points(
-                question.limit + question.other, len(question.time_range.buckets(question.interval))
-            )
+        if question.calendar is not None:
+            buckets = question.calendar.buckets(question.time_range)
+            self._within_points(question.limit + question.other, len(buckets))
         await self._depend(question.tenant, question.kind, question.names)
         series = await self._store.series(question.tenant, question.kind, question.names)
         plan = planner.choose(question, series, await self._store.dimensions(question.tenant))
@@ -354,7 +353,7 @@ class AnalyticsService:
             measures=STATS_MEASURES,
             time_range=time_range,
             names=(name,),
-            interval=interval,
+            calendar=Calendar(interval, zone),
             where=AllOf(matching) if matching else None,
             limit=1,
         )
@@ -367,7 +366,7 @@ class AnalyticsService:
                 replace(
                     question,
                     dimensions=(Field(Attribute.TAG, group_by_tag),),
-                    interval=None,
+                    calendar=None,
                     where=AllOf((*matching, tagged)),
                     order=Order(measure=None, dimension=0, descending=False),
                     limit=MAX_LIMIT,

@@ -16,7 +16,8 @@ def breakdown(question: Question, cells: Sequence[Cell], plan: dict[str, object]
     whole = [c for c in cells if c.bucket is None]
     if not whole and not question.dimensions:
         whole = [Cell((), None, empty)]  # one group, the whole range: zero counts, no values
-    buckets = question.time_range.buckets(question.interval) if question.interval else []
+    calendar = question.calendar
+    buckets = calendar.buckets(question.time_range) if calendar is not None else []
     points: dict[tuple[Key, bool], dict[datetime, tuple[float | None, ...]]] = {}
     for cell in cells:
         if cell.bucket is not None:

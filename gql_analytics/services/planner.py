@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from gql_analytics.domain.calendar import Calendar
 from gql_analytics.domain.dimensions import Dimensions
 from gql_analytics.domain.query.conditions import Compare, walk
 from gql_analytics.domain.query.conditions import Op as CompareOp
@@ -24,7 +25,7 @@ from gql_analytics.domain.query.question import Cell, Key, Question, rank
 from gql_analytics.domain.records import Event, MetricPoint, Record
 from gql_analytics.domain.rollup import EVENT, METRIC
 from gql_analytics.domain.stats import BucketSummary
-from gql_analytics.domain.timerange import Interval, segments
+from gql_analytics.domain.timerange import Interval
 from gql_analytics.ports import RollupReader, SeriesInfo
 
 RAW = "raw"
@@ -90,9 +91,9 @@ def choose(question: Question, series: Sequence[SeriesInfo], dimensions: Dimensi
     raw_rows = sum(s.count for s in named)
     if not rollups_answer(question, dimensions):
         return Plan(RAW, None, raw_rows)
+    calendar = question.calendar or Calendar(Interval.HOUR)
     pieces = sum(
-        (piece.end - piece.start) // piece.level
-        for piece in segments(question.time_range, question.interval or Interval.HOUR)
+        (piece.end - piece.start) // piece.level for piece in calendar.segments(question.time_range)
     )
     rollup_rows = len([s for s in named if _selected(question, s)]) * max(pieces, 1)
     return Plan(ROLLUPS if rollup_rows < raw_rows else RAW, rollup_rows, raw_rows)
@@ -107,7 +108,7 @@ async def from_rollups(
     quantiles = sorted({q for m in question.measures if (q := QUANTILES.get(m.op)) is not None})
     labels = {series_id: _label(key) for series_id, key in keys.items()}
     stats = await reader.rollup_stats(
-        labels, question.time_range, question.interval, quantiles=quantiles
+        labels, question.time_range, question.calendar, quantiles=quantiles
     )
     ordered = rank(
         [
@@ -124,11 +125,11 @@ async def from_rollups(
     if rest:
         regrouped = {i: (label if label in kept_labels else _OTHER) for i, label in labels.items()}
         stats = await reader.rollup_stats(
-            regrouped, question.time_range, question.interval, quantiles=quantiles
+            regrouped, question.time_range, question.calendar, quantiles=quantiles
         )
         blank: Key = tuple(None for _ in question.dimensions)
         cells.append(Cell(blank, None, _values(question, stats[(_OTHER, None)]), other=True))
-    if question.interval is None:
+    if question.calendar is None:
         return cells
     position = {c.key: i for i, c in enumerate(kept)}
     bucketed = []

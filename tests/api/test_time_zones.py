@@ -113,3 +113,24 @@ async def test_a_null_time_zone_is_utc(client: GraphQLClient, clock: Clock) -> N
     range_ = {"from": "2026-03-09T00:00:00Z", "to": "2026-03-10T00:00:00Z"}
     data = await client.data(COUNTS, {"range": range_, "interval": "DAY", "zone": None})
     assert points(data) == [("2026-03-09T00:00:00Z", 1)]
+
+
+async def test_a_breakdown_per_local_day_splits_at_local_midnight_on_the_raw_plan(
+    client: GraphQLClient, clock: Clock
+) -> None:
+    clock.now = utc(2026, 3, 10, 12)
+    await track(client, utc(2026, 3, 8, 4, 30), utc(2026, 3, 8, 5, 30), user="u1")
+    await track(client, utc(2026, 3, 9, 3, 59), utc(2026, 3, 9, 4, 1), user="u2")
+    body = await client.post(
+        """query($r: TimeRange) { aggregate(of: EVENTS, measures: [{op: DISTINCT_USERS}],
+             range: $r, interval: DAY, timeZone: "America/New_York") {
+             groups { points { start values } } } }""",
+        {"r": {"from": iso(utc(2026, 3, 7, 5)), "to": iso(utc(2026, 3, 10, 4))}},
+    )
+    (group,) = body["data"]["aggregate"]["groups"]
+    assert [(p["start"], p["values"]) for p in group["points"]] == [
+        (iso(utc(2026, 3, 7, 5)), [1.0]),  # Saturday: the 23:30 login
+        (iso(utc(2026, 3, 8, 5)), [2.0]),  # Sunday, 23 hours: u1 at 00:30, u2 at 23:59 EDT
+        (iso(utc(2026, 3, 9, 4)), [1.0]),  # Monday: u2 just after midnight
+    ]
+    assert body["extensions"]["plan"][0]["source"] == "raw"

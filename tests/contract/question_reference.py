@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from gql_analytics.domain import sketch
+from gql_analytics.domain.calendar import Calendar
 from gql_analytics.domain.query.conditions import AllOf, AnyOf, Compare, Condition, Not, Op
 from gql_analytics.domain.query.fields import Attribute, Field
 from gql_analytics.domain.query.measures import Op as MeasureOp
 from gql_analytics.domain.query.question import Cell, Question
 from gql_analytics.domain.records import Event, MetricPoint, Record
 from gql_analytics.domain.rollup import EVENT
-from gql_analytics.domain.timerange import EPOCH, WEEK_ORIGIN, Interval
+from gql_analytics.domain.timerange import Interval
 
 
 def value(record: Record, field: Field) -> Any:
@@ -82,10 +83,21 @@ def key_text(x: Any) -> str | None:
     return json.dumps(x)
 
 
-def bucket(moment: datetime, interval: Interval) -> datetime:
-    origin = WEEK_ORIGIN if interval is Interval.WEEK else EPOCH
-    width = interval.value
-    return origin + ((moment - origin) // width) * width
+def bucket(moment: datetime, calendar: Calendar) -> datetime:
+    """UTC buckets, the long way round (the generated questions ask UTC; the zones are
+    ``Calendar``'s own tests' subject)."""
+    assert calendar.zone.key == "UTC"
+    day = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    if calendar.interval is Interval.MONTH:
+        return day.replace(day=1)
+    if calendar.interval is Interval.WEEK:
+        return day - timedelta(days=day.weekday())
+    if calendar.interval is Interval.DAY:
+        return day
+    minutes = {Interval.HOUR: 60, Interval.FIFTEEN_MINUTES: 15, Interval.MINUTE: 1}[
+        calendar.interval
+    ]
+    return day + timedelta(minutes=(moment - day) // timedelta(minutes=1) // minutes * minutes)
 
 
 def measures(question: Question, records: list[Record]) -> tuple[float | None, ...]:
@@ -164,14 +176,14 @@ def reference(question: Question, records: list[Record]) -> list[Cell]:
     with_other = question.other and bool(rest_records)
     if with_other:
         cells.append(Cell(blank, None, measures(question, rest_records), other=True))
-    if question.interval is not None:
-        interval = question.interval
+    if question.calendar is not None:
+        calendar = question.calendar
         members = [(k, False, groups[k]) for k in kept]
         if with_other:
             members.append((blank, True, rest_records))
         for key, other, group in members:
-            starts = sorted({bucket(r.occurred_at, interval) for r in group})
+            starts = sorted({bucket(r.occurred_at, calendar) for r in group})
             for start in starts:
-                inside = [r for r in group if bucket(r.occurred_at, interval) == start]
+                inside = [r for r in group if bucket(r.occurred_at, calendar) == start]
                 cells.append(Cell(key, start, measures(question, inside), other))
     return cells

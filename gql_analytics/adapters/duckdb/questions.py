@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from gql_analytics.adapters.duckdb.values import Params, micros, naive
+from gql_analytics.adapters.duckdb.calendar_sql import bucket_sql
+from gql_analytics.adapters.duckdb.values import Params, naive
 from gql_analytics.domain import sketch
 from gql_analytics.domain.query.conditions import AllOf, AnyOf, Compare, Condition, Not, Op
 from gql_analytics.domain.query.fields import Attribute, Field, number_of
@@ -14,7 +15,6 @@ from gql_analytics.domain.query.measures import Measure
 from gql_analytics.domain.query.measures import Op as MeasureOp
 from gql_analytics.domain.query.question import Question
 from gql_analytics.domain.rollup import EVENT
-from gql_analytics.domain.timerange import EPOCH, WEEK_ORIGIN, Interval
 
 _COLUMNS = {Attribute.NAME: "name", Attribute.SOURCE: "source", Attribute.USER: "user_id"}
 _NUMBER_TYPES = "('UBIGINT', 'BIGINT', 'DOUBLE')"
@@ -123,12 +123,6 @@ def _compare_sql(compare: Compare, params: Params) -> str:
     return f"coalesce({number_sql(f)} {_COMPARISONS[op]} ?, false)"
 
 
-def bucket_sql(column: str, interval: Interval) -> str:
-    origin = WEEK_ORIGIN if interval is Interval.WEEK else EPOCH
-    width, offset = micros(interval.value), micros(origin - EPOCH)
-    return f"make_timestamp((epoch_us({column}) - {offset}) // {width} * {width} + {offset})"
-
-
 def _bin_sql(value: str) -> str:
     """``sketch.bin_of`` in SQL, as the staged Kafka path computes it."""
     return (
@@ -194,15 +188,16 @@ def compile_question(question: Question) -> Statements:
     dims = [f"d{i}" for i in range(len(question.dimensions))]
     selected = [f"{text_sql(f)} AS {d}" for f, d in zip(question.dimensions, dims, strict=True)]
     selected += [f"{number_sql(f)} AS {values[f]}" for f in numeric]
-    if question.interval is not None:
-        selected.append(f"{bucket_sql('occurred_at', question.interval)} AS b")
+    if question.calendar is not None:
+        bucket_of = bucket_sql("occurred_at", question.calendar, question.time_range)
+        selected.append(f"{bucket_of} AS b")
     if question.kind == EVENT:
         selected.append("user_id")
     base = f"SELECT {', '.join(selected) or '1'} FROM {table} WHERE {' AND '.join(where)}"
     measures = [measure_sql(m, values) for m in question.measures]
     keys = ", ".join(dims)
-    sets = f"({keys})" + (f", ({keys}{', ' if dims else ''}b)" if question.interval else "")
-    bucket = "b" if question.interval else "NULL::TIMESTAMP AS b"
+    sets = f"({keys})" + (f", ({keys}{', ' if dims else ''}b)" if question.calendar else "")
+    bucket = "b" if question.calendar else "NULL::TIMESTAMP AS b"
     order = question.order
     if order.measure is not None:
         first = f"m{order.measure} {'DESC' if order.descending else 'ASC'} NULLS LAST"
@@ -229,7 +224,7 @@ def compile_question(question: Question) -> Statements:
         WHERE r.position <= {question.limit}
         ORDER BY c.bucketed, r.position, c.b
     """
-    if not question.interval:
+    if not question.calendar:
         cells = cells.replace("GROUPING(b) = 0", "false")
     statements = Statements(cells, where_params)
     if question.other and dims:
@@ -240,7 +235,7 @@ def compile_question(question: Question) -> Statements:
             ) WHERE position <= {question.limit}
         """
         rest_same = " AND ".join(f"c.{d} IS NOT DISTINCT FROM r.{d}" for d in dims)
-        other_sets = "(), (b)" if question.interval else "()"
+        other_sets = "(), (b)" if question.calendar else "()"
         statements.other = f"""
             WITH base AS ({base}),
             rest AS (SELECT * FROM base c ANTI JOIN ({kept}) r ON {rest_same})

@@ -31,16 +31,16 @@ def answer(question: Question, records: Iterable[Record]) -> list[Cell]:
     blank: Key = tuple(None for _ in question.dimensions)
     if question.other and merged_rest:
         cells.append(Cell(blank, None, _measure(question, merged_rest), other=True))
-    if question.interval is None:
+    if question.calendar is None:
         return cells
-    interval = question.interval
+    calendar = question.calendar
     by_bucket = [(cell.key, cell.other, groups[cell.key]) for cell in kept]
     if question.other and merged_rest:
         by_bucket.append((blank, True, merged_rest))
     for key, other, members in by_bucket:
         buckets: defaultdict[datetime, list[Record]] = defaultdict(list)
         for record in members:
-            buckets[interval.floor(record.occurred_at)].append(record)
+            buckets[calendar.floor(record.occurred_at)].append(record)
         cells.extend(
             Cell(key, start, _measure(question, in_bucket), other)
             for start, in_bucket in sorted(buckets.items())

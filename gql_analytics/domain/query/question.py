@@ -8,11 +8,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from gql_analytics.domain.calendar import Calendar
 from gql_analytics.domain.query import conditions
 from gql_analytics.domain.query.conditions import Condition
 from gql_analytics.domain.query.fields import Field
 from gql_analytics.domain.query.measures import Measure
-from gql_analytics.domain.timerange import Interval, TimeRange
+from gql_analytics.domain.timerange import TimeRange
 from gql_analytics.errors import InvalidInput
 
 MAX_MEASURES = 20
@@ -40,7 +41,7 @@ class Question:
     time_range: TimeRange
     names: tuple[str, ...] | None = None
     dimensions: tuple[Field, ...] = ()
-    interval: Interval | None = None
+    calendar: Calendar | None = None  # buckets (an interval on a zone's clock), if any
     where: Condition | None = None
     order: Order = Order()
     limit: int = 100
@@ -77,7 +78,7 @@ class Question:
 
     def whole(self) -> Question:
         """The same question over the whole range, without buckets."""
-        return replace(self, interval=None)
+        return replace(self, calendar=None)
 
 
 @dataclass(frozen=True, slots=True)

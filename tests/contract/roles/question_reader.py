@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from gql_analytics.domain.calendar import Calendar
 from gql_analytics.domain.query.conditions import AllOf, AnyOf, Compare, Condition, Not, Op
 from gql_analytics.domain.query.fields import Attribute, Field
 from gql_analytics.domain.query.measures import Measure
@@ -204,8 +205,17 @@ def questions(draw: st.DrawFn, tenant: str, kind: str) -> Question:
                 st.sampled_from(["signup", "login", "latency", "nothing"]), min_size=1, max_size=2
             ).map(tuple)
         ),
-        interval=draw(
-            st.sampled_from([None, Interval.HOUR, Interval.DAY, Interval.FIFTEEN_MINUTES])
+        calendar=draw(
+            st.sampled_from(
+                [
+                    None,
+                    Interval.HOUR,
+                    Interval.DAY,
+                    Interval.FIFTEEN_MINUTES,
+                    Interval.WEEK,
+                    Interval.MONTH,
+                ]
+            ).map(lambda i: None if i is None else Calendar(i))
         ),
         where=draw(st.none() | conditions(kind)),
         order=order,
@@ -325,7 +335,10 @@ class QuestionReaderContract:
             )
         )
         asked = question(
-            dimensions=(Field(Attribute.NAME),), limit=2, other=True, interval=Interval.DAY
+            dimensions=(Field(Attribute.NAME),),
+            limit=2,
+            other=True,
+            calendar=Calendar(Interval.DAY),
         )
         whole = [(c.key, c.values, c.other) for c in await store.answer(asked) if c.bucket is None]
         assert whole == [(("a",), (5.0,), False), (("b",), (3.0,), False), ((None,), (3.0,), True)]

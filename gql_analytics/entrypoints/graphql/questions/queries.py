@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import strawberry
 
+from gql_analytics.domain.calendar import Calendar
 from gql_analytics.domain.query.question import Question
-from gql_analytics.entrypoints.graphql.common import Interval, TimeRange, resolve_range
+from gql_analytics.entrypoints.graphql.common import (
+    Interval,
+    TimeRange,
+    TimeZoneArgument,
+    resolve_range,
+    zone_of,
+)
 from gql_analytics.entrypoints.graphql.context import Info
 from gql_analytics.entrypoints.graphql.questions.types import (
     Breakdown,
@@ -31,19 +38,21 @@ async def aggregate(
     where: Condition | None = None,
     range: TimeRange | None = None,
     interval: Interval | None = None,
+    time_zone: TimeZoneArgument = "UTC",
     order_by: OrderInput | None = None,
     limit: int = 100,
     with_other: bool = False,
 ) -> Breakdown:
     ctx = info.context
+    zone = zone_of(time_zone)
     question = Question(
         tenant=ctx.tenant,
         kind=of.value,
         measures=tuple(m.to_domain(of) for m in measures),
-        time_range=resolve_range(range, ctx.service),
+        time_range=resolve_range(range, ctx.service, zone),
         names=None if names is None else tuple(dict.fromkeys(names)),
         dimensions=tuple(d.to_domain() for d in group_by or ()),
-        interval=None if interval is None else interval.to_domain(),
+        calendar=None if interval is None else Calendar(interval.to_domain(), zone),
         where=None if where is None else where.to_domain(),
         order=(order_by or OrderInput()).to_domain(),
         limit=limit,
