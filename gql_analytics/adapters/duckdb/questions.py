@@ -71,7 +71,10 @@ def _equals(f: Field, wanted: object, params: Params) -> str:
     path = json_path(f.key)
     kind = f"json_type(properties, {path})"
     if isinstance(wanted, bool):
-        return f"coalesce({kind} = 'BOOLEAN' AND json_extract(properties, {path})::BOOLEAN = {str(wanted).lower()}, false)"
+        # Compared as text, not cast: DuckDB may evaluate both sides of an AND on every row
+        # (in a projection it does), and casting a string to BOOLEAN fails.
+        text = str(wanted).lower()
+        return f"coalesce({kind} = 'BOOLEAN' AND json_extract_string(properties, {path}) = '{text}', false)"
     if isinstance(wanted, str):
         params.append(wanted)
         return (
