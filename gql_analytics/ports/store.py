@@ -11,7 +11,9 @@ from gql_analytics.domain.calendar import Calendar
 from gql_analytics.domain.dimensions import Dimensions
 from gql_analytics.domain.jobs import AnalysisJob
 from gql_analytics.domain.keys import ApiKey
+from gql_analytics.domain.query.funnel import Funnel, FunnelQuestion
 from gql_analytics.domain.query.question import Cell, Question
+from gql_analytics.domain.query.retention import RetentionQuestion, RetentionTable
 from gql_analytics.domain.records import ApplyResult, Batch, Event
 from gql_analytics.domain.stats import BucketSummary
 from gql_analytics.domain.timerange import TimeRange
@@ -119,6 +121,20 @@ class QuestionReader(Protocol):
         """The cells of ``question``, as ``domain.query.evaluate.answer`` gives them from the
         records the store holds: whole-range cells of the first ``limit`` groups in order (then
         ``other``'s), then their bucket cells by group and bucket; empty buckets absent."""
+        ...
+
+
+class JourneyReader(Protocol):
+    """Answers questions about each user's path through raw events: funnels and retention."""
+
+    async def funnel(self, question: FunnelQuestion) -> Funnel:
+        """The funnel as ``domain.query.funnel.funnel_of`` gives it from the records the store
+        holds (its docstring has the rules)."""
+        ...
+
+    async def cohort_retention(self, question: RetentionQuestion) -> RetentionTable:
+        """The retention table as ``domain.query.retention.retention_of`` gives it from the
+        records the store holds (its docstring has the rules)."""
         ...
 
 
@@ -232,6 +248,7 @@ class Store(
     PositionKeeper,
     RollupReader,
     QuestionReader,
+    JourneyReader,
     EventReader,
     TaskReader,
     DatasetReader,

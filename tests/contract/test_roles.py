@@ -13,6 +13,7 @@ from tests.contract.roles.dataset_reader import DatasetReaderContract
 from tests.contract.roles.dimension_repository import DimensionRepositoryContract
 from tests.contract.roles.event_reader import EventReaderContract
 from tests.contract.roles.job_repository import JobRepositoryContract
+from tests.contract.roles.journey_reader import JourneyReaderContract
 from tests.contract.roles.key_repository import KeyRepositoryContract
 from tests.contract.roles.lifecycle import LifecycleContract
 from tests.contract.roles.position_keeper import PositionKeeperContract
@@ -27,6 +28,7 @@ CONTRACTS: list[type] = [
     PositionKeeperContract,
     RollupReaderContract,
     QuestionReaderContract,
+    JourneyReaderContract,
     EventReaderContract,
     TaskReaderContract,
     DatasetReaderContract,

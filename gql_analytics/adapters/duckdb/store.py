@@ -7,6 +7,7 @@ transaction):
 - ``writing.py``: batches of records with their positions, rewinds, purges;
 - ``stager.py``: large Kafka batches staged and applied in SQL (``messages/``);
 - ``rollup_reads.py``, ``question_reads.py``, ``event_reads.py``, ``task_reads.py``, ``dataset_reads.py``: reads;
+- ``journey_reads.py``: funnels and retention, per-user scans of raw events;
 - ``repositories.py``: analysis jobs and API keys; ``dimensions.py``: declared dimensions;
 - ``lifecycle.py``: ``ping`` and ``close``.
 """
@@ -17,6 +18,7 @@ from gql_analytics.adapters.duckdb.database import SQL_FROM
 from gql_analytics.adapters.duckdb.dataset_reads import DatasetReads
 from gql_analytics.adapters.duckdb.dimensions import DimensionStore
 from gql_analytics.adapters.duckdb.event_reads import EventReads
+from gql_analytics.adapters.duckdb.journey_reads import JourneyReads
 from gql_analytics.adapters.duckdb.lifecycle import Lifecycle
 from gql_analytics.adapters.duckdb.question_reads import QuestionReads
 from gql_analytics.adapters.duckdb.repositories import Repositories
@@ -33,6 +35,7 @@ class DuckDBStore(
     Stager,
     RollupReads,
     QuestionReads,
+    JourneyReads,
     EventReads,
     TaskReads,
     DatasetReads,

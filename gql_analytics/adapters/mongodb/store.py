@@ -7,6 +7,7 @@ is):
 - ``writing.py``: batches of records with their positions, rewinds, purges;
 - ``rollup_reads.py``, ``question_reads.py``, ``event_reads.py``, ``task_reads.py``, ``dataset_reads.py``: reads, range
   queries grouping their buckets on the server;
+- ``journey_reads.py``: funnels and retention, per-user scans of raw events;
 - ``repositories.py``: analysis jobs and API keys; ``dimensions.py``: declared dimensions;
 - ``lifecycle.py``: ``ping`` and ``close``;
 
@@ -25,6 +26,7 @@ from gql_analytics.adapters.mongodb.database import DEFAULT_DATABASE
 from gql_analytics.adapters.mongodb.dataset_reads import DatasetReads
 from gql_analytics.adapters.mongodb.dimensions import DimensionStore
 from gql_analytics.adapters.mongodb.event_reads import EventReads
+from gql_analytics.adapters.mongodb.journey_reads import JourneyReads
 from gql_analytics.adapters.mongodb.lifecycle import Lifecycle
 from gql_analytics.adapters.mongodb.question_reads import QuestionReads
 from gql_analytics.adapters.mongodb.repositories import Repositories
@@ -47,6 +49,7 @@ class MongoStore(
     Writing,
     RollupReads,
     QuestionReads,
+    JourneyReads,
     EventReads,
     TaskReads,
     DatasetReads,
