@@ -20,7 +20,9 @@ from gql_analytics.domain.normalize import Origin
 from gql_analytics.domain.query.conditions import AllOf, Compare
 from gql_analytics.domain.query.conditions import Op as CompareOp
 from gql_analytics.domain.query.fields import Attribute, Field
+from gql_analytics.domain.query.funnel import Funnel, FunnelQuestion
 from gql_analytics.domain.query.question import MAX_LIMIT, Order, Question
+from gql_analytics.domain.query.retention import RetentionQuestion, RetentionTable
 from gql_analytics.domain.records import TASK_COMPLETED, TASK_CREATED, TASK_UPDATED, Event, Record
 from gql_analytics.domain.rollup import EVENT, METRIC
 from gql_analytics.domain.timerange import Interval, TimeRange
@@ -326,6 +328,21 @@ class AnalyticsService:
                 "shorter range, or one the rollups answer (names and metric tags as dimensions)",
                 field="range",
             )
+
+    # -- journeys -------------------------------------------------------------------------------
+
+    async def funnel(self, question: FunnelQuestion) -> Funnel:
+        """The question's funnel, from raw events (``domain.query.funnel`` has the rules)."""
+        question.check()
+        await self._depend(question.tenant, EVENT, [step.name for step in question.steps])
+        return await self._store.funnel(question)
+
+    async def cohort_retention(self, question: RetentionQuestion) -> RetentionTable:
+        """The question's retention table, from raw events (``domain.query.retention``)."""
+        question.check()
+        names = [question.cohort.name, question.returning.name]
+        await self._depend(question.tenant, EVENT, names)
+        return await self._store.cohort_retention(question)
 
     # -- metrics --------------------------------------------------------------------------------
 
