@@ -15,6 +15,7 @@ from gql_analytics.entrypoints.graphql.events import queries as event_queries
 from gql_analytics.entrypoints.graphql.events import subscriptions as event_subscriptions
 from gql_analytics.entrypoints.graphql.ingest import mutations as ingest_mutations
 from gql_analytics.entrypoints.graphql.ingest import queries as ingest_queries
+from gql_analytics.entrypoints.graphql.journeys import queries as journey_queries
 from gql_analytics.entrypoints.graphql.keys import mutations as key_mutations
 from gql_analytics.entrypoints.graphql.keys import queries as key_queries
 from gql_analytics.entrypoints.graphql.metrics import queries as metric_queries
@@ -35,6 +36,8 @@ class Query:
     active_users = event_queries.active_users
     aggregate = question_queries.aggregate
     dimensions = dimension_queries.dimensions
+    funnel = journey_queries.funnel
+    retention = journey_queries.retention
     metric = metric_queries.metric
     metrics = metric_queries.metrics
     tasks_per_user = task_queries.tasks_per_user

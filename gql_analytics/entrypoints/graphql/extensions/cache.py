@@ -35,6 +35,8 @@ CACHEABLE = frozenset(
         "eventCounts",
         "topEvents",
         "activeUsers",
+        "funnel",
+        "retention",
         "metric",
         "metrics",
         "tasksPerUser",

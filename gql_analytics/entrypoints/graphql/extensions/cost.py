@@ -1,7 +1,9 @@
 """What a document costs before it runs: every field selected costs 1, times the size of each
 list it sits in. A list's size is its ``first`` or ``limit`` (given as a literal or a variable,
-else the argument's default), else the length of its ``names``; a list of ``points`` holds a
-point per bucket of the range and interval its series was asked for. A document past the limit
+else the argument's default), else the length of its ``names`` (a funnel's: its ``steps``); a list
+of ``points`` holds a point per bucket of the range and interval its series was asked for, and
+so does a retention's list of ``cohorts``, whose ``periods`` argument counts as a list size (an
+upper bound: it multiplies the cohorts' own fields too). A document past the limit
 is refused before any resolver runs; every answer reports its cost in ``extensions.cost``. The
 estimate is the one GitHub's and Shopify's APIs publish in spirit: list sizes times nesting,
 fragments counted where they are spread. Where the number of series is known only once a query
@@ -38,7 +40,9 @@ from gql_analytics.entrypoints.graphql.errors import refusal
 from gql_analytics.entrypoints.graphql.scalars import parse_datetime
 from gql_analytics.errors import CostLimitExceeded, InvalidRange
 
-SIZE_ARGUMENTS = ("first", "limit")
+SIZE_ARGUMENTS = ("first", "limit", "periods")
+LIST_ARGUMENTS = ("names", "steps")
+BUCKET_LISTS = ("points", "cohorts")
 
 
 def document_cost(
@@ -90,7 +94,7 @@ class _Walk:
                         buckets = bucket_count(definition, given, self.now)
                     size = (
                         buckets
-                        if selection.name.value == "points"
+                        if selection.name.value in BUCKET_LISTS
                         else self.size(definition, given)
                     )
                     total += self.cost(
@@ -130,15 +134,18 @@ class _Walk:
 
     @staticmethod
     def size(definition: GraphQLField, given: Mapping[str, Any]) -> int:
-        """The field's list size: its first/limit as given, else as defaulted; else the number of
-        names it was given; else 1."""
+        """The field's list size: its first/limit/periods as given, else as defaulted; else the
+        number of names (or steps) it was given; else 1."""
         for name in SIZE_ARGUMENTS:
             if name in definition.args:
                 value = given.get(name, definition.args[name].default_value)
                 if isinstance(value, int):
                     return max(value, 1)
-        names = given.get("names")
-        return max(len(names), 1) if isinstance(names, list) else 1
+        for name in LIST_ARGUMENTS:
+            listed = given.get(name)
+            if isinstance(listed, list):
+                return max(len(listed), 1)
+        return 1
 
 
 def bucket_count(definition: GraphQLField, given: Mapping[str, Any], now: datetime) -> int:
