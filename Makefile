@@ -52,6 +52,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.dashboard
 	$(BIN)/python -m bench.live
 	$(BIN)/python -m bench.stalls
+	$(BIN)/python -m bench.funnel
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
