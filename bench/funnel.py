@@ -23,6 +23,7 @@ from typing import Any
 
 from bench.common import DAYS, END, median_seconds
 from gql_analytics.adapters.duckdb.store import DuckDBStore
+from gql_analytics.domain.calendar import Calendar
 from gql_analytics.domain.query.funnel import FunnelQuestion
 from gql_analytics.domain.query.retention import RetentionQuestion
 from gql_analytics.domain.query.steps import Step
@@ -124,7 +125,7 @@ async def run(events: int, users: int, directory: Path) -> None:
     store_again = await median_seconds(store_path, repeats=7)  # the machine is noisy: both orders
 
     retention = RetentionQuestion(
-        "default", window, Step(STEPS[0]), Step(STEPS[1]), Interval.WEEK, 5
+        "default", window, Step(STEPS[0]), Step(STEPS[1]), Calendar(Interval.WEEK), 5
     ).check()
 
     async def retention_path() -> object:

@@ -108,6 +108,17 @@ class Calendar:
                 )
         return sorted(found)
 
+    def following(self, start: datetime) -> datetime:
+        """The start of the bucket after the one that starts at ``start``."""
+        width = self.interval.clock_width
+        if width is None:
+            day = start.astimezone(self.zone).date()
+            return self.start_of_day(self._next_first_day(self._first_day(day)))
+        step = width
+        while (after := self.floor(start + step)) <= start:  # a bucket longer than its width
+            step += width
+        return after
+
     def stretches(self, time_range: TimeRange) -> tuple[Stretch, ...]:
         """The range's stretches of constant UTC offset."""
         offset = self.fixed_offset

@@ -29,7 +29,7 @@ query($periods: Int) {
 """
 STEPS = [
     {"name": "view"},
-    {"name": "cart", "where": {"key": "plan", "op": "EQ", "value": "pro"}},
+    {"name": "cart", "where": {"match": {"by": "PROPERTY", "key": "plan", "eq": "pro"}}},
     {"name": "buy"},
 ]
 
@@ -148,10 +148,12 @@ async def test_questions_that_cannot_be_answered_are_coded_errors(client: GraphQ
     assert one_step["extensions"] == {"code": "BAD_USER_INPUT", "field": "steps"}
     window = await client.error(FUNNEL, {"steps": STEPS, "window": "soon"})
     assert window["extensions"] == {"code": "BAD_USER_INPUT", "field": "window"}
-    both = [{"name": "view"}, {"name": "buy", "where": {"key": "plan", "not": {"key": "x"}}}]
+    two_ops = {"match": {"by": "PROPERTY", "key": "plan", "eq": "pro", "ne": "free"}}
+    both = [{"name": "view"}, {"name": "buy", "where": two_ops}]
     mixed = await client.error(FUNNEL, {"steps": both})
     assert mixed["extensions"] == {"code": "BAD_USER_INPUT", "field": "steps[1].where"}
-    numeric = [{"name": "view"}, {"name": "buy", "where": {"key": "n", "op": "GT", "value": "a"}}]
+    metric_only = {"match": {"by": "TAG", "key": "region", "eq": "eu"}}
+    numeric = [{"name": "view"}, {"name": "buy", "where": metric_only}]
     assert (await client.error(FUNNEL, {"steps": numeric}))["extensions"]["field"] == (
         "steps[1].where"
     )

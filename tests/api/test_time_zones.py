@@ -134,3 +134,27 @@ async def test_a_breakdown_per_local_day_splits_at_local_midnight_on_the_raw_pla
         (iso(utc(2026, 3, 9, 4)), [1.0]),  # Monday: u2 just after midnight
     ]
     assert body["extensions"]["plan"][0]["source"] == "raw"
+
+
+async def test_retention_periods_are_local_days_across_the_march_change(
+    client: GraphQLClient, clock: Clock
+) -> None:
+    clock.now = utc(2026, 3, 12)
+    inputs = [
+        {"name": "signup", "userId": "u1", "occurredAt": iso(utc(2026, 3, 7, 15))},
+        # Sunday 23:30 EDT, the 23-hour day: period 1 in New York, Monday in UTC.
+        {"name": "login", "userId": "u1", "occurredAt": iso(utc(2026, 3, 9, 3, 30))},
+    ]
+    assert (await client.data(TRACK, {"inputs": inputs}))["trackEvents"]["accepted"] == 2
+    query = """query($zone: String) { retention(cohort: {name: "signup"}, returning: {name: "login"},
+        range: {from: "2026-03-07T05:00:00Z", to: "2026-03-11T04:00:00Z"}, interval: DAY,
+        timeZone: $zone, periods: 3) { cohorts { start periods { start users } } } }"""
+    (local,) = (await client.data(query, {"zone": "America/New_York"}))["retention"]["cohorts"]
+    assert local["start"] == iso(utc(2026, 3, 7, 5))
+    assert [(p["start"], p["users"]) for p in local["periods"]] == [
+        (iso(utc(2026, 3, 7, 5)), 0),
+        (iso(utc(2026, 3, 8, 5)), 1),
+        (iso(utc(2026, 3, 9, 4)), 0),
+    ]
+    (in_utc,) = (await client.data(query, {"zone": "UTC"}))["retention"]["cohorts"]
+    assert [p["users"] for p in in_utc["periods"]] == [0, 0, 1]

@@ -16,7 +16,7 @@ from gql_analytics.domain.query.funnel import FunnelQuestion
 from gql_analytics.domain.query.retention import RetentionQuestion
 from gql_analytics.domain.query.steps import Step
 from gql_analytics.domain.records import Event, Record
-from gql_analytics.domain.timerange import TimeRange
+from gql_analytics.domain.timerange import Interval, TimeRange
 from tests.contract.question_reference import bucket, holds
 
 StepRow = tuple[int, float | None, float | None]
@@ -80,13 +80,15 @@ def reference_funnel(question: FunnelQuestion, records: list[Record]) -> list[St
 
 
 def reference_retention(question: RetentionQuestion, records: list[Record]) -> list[CohortRow]:
-    width = question.interval.value
+    width = {Interval.HOUR: timedelta(hours=1), Interval.DAY: timedelta(days=1)}.get(
+        question.calendar.interval, timedelta(weeks=1)
+    )  # the contract asks UTC hours, days and weeks
     cohorts: dict[datetime, list[tuple[datetime, list[Event]]]] = {}
     for events in users_events(records, question.tenant, question.time_range).values():
         firsts = [e.occurred_at for e in events if is_step(question.cohort, e)]
         if firsts:
             t0 = min(firsts)
-            cohorts.setdefault(bucket(t0, question.interval), []).append((t0, events))
+            cohorts.setdefault(bucket(t0, question.calendar), []).append((t0, events))
     rows: list[CohortRow] = []
     for start in sorted(cohorts):
         members = cohorts[start]

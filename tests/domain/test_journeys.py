@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from gql_analytics.domain.calendar import Calendar
 from gql_analytics.domain.query.conditions import Compare, Op
 from gql_analytics.domain.query.fields import Attribute, Field
 from gql_analytics.domain.query.funnel import FunnelQuestion, funnel_of
@@ -34,7 +35,7 @@ def retention(**changes: object) -> RetentionQuestion:
         "time_range": HOUR,
         "cohort": Step("signup"),
         "returning": Step("login"),
-        "interval": Interval.DAY,
+        "calendar": Calendar(Interval.DAY),
         "periods": 4,
     }
     return RetentionQuestion(**(fields | changes))  # type: ignore[arg-type]
@@ -70,7 +71,7 @@ def test_a_funnel_that_cannot_be_answered_names_its_field(
         (
             {
                 "time_range": TimeRange(T0, T0 + timedelta(days=60)),
-                "interval": Interval.HOUR,
+                "calendar": Calendar(Interval.HOUR),
                 "periods": 24,
             },
             "periods",

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from gql_analytics.adapters.duckdb.questions import bucket_sql, condition_sql
+from gql_analytics.adapters.duckdb.calendar_sql import bucket_sql
+from gql_analytics.adapters.duckdb.questions import condition_sql
 from gql_analytics.adapters.duckdb.values import Params, micros, naive
 from gql_analytics.domain.query.funnel import FunnelQuestion
 from gql_analytics.domain.query.retention import RetentionQuestion
@@ -62,18 +63,24 @@ def retention_sql(question: RetentionQuestion) -> tuple[str, Params]:
     per period with users back in it (periods past the question's absent)."""
     steps = (question.cohort, question.returning)
     matching, params = _matching(question.tenant, question.time_range, steps)
-    width = micros(question.interval.value)
-    period = f"(epoch_us({bucket_sql('e.t', question.interval)}) - epoch_us(c.cohort)) // {width}"
+    calendar, window = question.calendar, question.time_range
+    # Every bucket start of the range, numbered: a period is the difference of two numbers (a
+    # bucket's width is the calendar's business: 23 to 25 hours for a local day, a month's own).
+    starts = [naive(b) for b in calendar.buckets(window)]
+    params = [starts, list(range(len(starts))), *params]
     return (
         f"""
-        WITH e AS ({matching}),
+        WITH numbered AS (SELECT unnest(?::TIMESTAMP[]) AS b, unnest(?::BIGINT[]) AS i),
+        e AS ({matching}),
         firsts AS (SELECT user_id, min(t) AS t0 FROM e WHERE s0 GROUP BY 1),
         cohorts AS (
-            SELECT user_id, t0, {bucket_sql("t0", question.interval)} AS cohort FROM firsts
+            SELECT user_id, t0, {bucket_sql("t0", calendar, window)} AS cohort FROM firsts
         ),
         back AS (
-            SELECT DISTINCT c.cohort, c.user_id, {period} AS period
+            SELECT DISTINCT c.cohort, c.user_id, ei.i - ci.i AS period
             FROM cohorts c JOIN e ON e.user_id = c.user_id AND e.s1 AND e.t > c.t0
+            JOIN numbered ci ON ci.b = c.cohort
+            JOIN numbered ei ON ei.b = {bucket_sql("e.t", calendar, window)}
         )
         SELECT cohort, NULL::BIGINT, count(*) FROM cohorts GROUP BY 1
         UNION ALL

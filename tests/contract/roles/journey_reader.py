@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from gql_analytics.domain.calendar import Calendar
 from gql_analytics.domain.query.conditions import Compare, Condition, Op
 from gql_analytics.domain.query.fields import Attribute, Field
 from gql_analytics.domain.query.funnel import Funnel, FunnelQuestion
@@ -139,7 +140,7 @@ def retention_cases(draw: st.DrawFn) -> tuple[list[Record], RetentionQuestion]:
         draw(ranges(span)),
         draw(steps()),
         draw(steps()),
-        interval,
+        Calendar(interval),
         draw(st.integers(1, 5)),
     ).check()
     return draw(journeys(tenant, span)), asked
@@ -272,13 +273,13 @@ class JourneyReaderContract:
                 ]
             )
         )
-        monday = Interval.WEEK.floor(T0)
+        monday = Calendar(Interval.WEEK).floor(T0)
         asked = RetentionQuestion(
             "default",
             TimeRange(monday, monday + timedelta(weeks=3)),
             Step("signup"),
             Step("login"),
-            Interval.WEEK,
+            Calendar(Interval.WEEK),
             periods=4,
         ).check()
         table = await store.cohort_retention(asked)
@@ -304,7 +305,7 @@ class JourneyReaderContract:
         assert funnel.from_first(1) is None
         table = await store.cohort_retention(
             RetentionQuestion(
-                "default", window, Step("view"), Step("buy"), Interval.HOUR, 2
+                "default", window, Step("view"), Step("buy"), Calendar(Interval.HOUR), 2
             ).check()
         )
         assert table.cohorts == ()

@@ -6,12 +6,19 @@ from datetime import timedelta
 
 import strawberry
 
+from gql_analytics.domain.calendar import Calendar
 from gql_analytics.domain.query.funnel import FunnelQuestion
 from gql_analytics.domain.query.retention import RetentionQuestion
 from gql_analytics.domain.timerange import parse_last
-from gql_analytics.entrypoints.graphql.common import Interval, TimeRange, resolve_range
+from gql_analytics.entrypoints.graphql.common import (
+    Interval,
+    TimeRange,
+    TimeZoneArgument,
+    resolve_range,
+    zone_of,
+)
 from gql_analytics.entrypoints.graphql.context import Info
-from gql_analytics.entrypoints.graphql.journeys.filters import JourneyStep
+from gql_analytics.entrypoints.graphql.journeys.steps import JourneyStep
 from gql_analytics.entrypoints.graphql.journeys.types import Funnel, Retention
 from gql_analytics.errors import InvalidInput, InvalidRange
 
@@ -46,19 +53,23 @@ async def retention(
     returning: JourneyStep,
     range: TimeRange | None = None,
     interval: Interval | None = Interval.WEEK,
+    time_zone: TimeZoneArgument = "UTC",
     periods: int | None = 8,
 ) -> Retention:
     ctx = info.context
     chosen = interval or Interval.WEEK
+    zone = zone_of(time_zone)
+    calendar = Calendar(chosen.to_domain(), zone)
     question = RetentionQuestion(
         ctx.tenant,
-        resolve_range(range, ctx.service),
+        resolve_range(range, ctx.service, zone),
         cohort.to_domain("cohort"),
         returning.to_domain("returning"),
-        chosen.to_domain(),
+        calendar,
         8 if periods is None else periods,
     )
-    return Retention.from_domain(await ctx.service.cohort_retention(question), chosen)
+    table = await ctx.service.cohort_retention(question)
+    return Retention.from_domain(table, chosen, calendar)
 
 
 def _duration(text: str) -> timedelta:

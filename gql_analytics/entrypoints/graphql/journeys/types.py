@@ -6,6 +6,7 @@ from datetime import datetime
 
 import strawberry
 
+from gql_analytics.domain.calendar import Calendar
 from gql_analytics.domain.query import funnel, retention
 from gql_analytics.entrypoints.graphql.common import Interval
 
@@ -80,15 +81,14 @@ class RetentionCohort:
     periods: list[RetentionPeriod]
 
     @classmethod
-    def from_domain(cls, cohort: retention.Cohort, interval: Interval) -> RetentionCohort:
-        width = interval.to_domain()
+    def from_domain(cls, cohort: retention.Cohort, calendar: Calendar) -> RetentionCohort:
         return cls(
             start=cohort.start,
             users=cohort.users,
             periods=[
                 RetentionPeriod(
                     period=n,
-                    start=retention.period_start(cohort.start, n, width),
+                    start=retention.period_start(cohort.start, n, calendar),
                     users=returned,
                     share=cohort.share(n),
                 )
@@ -99,15 +99,18 @@ class RetentionCohort:
 
 @strawberry.type(
     description="Users by the interval of their first cohort event in the range, and the share "
-    "of each cohort back with a return event in each interval after. Intervals are UTC."
+    "of each cohort back with a return event in each interval after, intervals drawn on the "
+    "timeZone's clock."
 )
 class Retention:
     interval: Interval
     cohorts: list[RetentionCohort]
 
     @classmethod
-    def from_domain(cls, table: retention.RetentionTable, interval: Interval) -> Retention:
+    def from_domain(
+        cls, table: retention.RetentionTable, interval: Interval, calendar: Calendar
+    ) -> Retention:
         return cls(
             interval=interval,
-            cohorts=[RetentionCohort.from_domain(cohort, interval) for cohort in table.cohorts],
+            cohorts=[RetentionCohort.from_domain(cohort, calendar) for cohort in table.cohorts],
         )

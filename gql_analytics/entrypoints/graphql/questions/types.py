@@ -100,7 +100,7 @@ class Match:
     lt: float | None = strawberry.UNSET
     lte: float | None = strawberry.UNSET
 
-    def to_domain(self) -> domain_conditions.Compare:
+    def to_domain(self, where: str = "where") -> domain_conditions.Compare:
         given: list[tuple[domain_conditions.Op, Any]] = [
             (op, value)
             for op, value in (
@@ -117,8 +117,8 @@ class Match:
         ]
         if len(given) != 1:
             raise InvalidInput(
-                "where: a match takes exactly one of eq, ne, in, exists, gt, gte, lt, lte",
-                field="where",
+                f"{where}: a match takes exactly one of eq, ne, in, exists, gt, gte, lt, lte",
+                field=where,
             )
         ((op, value),) = given
         if op is domain_conditions.Op.IN:
@@ -136,16 +136,17 @@ class Condition:
     any: list[Condition] | None = strawberry.UNSET
     not_: Condition | None = strawberry.field(name="not", default=strawberry.UNSET)
 
-    def to_domain(self) -> domain_conditions.Condition:
+    def to_domain(self, where: str = "where") -> domain_conditions.Condition:
+        """The domain's condition; ``where`` names the argument in errors."""
         if self.match:
-            return self.match.to_domain()
+            return self.match.to_domain(where)
         if self.all:
-            return domain_conditions.AllOf(tuple(c.to_domain() for c in self.all))
+            return domain_conditions.AllOf(tuple(c.to_domain(where) for c in self.all))
         if self.any:
-            return domain_conditions.AnyOf(tuple(c.to_domain() for c in self.any))
+            return domain_conditions.AnyOf(tuple(c.to_domain(where) for c in self.any))
         if self.not_:
-            return domain_conditions.Not(self.not_.to_domain())
-        raise InvalidInput("where: all and any need at least one condition", field="where")
+            return domain_conditions.Not(self.not_.to_domain(where))
+        raise InvalidInput(f"{where}: all and any need at least one condition", field=where)
 
 
 @strawberry.input(
