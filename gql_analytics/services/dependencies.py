@@ -14,10 +14,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from gql_analytics.ports import Dependency, Version
+from gql_analytics.domain.rollup import EVENT
+from gql_analytics.ports import Change, Dependency, Version
 
 
 @dataclass(slots=True)
 class Reads:
     versions: dict[Dependency, Version] = field(default_factory=dict)
     minute: datetime | None = None  # the minute a range ending now was resolved in
+
+
+def touches(dependency: Dependency, change: Change) -> bool:
+    """Whether a committed change may have changed what ``dependency`` names."""
+    if dependency.tenant != change.tenant:
+        return False
+    names = change.event_names if dependency.kind == EVENT else change.metric_names
+    if dependency.names is None:
+        return bool(names)
+    return not names.isdisjoint(dependency.names)

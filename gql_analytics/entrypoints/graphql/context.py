@@ -49,6 +49,11 @@ class Context:
         """Counts a message pushed to this subscriber."""
         self.admission.pushed()
 
+    def own(self) -> Context:
+        """This context for one operation of its socket (a socket's operations share one
+        context; a live query swaps the service its fields read through, in its own copy)."""
+        return replace(self)
+
     def alone(self) -> Context:
         """This context for the one execution of a shared stream (``live.sharing``): admitted
         by the stream's subscribers, writing to no socket of its own."""

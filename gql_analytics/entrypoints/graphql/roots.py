@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import strawberry
 
-from gql_analytics.entrypoints.graphql import dashboard
+from gql_analytics.entrypoints.graphql import dashboard, live_query
 from gql_analytics.entrypoints.graphql.analysis import mutations as analysis_mutations
 from gql_analytics.entrypoints.graphql.analysis import queries as analysis_queries
 from gql_analytics.entrypoints.graphql.analysis import subscriptions as analysis_subscriptions
@@ -65,3 +65,6 @@ class Subscription:
     metric_updates = metric_subscriptions.metric_updates
     event_stream = event_subscriptions.event_stream
     analysis_progress = analysis_subscriptions.analysis_progress
+    live = strawberry.subscription(
+        live_query.live, graphql_type=Query, description=live_query.DESCRIPTION
+    )

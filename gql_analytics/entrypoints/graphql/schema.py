@@ -78,7 +78,7 @@ class Schema(strawberry.Schema):
             return await run(context_value)
         shared = sharing.key(context, query, variable_values, operation_name)
         if shared is None:
-            return await run(context)
+            return await run(context.own())
         key, root = shared
         return sharing.results(context, key, root, run)
 

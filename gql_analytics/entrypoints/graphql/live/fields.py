@@ -16,7 +16,7 @@ from gql_analytics.ports import Change
 from gql_analytics.services.live.watch import seconds_to_next_minute, watch
 
 T = TypeVar("T")
-LATEST_VALUE_FIELDS = frozenset({"eventCount", "metricUpdates"})
+LATEST_VALUE_FIELDS = frozenset({"eventCount", "metricUpdates", "live"})
 """Fields whose subscribers want the latest value, not every one."""
 STREAM_FIELDS = frozenset({"eventStream"})
 """Fields whose subscribers want every value, in order."""
