@@ -3,9 +3,10 @@
 A record counts in the series of its name and of its values of the declared keys only, so an
 attribute nobody declared (a user id, a request id) costs no series however many values it has.
 A key's rollups hold it only for records written after it was declared: the planner reads them
-for a question on the key from ``since`` on (the next hour after the declaration has settled:
-records may be up to ``MAX_FUTURE`` ahead of the clock, and another process may have written
-for ``SETTLE`` more before it saw the declaration)."""
+for a question on the key from ``since`` on (``settled``: the next hour after the declaration
+has settled, since records may be up to ``MAX_FUTURE`` ahead of the clock and another process
+may have written for ``SETTLE`` more before it saw the declaration); or from the start, for a
+key declared before any record of its kind was written."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from datetime import datetime, timedelta
 from gql_analytics.domain.query.fields import text_of
 from gql_analytics.domain.records import Event, Record
 from gql_analytics.domain.rollup import EVENT, METRIC
-from gql_analytics.domain.timerange import HOUR, ceil_to
+from gql_analytics.domain.timerange import EPOCH, HOUR, ceil_to
 from gql_analytics.domain.validation import MAX_FUTURE
 from gql_analytics.errors import InvalidInput
 
@@ -27,17 +28,22 @@ KINDS = (EVENT, METRIC)
 
 @dataclass(frozen=True, slots=True)
 class Declared:
-    """One declared key of a tenant's records of one kind, and when it was declared."""
+    """One declared key of a tenant's records of one kind: when it was declared, and from when
+    the rollups hold it for every record."""
 
     tenant: str
     kind: str
     key: str
     declared_at: datetime
+    since: datetime
 
-    @property
-    def since(self) -> datetime:
-        """From when the rollups hold this key for every record."""
-        return ceil_to(self.declared_at + MAX_FUTURE + SETTLE, HOUR)
+
+def since(declared_at: datetime, *, records_before: bool) -> datetime:
+    """From when the rollups hold a key declared at ``declared_at``: the start of time when no
+    record of its kind was written before; else once the declaration has settled."""
+    if not records_before:
+        return EPOCH
+    return ceil_to(declared_at + MAX_FUTURE + SETTLE, HOUR)
 
 
 @dataclass(frozen=True, slots=True)

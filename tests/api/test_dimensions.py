@@ -16,7 +16,8 @@ DECLARE = """mutation($of: RecordKind!, $keys: [String!]!) {
   declareDimensions(of: $of, keys: $keys) { of key declaredAt since }
 }"""
 BY_PLAN = """query($r: TimeRange) {
-  aggregate(of: EVENTS, measures: [{op: COUNT}], groupBy: [{by: PROPERTY, key: "plan"}], range: $r) {
+  aggregate(of: EVENTS, names: ["buy"], measures: [{op: COUNT}],
+            groupBy: [{by: PROPERTY, key: "plan"}], range: $r) {
     groups { key values }
   }
 }"""
@@ -25,6 +26,9 @@ BY_PLAN = """query($r: TimeRange) {
 async def test_a_declared_key_is_listed_with_the_hour_its_rollups_hold_it_from(
     client: GraphQLClient, clock: Clock
 ) -> None:
+    fresh = await client.data(DECLARE, {"of": "EVENTS", "keys": ["device"]})
+    assert fresh["declareDimensions"][0]["since"] == "1970-01-01T00:00:00Z"  # no event yet
+    await client.data(TRACK, {"inputs": [ev("buy", 1)]})
     declared = await client.data(DECLARE, {"of": "EVENTS", "keys": ["plan", "country"]})
     assert [(d["of"], d["key"]) for d in declared["declareDimensions"]] == [
         ("EVENTS", "country"),
@@ -42,6 +46,7 @@ async def test_a_declared_key_is_listed_with_the_hour_its_rollups_hold_it_from(
 async def test_a_question_on_a_declared_key_is_read_from_rollups_after_it_settled(
     client: GraphQLClient, clock: Clock
 ) -> None:
+    await client.data(TRACK, {"inputs": [ev("visit", 1)]})  # written before the declaration
     await client.data(DECLARE, {"of": "EVENTS", "keys": ["plan"]})
     clock.advance(timedelta(hours=2))
     ago = -120.0  # ev counts minutes before the suite's NOW; the clock is two hours on

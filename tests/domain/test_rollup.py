@@ -66,7 +66,8 @@ def test_each_record_counts_once_per_level() -> None:
 
 
 def declaring(*keys: tuple[str, str, str]) -> Projection:
-    return Dimensions(tuple(Declared(tenant, kind, key, T0) for tenant, kind, key in keys)).project
+    declared = (Declared(tenant, kind, key, T0, T0) for tenant, kind, key in keys)
+    return Dimensions(tuple(declared)).project
 
 
 def test_series_ids_are_stable_and_ignore_tag_order() -> None:

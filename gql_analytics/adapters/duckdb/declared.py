@@ -9,10 +9,15 @@ import duckdb
 
 from gql_analytics.domain.dimensions import Declared, Dimensions
 
-_SELECT = "SELECT tenant, kind, key, declared_at FROM dimensions"
+_SELECT = "SELECT tenant, kind, key, declared_at, since FROM dimensions"
 
 
 def declared(connection: duckdb.DuckDBPyConnection, tenant: str | None = None) -> Dimensions:
     where, params = ("", []) if tenant is None else (" WHERE tenant = ?", [tenant])
     rows = connection.execute(_SELECT + where, params).fetchall()
-    return Dimensions(tuple(Declared(t, k, key, at.replace(tzinfo=UTC)) for t, k, key, at in rows))
+    return Dimensions(
+        tuple(
+            Declared(t, k, key, at.replace(tzinfo=UTC), since.replace(tzinfo=UTC))
+            for t, k, key, at, since in rows
+        )
+    )

@@ -10,7 +10,7 @@ import duckdb
 from gql_analytics.adapters.duckdb.database import Database
 from gql_analytics.adapters.duckdb.declared import declared
 from gql_analytics.adapters.duckdb.values import Params, naive
-from gql_analytics.domain.dimensions import Dimensions
+from gql_analytics.domain.dimensions import Dimensions, since
 
 
 class DimensionStore(Database):
@@ -26,9 +26,14 @@ class DimensionStore(Database):
                 "AND NOT list_contains(?::VARCHAR[], key)",
                 params,
             )
+            written = connection.execute(
+                "SELECT count(*) > 0 FROM series WHERE tenant = ? AND kind = ?", [tenant, kind]
+            ).fetchall()[0][0]
+            held_from = since(at, records_before=bool(written))
             connection.execute(
-                "INSERT INTO dimensions SELECT ?, ?, unnest(?::VARCHAR[]), ? ON CONFLICT DO NOTHING",
-                [tenant, kind, list(keys), naive(at)],
+                "INSERT INTO dimensions SELECT ?, ?, unnest(?::VARCHAR[]), ?, ? "
+                "ON CONFLICT DO NOTHING",
+                [tenant, kind, list(keys), naive(at), naive(held_from)],
             )
             return declared(connection, tenant)
 

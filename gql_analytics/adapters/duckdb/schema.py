@@ -120,6 +120,7 @@ CREATE TABLE IF NOT EXISTS dimensions (
     kind VARCHAR NOT NULL,
     key VARCHAR NOT NULL,
     declared_at TIMESTAMP NOT NULL,
+    since TIMESTAMP NOT NULL,
     PRIMARY KEY (tenant, kind, key)
 );
 CREATE TABLE IF NOT EXISTS heartbeat (

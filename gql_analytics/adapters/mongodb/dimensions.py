@@ -11,14 +11,19 @@ from pymongo import DeleteOne, UpdateOne
 
 from gql_analytics.adapters.mongodb import documents as docs
 from gql_analytics.adapters.mongodb.database import Database, Filter
-from gql_analytics.domain.dimensions import Declared, Dimensions
+from gql_analytics.domain.dimensions import Declared, Dimensions, since
 
 
 async def declared(db: Any, tenant: str | None = None, session: Any = None) -> Dimensions:
     wanted: Filter = {} if tenant is None else {"tenant": tenant}
     found = await db["dimensions"].find(wanted, session=session).to_list()
     return Dimensions(
-        tuple(Declared(d["tenant"], d["kind"], d["key"], docs.utc(d["declared_at"])) for d in found)
+        tuple(
+            Declared(
+                d["tenant"], d["kind"], d["key"], docs.utc(d["declared_at"]), docs.utc(d["since"])
+            )
+            for d in found
+        )
     )
 
 
@@ -30,6 +35,10 @@ class DimensionStore(Database):
     ) -> Dimensions:
         async def declare(session: Any) -> Dimensions:
             before = await declared(self._db, tenant, session)
+            written = await self._db["series"].find_one(
+                {"tenant": tenant, "kind": kind}, session=session
+            )
+            held_from = since(at, records_before=written is not None)
             writes: list[Any] = [
                 DeleteOne({"_id": _id(tenant, kind, d.key)})
                 for d in before.declared
@@ -44,6 +53,7 @@ class DimensionStore(Database):
                             "kind": kind,
                             "key": key,
                             "declared_at": at,
+                            "since": held_from,
                         }
                     },
                     upsert=True,

@@ -4,10 +4,18 @@ was first declared, and are the tenant's own."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Protocol
 
+from gql_analytics.domain.dimensions import since
+from gql_analytics.domain.records import Batch
 from gql_analytics.domain.rollup import EVENT, METRIC
-from gql_analytics.ports import DimensionRepository
-from tests.contract.roles.records import T0
+from gql_analytics.domain.timerange import EPOCH
+from gql_analytics.ports import DimensionRepository, RecordWriter
+from tests.contract.roles.records import T0, event
+
+
+class Declaring(DimensionRepository, RecordWriter, Protocol):
+    """Declarations, and the writer of the records they split."""
 
 
 class DimensionRepositoryContract:
@@ -27,6 +35,18 @@ class DimensionRepositoryContract:
         assert device is not None
         assert device.declared_at == later
         assert declared.of("default", EVENT, "country") is None
+
+    async def test_a_key_declared_before_any_record_is_held_from_the_start(
+        self, store: Declaring
+    ) -> None:
+        (first,) = (await store.declare_dimensions("default", EVENT, ["plan"], T0)).declared
+        assert first.since == EPOCH
+        await store.apply(Batch([event("1", 1)]))
+        declared = await store.declare_dimensions("default", EVENT, ["plan", "country"], T0)
+        country = declared.of("default", EVENT, "country")
+        assert country is not None
+        assert country.since == since(T0, records_before=True) > T0
+        assert declared.of("default", EVENT, "plan") == first  # kept as it was
 
     async def test_declarations_are_per_tenant_and_kind(self, store: DimensionRepository) -> None:
         await store.declare_dimensions("default", METRIC, ["region"], T0)
