@@ -24,7 +24,6 @@ Projection = Callable[[Record], tuple[tuple[str, str], ...]]
 
 EVENT = "event"
 METRIC = "metric"
-METRIC_TOTAL = "metric_total"
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,14 +86,10 @@ class Rollup:
 
 
 def series_of(record: Record, project: Projection | None = None) -> tuple[SeriesKey, ...]:
-    """Every series a record counts in: an event in its name's series (split by its declared
-    dimensions); a metric point in that series and in its name's total
-    (``metric_total``), which answers an unfiltered metric query from one series instead of
-    merging all of them."""
-    own = SeriesKey.of(record, project)
-    if isinstance(record, Event):
-        return (own,)
-    return own, SeriesKey(record.tenant, METRIC_TOTAL, record.name)
+    """Every series a record counts in: its name's, split by its declared dimensions. (A metric
+    point also counted in its name's total, ``metric_total``, while every tag set was a series;
+    with only declared keys splitting them, a name's series are few, and the total is gone.)"""
+    return (SeriesKey.of(record, project),)
 
 
 def rollup(records: Iterable[Record], project: Projection | None = None) -> Rollup:

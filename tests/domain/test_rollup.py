@@ -10,7 +10,6 @@ from gql_analytics.domain.records import Event, MetricPoint, Record
 from gql_analytics.domain.rollup import (
     EVENT,
     METRIC,
-    METRIC_TOTAL,
     BucketKey,
     Projection,
     SeriesKey,
@@ -94,24 +93,20 @@ def test_series_are_split_by_declared_keys_only() -> None:
         (EVENT, (("plan", "3"),)),
         (EVENT, (("plan", "pro"),)),
         (METRIC, (("region", "eu"),)),
-        (METRIC_TOTAL, ()),
     ]
 
 
-def test_metric_points_also_count_in_their_names_total_series() -> None:
+def test_a_metric_point_counts_once_in_the_series_of_its_declared_tags() -> None:
     points = [
-        MetricPoint("1", "latency", 10.0, "default", T0, T0, {"region": "eu"}),
-        MetricPoint("2", "latency", 30.0, "default", T0, T0, {"region": "us"}),
+        MetricPoint("1", "latency", 10.0, "default", T0, T0, {"region": "eu", "host": "a"}),
+        MetricPoint("2", "latency", 30.0, "default", T0, T0, {"region": "eu", "host": "b"}),
         MetricPoint("3", "latency", 50.0, "default", T0, T0, {}),
     ]
     project = declaring(("default", METRIC, "region"))
     deltas = rollup(points, project)
-    total = SeriesKey("default", METRIC_TOTAL, "latency")
-    assert deltas.series[total].count == 3
-    bucket = deltas.buckets[BucketKey(total.id, MINUTE, T0)]
-    assert bucket == BucketStats.of([10.0, 30.0, 50.0])
-    per_tags = [deltas.buckets[BucketKey(SeriesKey.of(p, project).id, MINUTE, T0)] for p in points]
-    assert sum(b.count for b in per_tags) == 3
+    eu, untagged = SeriesKey.of(points[0], project), SeriesKey.of(points[2], project)
+    assert {key: delta.count for key, delta in deltas.series.items()} == {eu: 2, untagged: 1}
+    assert deltas.buckets[BucketKey(eu.id, MINUTE, T0)] == BucketStats.of([10.0, 30.0])
 
 
 def test_an_event_and_a_metric_of_one_name_count_in_separate_series() -> None:
@@ -122,4 +117,4 @@ def test_an_event_and_a_metric_of_one_name_count_in_separate_series() -> None:
         ]
     )
     counts = {(key.kind, key.name): delta.count for key, delta in deltas.series.items()}
-    assert counts == {("event", "view"): 1, ("metric", "view"): 1, (METRIC_TOTAL, "view"): 1}
+    assert counts == {("event", "view"): 1, ("metric", "view"): 1}

@@ -17,7 +17,7 @@ from gql_analytics.adapters.duckdb.values import EVENT_COLUMNS, event_of, naive
 from gql_analytics.adapters.duckdb.writes import write_positions, write_rollup
 from gql_analytics.domain.dimensions import Dimensions
 from gql_analytics.domain.records import TASK_EVENT_NAMES, Event
-from gql_analytics.domain.rollup import EVENT, METRIC, METRIC_TOTAL, Rollup, SeriesKey
+from gql_analytics.domain.rollup import EVENT, METRIC, Rollup, SeriesKey
 from gql_analytics.domain.tasks import fold_task_facts
 from gql_analytics.domain.timerange import LEVELS
 from gql_analytics.ports import StagedMessages, StagedResult
@@ -192,11 +192,8 @@ def _roll_up(
     keys: list[tuple[str, str, str, str, SeriesKey]] = []
     for tenant, kind, name, dims in series:
         values = tuple(sorted(json.loads(dims).items()))
-        if kind == "event":
-            keys.append((tenant, kind, name, dims, SeriesKey(tenant, EVENT, name, values)))
-            continue
-        keys.append((tenant, kind, name, dims, SeriesKey(tenant, METRIC, name, values)))
-        keys.append((tenant, kind, name, dims, SeriesKey(tenant, METRIC_TOTAL, name)))
+        series_kind = EVENT if kind == "event" else METRIC
+        keys.append((tenant, kind, name, dims, SeriesKey(tenant, series_kind, name, values)))
     if not keys:
         return
     connection.execute(
