@@ -77,6 +77,9 @@ def _main(argv: Sequence[str] | None) -> int:
     declare.add_argument("--tenant", default="default")
     declare.add_argument("--events", help="event property keys, comma separated ('' for none)")
     declare.add_argument("--metrics", help="metric tag keys, comma separated ('' for none)")
+    declare.add_argument(
+        "--max-values", type=int, default=1000, help="the most values each key splits by"
+    )
     shown = dimension_commands.add_parser("list", help="the declared dimensions")
     shown.add_argument("--tenant")
     for command in (create, listing, revoke, declare, shown):

@@ -20,7 +20,7 @@ async def manage_dimensions(arguments: argparse.Namespace) -> int:
     try:
         for kind, keys in wanted.items():
             if keys is not None:
-                check_keys(kind, keys)  # before the store is opened (or a file created)
+                check_keys(kind, keys, arguments.max_values)  # before the store is opened
     except InvalidInput as error:
         print(f"dimensions declare: {error.message}", file=sys.stderr)
         return 2
@@ -29,7 +29,9 @@ async def manage_dimensions(arguments: argparse.Namespace) -> int:
         declared = await store.dimensions(arguments.tenant)
         for kind, keys in wanted.items():
             if keys is not None:
-                declared = await store.declare_dimensions(arguments.tenant, kind, keys, utc_now())
+                declared = await store.declare_dimensions(
+                    arguments.tenant, kind, keys, utc_now(), arguments.max_values
+                )
         _show(declared)
         return 0
     finally:
@@ -49,5 +51,6 @@ def _show(dimensions: Dimensions) -> None:
     for d in sorted(dimensions.declared, key=lambda d: (d.tenant, d.kind, d.key)):
         print(
             f"{d.tenant}  {d.kind:6}  {d.key}  declared {d.declared_at:%Y-%m-%d %H:%M}  "
-            f"rollups hold it from {d.since:%Y-%m-%d %H:%M} UTC"
+            f"rollups hold it from {d.since:%Y-%m-%d %H:%M} UTC, at most {d.max_values} values"
+            + (" (overflowed)" if d.overflowed else "")
         )

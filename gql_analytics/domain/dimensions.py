@@ -36,6 +36,8 @@ class Declared:
     key: str
     declared_at: datetime
     since: datetime
+    max_values: int = 1000
+    overflowed: bool = False  # a value past ``max_values`` was written: it counts as OTHER
 
 
 def since(declared_at: datetime, *, records_before: bool) -> datetime:
@@ -90,10 +92,53 @@ class Dimensions:
 
 
 NONE = Dimensions()
+OTHER = "(other)"
+"""What a declared key's value becomes in the rollups once the key has ``max_values`` others."""
+DEFAULT_MAX_VALUES = 1000
+MAX_MAX_VALUES = 100_000
 
 
-def check_keys(kind: str, keys: Iterable[str]) -> tuple[str, ...]:
+class Capped:
+    """``Dimensions.project`` for one batch, each key holding at most its ``max_values``
+    distinct values: ``known`` are those its series hold already; a new value is kept while
+    there is room, and is ``OTHER`` after. ``overflowed`` names the keys that ran out here."""
+
+    def __init__(
+        self, dimensions: Dimensions, known: Mapping[tuple[str, str, str], Iterable[str]]
+    ) -> None:
+        self.dimensions = dimensions
+        self._known = {key: set(values) - {OTHER} for key, values in known.items()}
+        self._room = {(d.tenant, d.kind, d.key): d.max_values for d in dimensions.declared}
+        self.overflowed: set[tuple[str, str, str]] = set()
+
+    def project(self, record: Record) -> tuple[tuple[str, str], ...]:
+        kind = EVENT if isinstance(record, Event) else METRIC
+        return self.cap(record.tenant, kind, self.dimensions.project(record))
+
+    def cap(
+        self, tenant: str, kind: str, values: tuple[tuple[str, str], ...]
+    ) -> tuple[tuple[str, str], ...]:
+        """``values`` (a series' tags) with each value past its key's room made ``OTHER``."""
+        capped = []
+        for key, value in values:
+            name = (tenant, kind, key)
+            known = self._known.setdefault(name, set())
+            if value not in known:
+                if len(known) < self._room.get(name, DEFAULT_MAX_VALUES):
+                    known.add(value)
+                else:
+                    self.overflowed.add(name)
+                    value = OTHER
+            capped.append((key, value))
+        return tuple(capped)
+
+
+def check_keys(
+    kind: str, keys: Iterable[str], max_values: int = DEFAULT_MAX_VALUES
+) -> tuple[str, ...]:
     """The keys to declare, or a coded error saying what is wrong with them."""
+    if not 1 <= max_values <= MAX_MAX_VALUES:
+        raise InvalidInput(f"maxValues: between 1 and {MAX_MAX_VALUES:,}", field="maxValues")
     if kind not in KINDS:
         raise InvalidInput(f"of: records are events or metrics, not {kind!r}", field="of")
     unique = tuple(dict.fromkeys(keys))

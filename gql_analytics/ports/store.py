@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from gql_analytics.domain.calendar import Calendar
-from gql_analytics.domain.dimensions import Dimensions
+from gql_analytics.domain.dimensions import DEFAULT_MAX_VALUES, Dimensions
 from gql_analytics.domain.jobs import AnalysisJob
 from gql_analytics.domain.keys import ApiKey
 from gql_analytics.domain.query.funnel import Funnel, FunnelQuestion
@@ -207,11 +207,18 @@ class DimensionRepository(Protocol):
     records it writes by them, as they are when the batch commits."""
 
     async def declare_dimensions(
-        self, tenant: str, kind: str, keys: Sequence[str], at: datetime
+        self,
+        tenant: str,
+        kind: str,
+        keys: Sequence[str],
+        at: datetime,
+        max_values: int = DEFAULT_MAX_VALUES,
     ) -> Dimensions:
         """Make ``keys`` the tenant's declared dimensions of ``kind`` (``rollup.EVENT``: event
-        properties; ``rollup.METRIC``: metric tags): a key declared already keeps its time, a new
-        one is declared ``at``, the others are dropped. Returns the tenant's declarations."""
+        properties; ``rollup.METRIC``: metric tags), each to hold at most ``max_values``
+        distinct values (past them, a value counts as ``dimensions.OTHER``, and the key is
+        marked ``overflowed``): a key declared already keeps its time, a new one is declared
+        ``at``, the others are dropped. Returns the tenant's declarations."""
         ...
 
     async def dimensions(self, tenant: str | None = None) -> Dimensions:

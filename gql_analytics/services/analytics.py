@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from gql_analytics.domain import validation
 from gql_analytics.domain.calendar import UTC_ZONE, Calendar, whole_local_days
-from gql_analytics.domain.dimensions import Dimensions, check_keys
+from gql_analytics.domain.dimensions import DEFAULT_MAX_VALUES, Dimensions, check_keys
 from gql_analytics.domain.drafts import Draft
 from gql_analytics.domain.keys import ApiKey
 from gql_analytics.domain.normalize import Origin
@@ -187,9 +187,11 @@ class AnalyticsService:
     async def dimensions(self, tenant: str) -> Dimensions:
         return await self._store.dimensions(tenant)
 
-    async def declare_dimensions(self, tenant: str, kind: str, keys: Sequence[str]) -> Dimensions:
-        checked = check_keys(kind, keys)
-        return await self._store.declare_dimensions(tenant, kind, checked, self.clock())
+    async def declare_dimensions(
+        self, tenant: str, kind: str, keys: Sequence[str], max_values: int = DEFAULT_MAX_VALUES
+    ) -> Dimensions:
+        checked = check_keys(kind, keys, max_values)
+        return await self._store.declare_dimensions(tenant, kind, checked, self.clock(), max_values)
 
     # -- events ---------------------------------------------------------------------------------
 
@@ -308,7 +310,9 @@ class AnalyticsService:
             self._within_points(question.limit + question.other, len(buckets))
         await self._depend(question.tenant, question.kind, question.names)
         series = await self._store.series(question.tenant, question.kind, question.names)
-        plan = planner.choose(question, series, await self._store.dimensions(question.tenant))
+        dimensions = await self._store.dimensions(question.tenant)
+        raw_from = None if self.retention is None else self.clock() - self.retention
+        plan = planner.choose(question, series, dimensions, raw_from)
         if plan.source == planner.ROLLUPS:
             cells = await planner.from_rollups(self._store, question, series)
         else:

@@ -45,15 +45,24 @@ class Plan:
     source: str  # ROLLUPS or RAW
     rollup_rows: int | None  # the rows the rollups would be read in, when they can answer
     raw_rows: int  # at most so many raw records are scanned (every record of the series asked)
+    overflowed: tuple[str, ...] = ()  # keys read from rollups where values past max are OTHER
 
     def report(self) -> dict[str, object]:
-        return {"source": self.source, "rollupRows": self.rollup_rows, "rawRows": self.raw_rows}
+        report: dict[str, object] = {
+            "source": self.source,
+            "rollupRows": self.rollup_rows,
+            "rawRows": self.raw_rows,
+        }
+        if self.overflowed:
+            report["overflowed"] = list(self.overflowed)
+        return report
 
 
-def rollups_answer(question: Question, dimensions: Dimensions) -> bool:
+def rollups_answer(question: Question, dimensions: Dimensions, *, overflowed: bool = False) -> bool:
     """Whether the rollups hold what ``question`` asks: every dimension and condition is the
     name or a key declared since before the range starts (a property compared as a string), and
-    every measure is one a rollup keeps."""
+    every measure is one a rollup keeps. A key past its ``max_values`` holds only some of its
+    values: it answers only when ``overflowed`` (the rest then counts as ``OTHER``)."""
 
     def held(field: Field) -> bool:
         if field.attribute is Attribute.NAME:
@@ -61,7 +70,11 @@ def rollups_answer(question: Question, dimensions: Dimensions) -> bool:
         if field.attribute is not _KEYED[question.kind] or field.key is None:
             return False
         declared = dimensions.of(question.tenant, question.kind, field.key)
-        return declared is not None and declared.since <= question.time_range.start
+        return (
+            declared is not None
+            and declared.since <= question.time_range.start
+            and (overflowed or not declared.overflowed)
+        )
 
     if not all(held(d) for d in question.dimensions):
         return False
@@ -83,20 +96,41 @@ def _as_text(compare: Compare) -> bool:
     return compare.op in _TEXT_OPS and all(isinstance(v, str) for v in values)
 
 
-def choose(question: Question, series: Sequence[SeriesInfo], dimensions: Dimensions) -> Plan:
+def choose(
+    question: Question,
+    series: Sequence[SeriesInfo],
+    dimensions: Dimensions,
+    raw_from: datetime | None = None,
+) -> Plan:
     """The cheaper way to read ``question``, by the rows each would read: a rollup row per
     series per piece of the range (hours inside, minutes at the edges), or every record of the
-    series asked."""
+    series asked. Raw records are kept from ``raw_from`` (None: all): before, the rollups of an
+    overflowed key answer, its values past the limit as ``OTHER`` (the plan names the keys)."""
     named = [s for s in series if _named(question, s)]
     raw_rows = sum(s.count for s in named)
     if not rollups_answer(question, dimensions):
-        return Plan(RAW, None, raw_rows)
+        purged = raw_from is not None and question.time_range.start < raw_from
+        if not purged or not rollups_answer(question, dimensions, overflowed=True):
+            return Plan(RAW, None, raw_rows)
+        keys = {f.key for f in _fields(question) if f.key is not None}
+        over = tuple(sorted(d.key for d in dimensions.declared if d.overflowed and d.key in keys))
+        return Plan(ROLLUPS, _rollup_rows(question, named), raw_rows, over)
+    rollup_rows = _rollup_rows(question, named)
+    return Plan(ROLLUPS if rollup_rows < raw_rows else RAW, rollup_rows, raw_rows)
+
+
+def _rollup_rows(question: Question, named: Sequence[SeriesInfo]) -> int:
     calendar = question.calendar or Calendar(Interval.HOUR)
     pieces = sum(
         (piece.end - piece.start) // piece.level for piece in calendar.segments(question.time_range)
     )
-    rollup_rows = len([s for s in named if _selected(question, s)]) * max(pieces, 1)
-    return Plan(ROLLUPS if rollup_rows < raw_rows else RAW, rollup_rows, raw_rows)
+    return len([s for s in named if _selected(question, s)]) * max(pieces, 1)
+
+
+def _fields(question: Question) -> list[Field]:
+    """Every field the question groups or filters by."""
+    compared = [] if question.where is None else walk(question.where)
+    return [*question.dimensions, *(p.field for p in compared if isinstance(p, Compare))]
 
 
 async def from_rollups(

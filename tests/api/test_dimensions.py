@@ -108,3 +108,23 @@ def test_declaring_needs_no_server(tmp_path: Path, capsys: pytest.CaptureFixture
     assert "default  metric  region" in out
     assert cli.main(["dimensions", "declare", "--store", store, "--events", ""]) == 0
     assert "event " not in capsys.readouterr().out
+
+
+async def test_a_key_past_its_max_values_is_answered_exactly_from_raw_records(
+    client: GraphQLClient,
+) -> None:
+    declared = await client.data(
+        """mutation { declareDimensions(of: EVENTS, keys: ["plan"], maxValues: 2) {
+             key maxValues overflowed } }"""
+    )
+    assert declared["declareDimensions"] == [{"key": "plan", "maxValues": 2, "overflowed": False}]
+    plans = ["free", "pro", "team", "max", "team"]
+    await client.data(
+        TRACK, {"inputs": [ev("buy", 1 + i, properties={"plan": p}) for i, p in enumerate(plans)]}
+    )
+    listed = await client.data("{ dimensions { key overflowed } }")
+    assert listed["dimensions"] == [{"key": "plan", "overflowed": True}]
+    body = await client.post(BY_PLAN, {"r": {"last": "1h"}})
+    groups = [(g["key"], g["values"]) for g in body["data"]["aggregate"]["groups"]]
+    assert groups == [(["team"], [2.0]), (["free"], [1.0]), (["max"], [1.0]), (["pro"], [1.0])]
+    assert body["extensions"]["plan"][0]["source"] == "raw"

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gql_analytics.domain.dimensions import Declared, Dimensions
+from gql_analytics.domain.dimensions import OTHER, Capped, Declared, Dimensions
 from gql_analytics.domain.records import Event, MetricPoint, Record
 from gql_analytics.domain.rollup import (
     EVENT,
@@ -118,3 +118,19 @@ def test_an_event_and_a_metric_of_one_name_count_in_separate_series() -> None:
     )
     counts = {(key.kind, key.name): delta.count for key, delta in deltas.series.items()}
     assert counts == {("event", "view"): 1, ("metric", "view"): 1}
+
+
+def test_a_declared_key_splits_by_at_most_its_max_values_and_the_rest_is_other() -> None:
+    declared = Declared("t", EVENT, "plan", T0, T0, max_values=2)
+    capping = Capped(Dimensions((declared,)), {("t", EVENT, "plan"): ["pro"]})
+    plans = ["free", "team", "pro", "enterprise", "free"]
+    events = [
+        Event(str(i), "buy", "t", T0, T0, properties={"plan": p}) for i, p in enumerate(plans)
+    ]
+    series = rollup(events, capping.project).series
+    assert sorted((k.tags, d.count) for k, d in series.items()) == [
+        ((("plan", OTHER),), 2),  # team and enterprise: pro and free took the two places
+        ((("plan", "free"),), 2),
+        ((("plan", "pro"),), 1),
+    ]
+    assert capping.overflowed == {("t", EVENT, "plan")}

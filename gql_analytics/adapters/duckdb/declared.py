@@ -1,15 +1,18 @@
 """The declared dimensions, read from their table in each batch's transaction, so a batch splits
-its rollups by the declarations as they are when it commits."""
+its rollups by the declarations as they are when it commits; and each declared key's values its
+series hold already, to keep each key within its ``max_values``."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC
 
 import duckdb
 
-from gql_analytics.domain.dimensions import Declared, Dimensions
+from gql_analytics.adapters.duckdb.questions import json_path
+from gql_analytics.domain.dimensions import Capped, Declared, Dimensions
 
-_SELECT = "SELECT tenant, kind, key, declared_at, since FROM dimensions"
+_SELECT = "SELECT tenant, kind, key, declared_at, since, max_values, overflowed FROM dimensions"
 
 
 def declared(connection: duckdb.DuckDBPyConnection, tenant: str | None = None) -> Dimensions:
@@ -17,7 +20,31 @@ def declared(connection: duckdb.DuckDBPyConnection, tenant: str | None = None) -
     rows = connection.execute(_SELECT + where, params).fetchall()
     return Dimensions(
         tuple(
-            Declared(t, k, key, at.replace(tzinfo=UTC), since.replace(tzinfo=UTC))
-            for t, k, key, at, since in rows
+            Declared(t, k, key, at.replace(tzinfo=UTC), since.replace(tzinfo=UTC), most, over)
+            for t, k, key, at, since, most, over in rows
         )
     )
+
+
+def capped(connection: duckdb.DuckDBPyConnection) -> Capped:
+    """The declarations, each key with the values its series hold already."""
+    dimensions = declared(connection)
+    known = {}
+    for d in dimensions.declared:
+        rows = connection.execute(
+            f"SELECT DISTINCT json_extract_string(tags, {json_path(d.key)}) AS v FROM series "
+            "WHERE tenant = ? AND kind = ? AND v IS NOT NULL",
+            [d.tenant, d.kind],
+        ).fetchall()
+        known[(d.tenant, d.kind, d.key)] = [v for (v,) in rows]
+    return Capped(dimensions, known)
+
+
+def mark_overflowed(
+    connection: duckdb.DuckDBPyConnection, keys: Iterable[tuple[str, str, str]]
+) -> None:
+    for tenant, kind, key in keys:
+        connection.execute(
+            "UPDATE dimensions SET overflowed = true WHERE tenant = ? AND kind = ? AND key = ?",
+            [tenant, kind, key],
+        )

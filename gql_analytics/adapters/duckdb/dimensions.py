@@ -10,14 +10,19 @@ import duckdb
 from gql_analytics.adapters.duckdb.database import Database
 from gql_analytics.adapters.duckdb.declared import declared
 from gql_analytics.adapters.duckdb.values import Params, naive
-from gql_analytics.domain.dimensions import Dimensions, since
+from gql_analytics.domain.dimensions import DEFAULT_MAX_VALUES, Dimensions, since
 
 
 class DimensionStore(Database):
     """``DimensionRepository``."""
 
     async def declare_dimensions(
-        self, tenant: str, kind: str, keys: Sequence[str], at: datetime
+        self,
+        tenant: str,
+        kind: str,
+        keys: Sequence[str],
+        at: datetime,
+        max_values: int = DEFAULT_MAX_VALUES,
     ) -> Dimensions:
         def declare(connection: duckdb.DuckDBPyConnection) -> Dimensions:
             params: Params = [tenant, kind, list(keys)]
@@ -31,9 +36,9 @@ class DimensionStore(Database):
             ).fetchall()[0][0]
             held_from = since(at, records_before=bool(written))
             connection.execute(
-                "INSERT INTO dimensions SELECT ?, ?, unnest(?::VARCHAR[]), ?, ? "
-                "ON CONFLICT DO NOTHING",
-                [tenant, kind, list(keys), naive(at), naive(held_from)],
+                "INSERT INTO dimensions SELECT ?, ?, unnest(?::VARCHAR[]), ?, ?, ?, false "
+                "ON CONFLICT DO UPDATE SET max_values = excluded.max_values",
+                [tenant, kind, list(keys), naive(at), naive(held_from), max_values],
             )
             return declared(connection, tenant)
 

@@ -121,6 +121,8 @@ CREATE TABLE IF NOT EXISTS dimensions (
     key VARCHAR NOT NULL,
     declared_at TIMESTAMP NOT NULL,
     since TIMESTAMP NOT NULL,
+    max_values INTEGER NOT NULL,
+    overflowed BOOLEAN NOT NULL DEFAULT false,
     PRIMARY KEY (tenant, kind, key)
 );
 CREATE TABLE IF NOT EXISTS heartbeat (

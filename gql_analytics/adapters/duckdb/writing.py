@@ -9,7 +9,7 @@ import duckdb
 
 from gql_analytics.adapters.duckdb import schema as sql
 from gql_analytics.adapters.duckdb.database import Database
-from gql_analytics.adapters.duckdb.declared import declared
+from gql_analytics.adapters.duckdb.declared import capped, mark_overflowed
 from gql_analytics.adapters.duckdb.values import naive
 from gql_analytics.adapters.duckdb.writes import (
     insert_events,
@@ -43,7 +43,9 @@ class Writing(Database):
                 for r in firsts.values()
                 if (r.tenant, r.id) in (new_events if isinstance(r, Event) else new_points)
             )
-            write_rollup(connection, rollup(applied, declared(connection).project))
+            capping = capped(connection)
+            write_rollup(connection, rollup(applied, capping.project))
+            mark_overflowed(connection, capping.overflowed)
             write_positions(connection, batch.positions)
             return applied
 

@@ -11,7 +11,13 @@ from pymongo import DeleteOne, UpdateOne
 
 from gql_analytics.adapters.mongodb import documents as docs
 from gql_analytics.adapters.mongodb.database import Database, Filter
-from gql_analytics.domain.dimensions import Declared, Dimensions, since
+from gql_analytics.domain.dimensions import (
+    DEFAULT_MAX_VALUES,
+    Capped,
+    Declared,
+    Dimensions,
+    since,
+)
 
 
 async def declared(db: Any, tenant: str | None = None, session: Any = None) -> Dimensions:
@@ -20,18 +26,48 @@ async def declared(db: Any, tenant: str | None = None, session: Any = None) -> D
     return Dimensions(
         tuple(
             Declared(
-                d["tenant"], d["kind"], d["key"], docs.utc(d["declared_at"]), docs.utc(d["since"])
+                d["tenant"],
+                d["kind"],
+                d["key"],
+                docs.utc(d["declared_at"]),
+                docs.utc(d["since"]),
+                d["max_values"],
+                d["overflowed"],
             )
             for d in found
         )
     )
 
 
+async def capped(db: Any, session: Any) -> Capped:
+    """The declarations, each key with the values its series hold already."""
+    dimensions = await declared(db, session=session)
+    known: dict[tuple[str, str, str], list[str]] = {}
+    for (tenant, kind), keys in dimensions.items():
+        found = db["series"].find({"tenant": tenant, "kind": kind}, {"tags": 1}, session=session)
+        for document in await found.to_list():
+            for key in keys:
+                if (value := document["tags"].get(key)) is not None:
+                    known.setdefault((tenant, kind, key), []).append(value)
+    return Capped(dimensions, known)
+
+
+async def mark_overflowed(db: Any, keys: set[tuple[str, str, str]], session: Any) -> None:
+    writes = [UpdateOne({"_id": _id(*key)}, {"$set": {"overflowed": True}}) for key in keys]
+    if writes:
+        await db["dimensions"].bulk_write(writes, ordered=False, session=session)
+
+
 class DimensionStore(Database):
     """``DimensionRepository``."""
 
     async def declare_dimensions(
-        self, tenant: str, kind: str, keys: Sequence[str], at: datetime
+        self,
+        tenant: str,
+        kind: str,
+        keys: Sequence[str],
+        at: datetime,
+        max_values: int = DEFAULT_MAX_VALUES,
     ) -> Dimensions:
         async def declare(session: Any) -> Dimensions:
             before = await declared(self._db, tenant, session)
@@ -54,7 +90,9 @@ class DimensionStore(Database):
                             "key": key,
                             "declared_at": at,
                             "since": held_from,
-                        }
+                            "overflowed": False,
+                        },
+                        "$set": {"max_values": max_values},
                     },
                     upsert=True,
                 )

@@ -9,7 +9,7 @@ from typing import Any
 
 from gql_analytics.adapters.mongodb import documents as docs
 from gql_analytics.adapters.mongodb.database import Database
-from gql_analytics.adapters.mongodb.dimensions import declared
+from gql_analytics.adapters.mongodb.dimensions import capped, mark_overflowed
 from gql_analytics.domain.records import ApplyResult, Batch, Event, Record, SourcePosition
 from gql_analytics.domain.rollup import rollup
 
@@ -20,7 +20,9 @@ class Writing(Database):
     async def apply(self, batch: Batch) -> ApplyResult:
         async def write(session: Any) -> ApplyResult:
             new = await self._insert_new(batch.records, session)
-            deltas = rollup(new, (await declared(self._db, session=session)).project)
+            capping = await capped(self._db, session)
+            deltas = rollup(new, capping.project)
+            await mark_overflowed(self._db, capping.overflowed, session)
             writes: dict[str, list[Any]] = {
                 "series": docs.series_writes(deltas),
                 "rollups": docs.rollup_writes(deltas),

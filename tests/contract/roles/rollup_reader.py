@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from gql_analytics.domain.calendar import Calendar
+from gql_analytics.domain.dimensions import OTHER
 from gql_analytics.domain.records import Batch
 from gql_analytics.domain.rollup import EVENT, METRIC
 from gql_analytics.domain.stats import PERCENTILES, BucketStats
@@ -163,6 +164,29 @@ class RollupReaderContract:
         ]
         assert sum(s.count for s in everything) == 4
         assert max(s.last_seen for s in everything if s.last_seen) == T0 + timedelta(minutes=4)
+
+    async def test_a_declared_key_holds_at_most_its_max_values_on_every_write_path(
+        self, store: RolledUp
+    ) -> None:
+        await store.declare_dimensions("default", EVENT, ["plan"], T0, max_values=2)
+        await store.apply(Batch([event("1", 1, plan="free"), event("2", 2, plan="pro")]))
+        at = int(T0.timestamp() * 1000)
+        bodies = [
+            b'{"event": "login", "id": "k1", "plan": "team"}',
+            b'{"event": "login", "id": "k2", "plan": "pro"}',
+            b'{"event": "login", "id": "k3", "plan": "max"}',
+        ]
+        messages = MessageBatch([PartitionMessages("t", 0, [0, 1, 2], [at] * 3, bodies)])
+        ingest, _ = message_ingest(store, T0 + timedelta(minutes=2))
+        await ingest.apply(await ingest.prepare(messages))  # the consumer's way in
+        series = await store.series("default", EVENT)
+        assert sorted((dict(s.key.tags)["plan"], s.count) for s in series) == [
+            (OTHER, 2),
+            ("free", 1),
+            ("pro", 2),
+        ]
+        (plan,) = (await store.dimensions("default")).declared
+        assert plan.overflowed
 
     async def test_an_undeclared_attribute_costs_no_series(self, store: RolledUp) -> None:
         await store.declare_dimensions("default", EVENT, ["plan"], T0)

@@ -10,12 +10,12 @@ from datetime import datetime, timedelta
 import duckdb
 
 from gql_analytics.adapters.duckdb import schema as sql
-from gql_analytics.adapters.duckdb.declared import declared
+from gql_analytics.adapters.duckdb.declared import capped, mark_overflowed
 from gql_analytics.adapters.duckdb.messages.stage import TASK_NAMES, Staged, on
 from gql_analytics.adapters.duckdb.questions import json_path, literal
 from gql_analytics.adapters.duckdb.values import EVENT_COLUMNS, event_of, naive
 from gql_analytics.adapters.duckdb.writes import write_positions, write_rollup
-from gql_analytics.domain.dimensions import Dimensions
+from gql_analytics.domain.dimensions import Capped, Dimensions
 from gql_analytics.domain.records import TASK_EVENT_NAMES, Event
 from gql_analytics.domain.rollup import EVENT, METRIC, Rollup, SeriesKey
 from gql_analytics.domain.tasks import fold_task_facts
@@ -151,9 +151,11 @@ def apply(
         connection.execute(FRESH, [new_kinds, [t for t, _ in new], [i for _, i in new]])
         connection.execute(KEEP_FRESH)
         connection.execute(ONLY_NEW)
-    connection.execute(PROJECTED.format(dims=dims_sql(declared(connection))))
+    capping = capped(connection)
+    connection.execute(PROJECTED.format(dims=dims_sql(capping.dimensions)))
     series = connection.execute(NEW_SERIES).fetchall() if new else []
-    _roll_up(connection, series, now)
+    _roll_up(connection, series, now, capping)
+    mark_overflowed(connection, capping.overflowed)
     write_positions(connection, prepared.batch.positions)
     events: tuple[Event, ...] = ()
     if with_events:
@@ -188,11 +190,12 @@ def _roll_up(
     connection: duckdb.DuckDBPyConnection,
     series: list[tuple[str, str, str, str]],
     received: datetime,
+    capping: Capped,
 ) -> None:
     keys: list[tuple[str, str, str, str, SeriesKey]] = []
     for tenant, kind, name, dims in series:
-        values = tuple(sorted(json.loads(dims).items()))
         series_kind = EVENT if kind == "event" else METRIC
+        values = capping.cap(tenant, series_kind, tuple(sorted(json.loads(dims).items())))
         keys.append((tenant, kind, name, dims, SeriesKey(tenant, series_kind, name, values)))
     if not keys:
         return

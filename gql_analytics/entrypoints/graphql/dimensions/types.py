@@ -20,6 +20,11 @@ class Dimension:
     key: str
     declared_at: datetime
     since: datetime
+    max_values: int
+    overflowed: bool = strawberry.field(
+        description="More distinct values than maxValues were written: past them, values count "
+        'as "(other)" in the rollups, so questions on the key scan raw records.'
+    )
 
     @classmethod
     def from_domain(cls, declared: Declared) -> Dimension:
@@ -28,6 +33,8 @@ class Dimension:
             key=declared.key,
             declared_at=declared.declared_at,
             since=declared.since,
+            max_values=declared.max_values,
+            overflowed=declared.overflowed,
         )
 
     @classmethod
