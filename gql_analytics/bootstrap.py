@@ -165,6 +165,7 @@ def create_app(
         clock=clock,
         metrics=metrics,
         max_points=settings.document_limits.cost,
+        max_scan_rows=settings.max_scan_rows or None,
     )
     analysis = AnalysisService(
         service, store, limits=settings.analysis_limits, metrics=metrics, tracer=tracer

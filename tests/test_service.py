@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,9 +11,13 @@ import pytest
 from gql_analytics.adapters.duckdb.store import DuckDBStore
 from gql_analytics.adapters.live import InProcessBus
 from gql_analytics.domain.drafts import EventDraft
+from gql_analytics.domain.query.fields import Attribute, Field
+from gql_analytics.domain.query.measures import Measure, Op
+from gql_analytics.domain.query.question import Question
 from gql_analytics.domain.records import Batch, Event
+from gql_analytics.domain.rollup import EVENT
 from gql_analytics.domain.timerange import TimeRange
-from gql_analytics.errors import ShuttingDown
+from gql_analytics.errors import CostLimitExceeded, ShuttingDown
 from gql_analytics.services.analytics import AnalyticsService
 from gql_analytics.services.ingest.pipeline import IngestPipeline
 from tests.support import CountingStore
@@ -54,4 +59,26 @@ async def test_records_sent_while_the_gateway_stops_are_refused_as_retriable() -
         503,
         True,
     )
+    await store.close()
+
+
+async def test_a_scan_past_the_limit_is_refused_and_one_within_it_answers() -> None:
+    store = DuckDBStore()
+    users = [
+        Event(str(i), "login", "default", T0 + timedelta(minutes=i), T0, f"u{i}") for i in range(10)
+    ]
+    await store.apply(Batch(users))
+    service = AnalyticsService(store, IngestPipeline(store, InProcessBus()), max_scan_rows=5)
+    by_user = Question(
+        "default",
+        EVENT,
+        (Measure(Op.COUNT),),
+        TimeRange(T0, T0 + timedelta(minutes=10)),
+        dimensions=(Field(Attribute.USER),),
+    )
+    with pytest.raises(CostLimitExceeded, match="would scan 10 raw records, past the limit of 5"):
+        await service.aggregate(by_user)
+    first_three = replace(by_user, time_range=TimeRange(T0, T0 + timedelta(minutes=3)))
+    answer = await service.aggregate(first_three)  # ten records stored, three in range
+    assert [g.key for g in answer.groups] == [("u0",), ("u1",), ("u2",)]
     await store.close()

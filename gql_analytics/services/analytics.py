@@ -37,6 +37,7 @@ from gql_analytics.ports import (
     IngestSink,
     IngestTotals,
     PartitionStatus,
+    SeriesInfo,
     Store,
     TaskSummary,
     UserTaskCounts,
@@ -81,11 +82,13 @@ class AnalyticsService:
         clock: Callable[[], datetime] = utc_now,
         metrics: Metrics | None = None,
         max_points: int | None = None,
+        max_scan_rows: int | None = None,
     ) -> None:
         """``max_points``: the most points (series times buckets) one answer may hold, checked
         where the number of series is known only once it is read (None: no bound)."""
         self.meters = metrics  # (``metrics`` is the query of metric names)
         self.max_points = max_points
+        self.max_scan_rows = max_scan_rows
         self._store = store
         self.sink = sink
         self.monitor = monitor
@@ -317,8 +320,27 @@ class AnalyticsService:
             cells = await planner.from_rollups(self._store, question, series)
         else:
             self._within_retention(question.time_range)
+            await self._within_scan(question, series, plan.raw_rows)
             cells = await self._store.answer(question)
         return breakdown(question, cells, plan.report())
+
+    async def _within_scan(
+        self, question: Question, series: Sequence[SeriesInfo], most: int
+    ) -> None:
+        """Refuse a scan of more raw records than ``max_scan_rows``. ``most`` (every record of
+        the series asked) bounds it; past the limit, the rollups count those in the range."""
+        limit = self.max_scan_rows
+        if limit is None or most <= limit:
+            return
+        ids = {s.id: "" for s in series}  # the series asked (by name, when names are given)
+        counted = await self._store.rollup_stats(ids, question.time_range, None)
+        rows = sum(summary.count for summary in counted.values())
+        if rows > limit:
+            raise CostLimitExceeded(
+                f"the question would scan {rows:,} raw records, past the limit of {limit:,}: "
+                "ask a shorter range or fewer names, or declare the dimensions it groups and "
+                "filters by so that the rollups answer it"
+            )
 
     def _within_retention(self, time_range: TimeRange) -> None:
         """Refuse a scan of raw records from before the retention period: they are gone."""

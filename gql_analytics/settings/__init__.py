@@ -197,6 +197,11 @@ class Settings(BaseSettings):
         10_000,
         "cost of a document: each field times the size of every list it sits in (see Reading data)",
     )
+    max_scan_rows: int = _setting(
+        "limits",
+        50_000_000,
+        "raw records one question may scan (the planner's count of those in its range); 0: no limit",
+    )
     max_subscriptions_per_connection: int = _setting(
         "limits", 50, "operations at once on one WebSocket (more get an error message)"
     )
