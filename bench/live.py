@@ -2,7 +2,8 @@
 
 A Tansu broker on loopback and one ``gql-analytics serve`` process (Kafka on, DuckDB file,
 defaults otherwise: a message at most every 250 ms per subscription, ``--throttle-ms``).
-``--sockets`` WebSockets hold ``--per-socket`` ``eventCount`` subscriptions each, over
+``--sockets`` WebSockets hold ``--per-socket`` ``eventCount`` subscriptions each (or, with
+``--field live``, live queries asking the same count of ``aggregate``), over
 ``--names`` distinct event names (each name has as many subscribers as every other). Once every
 subscription has its first value, events are produced to Kafka at ``--rate`` a second for
 ``--seconds``, round-robin over the names, by a producer process of its own (as a service would
@@ -17,6 +18,7 @@ subscribing (bytes per subscription).
 
     .venv/bin/python -m bench.live [--sockets 100] [--per-socket 100] [--names 100]
                                    [--rate 1000] [--seconds 20] [--throttle-ms 250]
+                                   [--field eventCount|live]
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvloop
@@ -45,11 +48,25 @@ from websockets.typing import Subprotocol
 from tests.kafka.broker import create_topics, free_port, tansu
 from tests.support import GATEWAY, serving
 
-NEXT = re.compile(
-    r'\{"id":"([^"]*)","type":"next","payload":\{"data":\{"eventCount":\{"count":(\d+)\}'
-)
 ARRIVED = asyncio.Event()  # a message came, to any client
-QUERY = 'subscription($n: String!) { eventCount(name: $n, range: {last: "1h"}) { count } }'
+FIELDS = {
+    # field: (the subscription, a message's (id, count) read without a JSON parser's cost)
+    "eventCount": (
+        'subscription($n: String!) { eventCount(name: $n, range: {last: "1h"}) { count } }',
+        re.compile(
+            r'\{"id":"([^"]*)","type":"next","payload":\{"data":\{"eventCount":\{"count":(\d+)\}'
+        ),
+    ),
+    # Any query held live: the same count, as an answer of the query engine.
+    "live": (
+        'subscription($n: String!) { live { aggregate(of: EVENTS, names: [$n], range: {last: "1h"},'
+        " measures: [{op: COUNT}]) { groups { values } } } }",
+        re.compile(
+            r'\{"id":"([^"]*)","type":"next","payload":\{"data":\{"live":\{"aggregate":'
+            r'\{"groups":\[\{"values":\[(\d+)\.0\]'
+        ),
+    ),
+}
 
 
 def rss(pid: int) -> int:
@@ -96,8 +113,11 @@ def gateway(
 class Client:
     """The subscriptions of one socket, and when each of their messages arrived."""
 
-    def __init__(self, connection: ClientConnection, names: dict[str, str]) -> None:
+    def __init__(
+        self, connection: ClientConnection, names: dict[str, str], next: re.Pattern[str]
+    ) -> None:
         self.connection = connection
+        self.next = next
         self.names = names  # subscription id -> event name
         self.first = asyncio.Event()
         self.counts: dict[str, int] = {}
@@ -106,14 +126,14 @@ class Client:
     async def read(self) -> None:
         async for raw in self.connection:
             now = time.perf_counter()
-            found = NEXT.match(raw) if isinstance(raw, str) else None
+            found = self.next.match(raw) if isinstance(raw, str) else None
             if found is not None:  # the usual message, read without a JSON parser's cost
                 sid, count = found[1], int(found[2])
             else:
                 message = json.loads(raw)
                 if message.get("type") != "next":
                     continue
-                sid, count = message["id"], message["payload"]["data"]["eventCount"]["count"]
+                sid, count = message["id"], _count(message["payload"]["data"])
             self.arrivals.append((now, sid, count))
             self.counts[sid] = count
             ARRIVED.set()
@@ -146,6 +166,9 @@ async def main() -> None:
     parser.add_argument("--rate", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--throttle-ms", type=int, default=250, help="the server's default: 250")
+    parser.add_argument(
+        "--field", choices=sorted(FIELDS), default="eventCount", help="what each subscription is"
+    )
     args = parser.parse_args()
     names = [f"event_{i:03d}" for i in range(args.names)]
     with tansu() as bootstrap, tempfile.TemporaryDirectory() as directory:
@@ -225,7 +248,15 @@ async def consumer_lag(port: int) -> float:
     )
 
 
+def _count(data: dict[str, Any]) -> int:
+    if "eventCount" in data:
+        return int(data["eventCount"]["count"])
+    groups = data["live"]["aggregate"]["groups"]
+    return int(groups[0]["values"][0]) if groups else 0
+
+
 async def subscribe(url: str, names: list[str], args: argparse.Namespace) -> list[Client]:
+    query, next = FIELDS[args.field]
     clients = []
     for s in range(args.sockets):
         connection = await connect(
@@ -239,9 +270,9 @@ async def subscribe(url: str, names: list[str], args: argparse.Namespace) -> lis
             name = names[(s * args.per_socket + j) % len(names)]
             sid = str(j)
             ids[sid] = name
-            payload = {"query": QUERY, "variables": {"n": name}}
+            payload = {"query": query, "variables": {"n": name}}
             await connection.send(json.dumps({"id": sid, "type": "subscribe", "payload": payload}))
-        clients.append(Client(connection, ids))
+        clients.append(Client(connection, ids, next))
     return clients
 
 
