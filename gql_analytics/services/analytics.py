@@ -312,8 +312,10 @@ class AnalyticsService:
             buckets = question.calendar.buckets(question.time_range)
             self._within_points(question.limit + question.other, len(buckets))
         await self._depend(question.tenant, question.kind, question.names)
-        series = await self._store.series(question.tenant, question.kind, question.names)
-        dimensions = await self._store.dimensions(question.tenant)
+        series, dimensions = await asyncio.gather(
+            self._store.series(question.tenant, question.kind, question.names),
+            self._store.dimensions(question.tenant),
+        )
         raw_from = None if self.retention is None else self.clock() - self.retention
         plan = planner.choose(question, series, dimensions, raw_from)
         if plan.source == planner.ROLLUPS:

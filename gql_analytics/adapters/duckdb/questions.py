@@ -229,6 +229,12 @@ def compile_question(question: Question) -> Statements:
     """
     if not question.calendar:
         cells = cells.replace("GROUPING(b) = 0", "false")
+    if not dims:  # one group: nothing to rank
+        cells = f"""
+            SELECT 1, 1, {bucket}, {measured} FROM ({base})
+            GROUP BY GROUPING SETS ({sets}) HAVING count(*) > 0
+            ORDER BY b NULLS FIRST
+        """
     statements = Statements(cells, where_params)
     if question.other and dims:
         kept = f"""
