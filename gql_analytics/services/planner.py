@@ -93,7 +93,18 @@ def _as_text(compare: Compare) -> bool:
     if compare.field.attribute is not Attribute.PROPERTY or compare.op is CompareOp.EXISTS:
         return True
     values = compare.value if compare.op is CompareOp.IN else (compare.value,)
-    return compare.op in _TEXT_OPS and all(isinstance(v, str) for v in values)
+    return compare.op in _TEXT_OPS and all(
+        isinstance(v, str) and not _json_text(v) for v in values
+    )
+
+
+def _json_text(text: str) -> bool:
+    """Whether ``text`` is what a series holds for a value that was not a string (a number,
+    a boolean, an object, a list: ``text_of``), so that a series holding it may hold them too."""
+    try:
+        return not isinstance(json.loads(text), str)
+    except ValueError:
+        return False
 
 
 def choose(
@@ -116,7 +127,9 @@ def choose(
         over = tuple(sorted(d.key for d in dimensions.declared if d.overflowed and d.key in keys))
         return Plan(ROLLUPS, _rollup_rows(question, named), raw_rows, over)
     rollup_rows = _rollup_rows(question, named)
-    return Plan(ROLLUPS if rollup_rows < raw_rows else RAW, rollup_rows, raw_rows)
+    purged = raw_from is not None and question.time_range.start < raw_from
+    cheaper = rollup_rows < raw_rows
+    return Plan(ROLLUPS if purged or cheaper else RAW, rollup_rows, raw_rows)
 
 
 def _rollup_rows(question: Question, named: Sequence[SeriesInfo]) -> int:

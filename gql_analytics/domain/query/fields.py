@@ -78,4 +78,7 @@ def number_of(value: Any) -> float | None:
     """A value a numeric measure or comparison reads: JSON numbers only (not booleans)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:  # an integer beyond the range of a double
+        return None

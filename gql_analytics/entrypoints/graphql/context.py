@@ -52,7 +52,7 @@ class Context:
     def own(self) -> Context:
         """This context for one operation of its socket (a socket's operations share one
         context; a live query swaps the service its fields read through, in its own copy)."""
-        return replace(self)
+        return replace(self, plans=[])
 
     def alone(self) -> Context:
         """This context for the one execution of a shared stream (``live.sharing``): admitted

@@ -56,6 +56,7 @@ async def live(info: Info) -> AsyncGenerator[LiveRoot, None]:
                     changed.clear()
                     pending.clear()
                     ctx.service, reads = base.recording()
+                    ctx.plans = []  # this answer's plans only
                     ctx.pushed()
                     yield LiveRoot()
                     ctx.service = base
