@@ -14,9 +14,9 @@ from gql_analytics.domain.drafts import EventDraft
 from gql_analytics.domain.query.fields import Attribute, Field
 from gql_analytics.domain.query.measures import Measure, Op
 from gql_analytics.domain.query.question import Question
-from gql_analytics.domain.records import Batch, Event
+from gql_analytics.domain.records import Batch, Event, MetricPoint
 from gql_analytics.domain.rollup import EVENT
-from gql_analytics.domain.timerange import TimeRange
+from gql_analytics.domain.timerange import Interval, TimeRange
 from gql_analytics.errors import CostLimitExceeded, ShuttingDown
 from gql_analytics.services.analytics import AnalyticsService
 from gql_analytics.services.ingest.pipeline import IngestPipeline
@@ -81,4 +81,22 @@ async def test_a_scan_past_the_limit_is_refused_and_one_within_it_answers() -> N
     first_three = replace(by_user, time_range=TimeRange(T0, T0 + timedelta(minutes=3)))
     answer = await service.aggregate(first_three)  # ten records stored, three in range
     assert [g.key for g in answer.groups] == [("u0",), ("u1",), ("u2",)]
+    await store.close()
+
+
+async def test_a_sparse_metric_over_a_range_past_the_raw_retention_is_read_from_rollups() -> None:
+    """A scan of raw records might be cheaper, but they are gone before the retention: the
+    rollups, which hold every point, answer."""
+    store = DuckDBStore()
+    at = T0 - timedelta(days=1)
+    await store.apply(Batch([MetricPoint("1", "latency", 120.0, "default", at, at)]))
+    service = AnalyticsService(
+        store,
+        IngestPipeline(store, InProcessBus()),
+        clock=lambda: T0,
+        retention=timedelta(days=30),
+    )
+    ninety_days = TimeRange(T0 - timedelta(days=90), T0)
+    result = await service.metric("default", "latency", ninety_days, Interval.DAY)
+    assert result.overall.count == 1
     await store.close()

@@ -93,9 +93,7 @@ def _as_text(compare: Compare) -> bool:
     if compare.field.attribute is not Attribute.PROPERTY or compare.op is CompareOp.EXISTS:
         return True
     values = compare.value if compare.op is CompareOp.IN else (compare.value,)
-    return compare.op in _TEXT_OPS and all(
-        isinstance(v, str) and not _json_text(v) for v in values
-    )
+    return compare.op in _TEXT_OPS and all(isinstance(v, str) and not _json_text(v) for v in values)
 
 
 def _json_text(text: str) -> bool:

@@ -3,6 +3,10 @@ top groups with the rest as other, per-bucket points, and how each was read."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
 from tests.api.test_queries import RANGE, RECORD, TRACK, ev
 from tests.support import GraphQLClient
 
@@ -118,3 +122,22 @@ async def test_a_measure_without_the_numbers_it_needs_is_a_coded_error(
     error = await client.error("{ aggregate(of: EVENTS, measures: [{op: AVG}]) { measures } }")
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert "AVG needs a numeric field" in error["message"]
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        {"match": {"by": "PROPERTY", "key": "n", "eq": 10**400}},
+        {"match": {"by": "PROPERTY", "key": "n", "in": [10**400]}},
+    ],
+    ids=["eq a huge integer", "in a huge integer"],
+)
+async def test_an_integer_too_large_to_compare_is_a_coded_error(
+    client: GraphQLClient, where: dict[str, Any]
+) -> None:
+    body = await client.post(
+        """query($r: TimeRange, $where: Condition) { aggregate(of: EVENTS, range: $r,
+             where: $where, measures: [{op: COUNT}]) { groups { values } } }""",
+        {"r": RANGE, "where": where},
+    )
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"], body

@@ -99,3 +99,18 @@ async def test_twenty_identical_live_queries_are_two_computations(clock: Clock) 
                         {"name": "purchase", "count": 1}
                     ]
             assert store.rollup_reads == 4  # two computations for twenty subscribers
+
+
+async def test_each_live_answer_reports_its_own_plan(
+    server: ServerThread, client: GraphQLClient
+) -> None:
+    query = """subscription { live { aggregate(of: EVENTS, names: ["purchase"],
+        range: {last: "1h"}, measures: [{op: COUNT}]) { groups { values } } } }"""
+    async with socket(server, TRANSPORT_WS) as ws:
+        await ws.subscribe(query)
+        messages = [await ws.receive()]
+        for _ in range(3):
+            await client.data(TRACK, {"inputs": [buy("pro", 1)]})
+            messages.append(await ws.receive())
+    plans = [m["payload"].get("extensions", {}).get("plan", []) for m in messages]
+    assert [len(p) for p in plans] == [1, 1, 1, 1], plans

@@ -25,7 +25,7 @@ from tests.contract.roles.journey_reader import JourneyReaderContract
 from tests.contract.roles.key_repository import KeyRepositoryContract
 from tests.contract.roles.lifecycle import LifecycleContract
 from tests.contract.roles.position_keeper import PositionKeeperContract
-from tests.contract.roles.question_reader import PlansAgreeContract, QuestionReaderContract
+from tests.contract.roles.question_reader import QuestionReaderContract
 from tests.contract.roles.record_writer import FailHalfway, Halfway, RecordWriterContract
 from tests.contract.roles.records import T0, event
 from tests.contract.roles.retention import RetentionContract
@@ -201,7 +201,3 @@ async def test_a_batch_of_few_messages_is_decoded_in_python_and_stages_nothing()
     assert staged_tables(store) == 0
     assert await store.count_events(EventQuery("default")) == 3
     await store.close()
-
-
-class TestPlansAgree(DuckDB, PlansAgreeContract):
-    pass

@@ -27,7 +27,7 @@ from tests.contract.roles.journey_reader import JourneyReaderContract
 from tests.contract.roles.key_repository import KeyRepositoryContract
 from tests.contract.roles.lifecycle import LifecycleContract
 from tests.contract.roles.position_keeper import PositionKeeperContract
-from tests.contract.roles.question_reader import PlansAgreeContract, QuestionReaderContract
+from tests.contract.roles.question_reader import QuestionReaderContract
 from tests.contract.roles.record_writer import FailHalfway, Halfway, RecordWriterContract
 from tests.contract.roles.retention import RetentionContract
 from tests.contract.roles.rollup_reader import RollupReaderContract
@@ -153,7 +153,3 @@ async def test_an_unreachable_mongodb_is_not_ready_and_queries_fail_with_a_code(
     assert ready.json()["status"] == "unavailable"
     assert error["extensions"]["code"] == "STORE_UNAVAILABLE"
     assert "Traceback" not in str(error)
-
-
-class TestPlansAgree(MongoDB, PlansAgreeContract):
-    pass

@@ -37,7 +37,19 @@ def text_sql(f: Field) -> str:
     if f.attribute in _COLUMNS:
         return _COLUMNS[f.attribute]
     assert f.key is not None
-    return f"json_extract_string({_document(f.attribute)}, {json_path(f.key)})"
+    return key_text_sql(_document(f.attribute), f.key)
+
+
+def key_text_sql(document: str, key: str) -> str:
+    """A JSON document's value at ``key`` as ``fields.text_of`` writes it: a string as it is, a
+    float as Python's ``repr`` (which DuckDB's DOUBLE to VARCHAR matches, where its JSON writer
+    does not: ``1e+16`` against ``10000000000000000.0``), anything else as its JSON text."""
+    path = json_path(key)
+    return (
+        f"CASE json_type({document}, {path}) WHEN 'DOUBLE' "
+        f"THEN json_extract({document}, {path})::DOUBLE::VARCHAR "
+        f"ELSE json_extract_string({document}, {path}) END"
+    )
 
 
 def number_sql(f: Field) -> str:

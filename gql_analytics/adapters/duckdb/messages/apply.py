@@ -12,7 +12,7 @@ import duckdb
 from gql_analytics.adapters.duckdb import schema as sql
 from gql_analytics.adapters.duckdb.declared import capped, mark_overflowed
 from gql_analytics.adapters.duckdb.messages.stage import TASK_NAMES, Staged, on
-from gql_analytics.adapters.duckdb.questions import json_path, literal
+from gql_analytics.adapters.duckdb.questions import key_text_sql, literal
 from gql_analytics.adapters.duckdb.values import EVENT_COLUMNS, event_of, naive
 from gql_analytics.adapters.duckdb.writes import write_positions, write_rollup
 from gql_analytics.domain.dimensions import Capped, Dimensions
@@ -176,9 +176,7 @@ def dims_sql(dimensions: Dimensions) -> str:
     cases = []
     for (tenant, kind), keys in dimensions.items():
         document = "properties" if kind == EVENT else "tags"
-        pairs = ", ".join(
-            f"{literal(key)}, json_extract_string({document}, {json_path(key)})" for key in keys
-        )
+        pairs = ", ".join(f"{literal(key)}, {key_text_sql(document, key)}" for key in keys)
         cases.append(
             f"WHEN tenant = {literal(tenant)} AND kind = {literal(kind)} "
             f"THEN json_merge_patch('{{}}', json_object({pairs}))::VARCHAR"
