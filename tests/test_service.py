@@ -12,12 +12,14 @@ from gql_analytics.adapters.duckdb.store import DuckDBStore
 from gql_analytics.adapters.live import InProcessBus
 from gql_analytics.domain.drafts import EventDraft
 from gql_analytics.domain.query.fields import Attribute, Field
+from gql_analytics.domain.query.funnel import FunnelQuestion
 from gql_analytics.domain.query.measures import Measure, Op
 from gql_analytics.domain.query.question import Question
+from gql_analytics.domain.query.steps import Step
 from gql_analytics.domain.records import Batch, Event, MetricPoint
 from gql_analytics.domain.rollup import EVENT
 from gql_analytics.domain.timerange import Interval, TimeRange
-from gql_analytics.errors import CostLimitExceeded, ShuttingDown
+from gql_analytics.errors import CostLimitExceeded, InvalidRange, ShuttingDown
 from gql_analytics.services.analytics import AnalyticsService
 from gql_analytics.services.ingest.pipeline import IngestPipeline
 from tests.support import CountingStore
@@ -99,4 +101,22 @@ async def test_a_sparse_metric_over_a_range_past_the_raw_retention_is_read_from_
     ninety_days = TimeRange(T0 - timedelta(days=90), T0)
     result = await service.metric("default", "latency", ninety_days, Interval.DAY)
     assert result.overall.count == 1
+    await store.close()
+
+
+async def test_a_funnel_over_raw_records_past_their_retention_is_refused() -> None:
+    store = DuckDBStore()
+    service = AnalyticsService(
+        store,
+        IngestPipeline(store, InProcessBus()),
+        clock=lambda: T0,
+        retention=timedelta(days=30),
+    )
+    steps = (Step("view"), Step("buy"))
+    ninety_days = TimeRange(T0 - timedelta(days=90), T0)
+    with pytest.raises(InvalidRange, match="kept for 30 days"):
+        await service.funnel(FunnelQuestion("default", ninety_days, steps, timedelta(days=1)))
+    week = TimeRange(T0 - timedelta(days=7), T0)
+    funnel = await service.funnel(FunnelQuestion("default", week, steps, timedelta(days=1)))
+    assert funnel.entered == 0
     await store.close()

@@ -67,6 +67,10 @@ class Dimensions:
         """Each (tenant, kind) with declared keys, and its keys, sorted."""
         return sorted(self._keys.items())
 
+    def of_tenants(self, tenants: Iterable[str]) -> Dimensions:
+        wanted = set(tenants)
+        return Dimensions(tuple(d for d in self.declared if d.tenant in wanted))
+
     def keys(self, tenant: str, kind: str) -> tuple[str, ...]:
         return self._keys.get((tenant, kind), ())
 

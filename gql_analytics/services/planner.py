@@ -1,11 +1,13 @@
 """Where a question is read from: the rollups, when they hold what it asks and reading them
-costs less than scanning the raw records, else the raw records.
+costs less than scanning the raw records (or the raw records are gone), else the raw records.
 
-Rollups are kept per series: an event name, or a metric name and tag set. A question can be read
-from them when every dimension and condition is one a series answers alone (a name, a metric
-tag) and every measure is one a rollup keeps (events: counts; metrics: count, sum, avg, min, max,
-stddev and percentiles of the value). Both plans give the same answer: the contract suite and
-``tests/test_planner.py`` hold them to it.
+Rollups are kept per series: a name and the record's values of the tenant's declared dimensions
+(``domain.dimensions``). A question can be read from them when every dimension and condition is
+one a series answers alone (the name, a declared key held since before the range, not past its
+``max_values``) and every measure is one a rollup keeps (events: counts; metrics: count, sum,
+avg, min, max, stddev and percentiles of the value). Both plans give the same answer: the
+contract suite (``tests/contract/roles/question_reader.py``) holds them to it on every store.
+See ``docs/planner.md``.
 """
 
 from __future__ import annotations

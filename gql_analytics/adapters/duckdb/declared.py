@@ -26,9 +26,10 @@ def declared(connection: duckdb.DuckDBPyConnection, tenant: str | None = None) -
     )
 
 
-def capped(connection: duckdb.DuckDBPyConnection) -> Capped:
-    """The declarations, each key with the values its series hold already."""
-    dimensions = declared(connection)
+def capped(connection: duckdb.DuckDBPyConnection, tenants: Iterable[str]) -> Capped:
+    """The declarations of ``tenants`` (a batch's), each key with the values its series hold
+    already."""
+    dimensions = declared(connection).of_tenants(tenants)
     known = {}
     for d in dimensions.declared:
         rows = connection.execute(

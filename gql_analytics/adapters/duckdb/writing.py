@@ -43,7 +43,7 @@ class Writing(Database):
                 for r in firsts.values()
                 if (r.tenant, r.id) in (new_events if isinstance(r, Event) else new_points)
             )
-            capping = capped(connection)
+            capping = capped(connection, {r.tenant for r in applied})
             write_rollup(connection, rollup(applied, capping.project))
             mark_overflowed(connection, capping.overflowed)
             write_positions(connection, batch.positions)

@@ -3,7 +3,7 @@ so a batch splits its rollups by the declarations as they are when it commits.""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -39,9 +39,10 @@ async def declared(db: Any, tenant: str | None = None, session: Any = None) -> D
     )
 
 
-async def capped(db: Any, session: Any) -> Capped:
-    """The declarations, each key with the values its series hold already."""
-    dimensions = await declared(db, session=session)
+async def capped(db: Any, session: Any, tenants: Iterable[str]) -> Capped:
+    """The declarations of ``tenants`` (a batch's), each key with the values its series hold
+    already."""
+    dimensions = (await declared(db, session=session)).of_tenants(tenants)
     known: dict[tuple[str, str, str], list[str]] = {}
     for (tenant, kind), keys in dimensions.items():
         found = db["series"].find({"tenant": tenant, "kind": kind}, {"tags": 1}, session=session)

@@ -20,7 +20,7 @@ class Writing(Database):
     async def apply(self, batch: Batch) -> ApplyResult:
         async def write(session: Any) -> ApplyResult:
             new = await self._insert_new(batch.records, session)
-            capping = await capped(self._db, session)
+            capping = await capped(self._db, session, {r.tenant for r in new})
             deltas = rollup(new, capping.project)
             await mark_overflowed(self._db, capping.overflowed, session)
             writes: dict[str, list[Any]] = {

@@ -104,9 +104,17 @@ def check(condition: Condition, kind: str, where: str = "where") -> None:
     """Refuse a condition on fields the records of ``kind`` lack, or with values an op cannot
     compare; bounded in size, since every part costs a predicate per record."""
     parts = list(walk(condition))
-    if len(parts) > MAX_PARTS:
+    # Each value of an IN is a comparison per record too.
+    size = sum(
+        len(p.value)
+        if isinstance(p, Compare) and p.op is Op.IN and isinstance(p.value, Sequence)
+        else 1
+        for p in parts
+    )
+    if size > MAX_PARTS:
         raise InvalidInput(
-            f"{where}: at most {MAX_PARTS} conditions, got {len(parts)}", field=where
+            f"{where}: at most {MAX_PARTS} comparisons (each value of an in counts), got {size}",
+            field=where,
         )
     for part in parts:
         if not isinstance(part, Compare):

@@ -151,7 +151,7 @@ def apply(
         connection.execute(FRESH, [new_kinds, [t for t, _ in new], [i for _, i in new]])
         connection.execute(KEEP_FRESH)
         connection.execute(ONLY_NEW)
-    capping = capped(connection)
+    capping = capped(connection, {tenant for tenant, _, _, _ in staged.series})
     connection.execute(PROJECTED.format(dims=dims_sql(capping.dimensions)))
     series = connection.execute(NEW_SERIES).fetchall() if new else []
     _roll_up(connection, series, now, capping)
