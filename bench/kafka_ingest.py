@@ -10,6 +10,10 @@ stops when the last message is decoded (gateway: applied). The two alternate for
 
 The gateway works as a pipeline (one batch fetched, some prepared, one applied), so the first
 batches only fill it: the default of 300,000 records (15 batches) measures it running full.
+
+``--shape metrics`` produces metric points instead, shaped as ``bench.storage``'s (20 names,
+tags ``{"user": one of 50,000, "region": one of 5}``, a value, 30 days), with ``region``
+declared a dimension of each fresh store before it consumes (``user`` is not).
 """
 
 from __future__ import annotations
@@ -22,13 +26,17 @@ import random
 import statistics
 import tempfile
 import time
+from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 
 from gql_analytics.adapters.duckdb.store import DuckDBStore
 from gql_analytics.adapters.live import InProcessBus
 from gql_analytics.bootstrap import kafka_consumer
+from gql_analytics.domain.rollup import METRIC
 from gql_analytics.services.analytics import utc_now
 from gql_analytics.settings import Settings
 from tests.kafka.broker import create_topics, produce, tansu
@@ -56,11 +64,17 @@ async def raw_rate(bootstrap: str, count: int, group: str) -> float:
     return count / (time.perf_counter() - started)
 
 
-async def gateway_rate(bootstrap: str, count: int, directory: Path, group: str) -> float:
+async def gateway_rate(
+    bootstrap: str, count: int, directory: Path, group: str, shape: str
+) -> float:
     settings = Settings(
         kafka_bootstrap_servers=bootstrap, kafka_topics=(TOPIC,), kafka_group_id=group
     )
     store = DuckDBStore(str(directory / f"{group}.duckdb"))
+    if shape == "metrics":
+        await store.declare_dimensions(
+            "default", METRIC, ["region"], utc_now() - timedelta(days=31)
+        )
     bus = InProcessBus()
     ingest = kafka_consumer(settings, store, bus, clock=utc_now, stop_at_end=True)
     async with bus.subscribe("default") as changes:
@@ -72,25 +86,46 @@ async def gateway_rate(bootstrap: str, count: int, directory: Path, group: str) 
         elapsed = time.perf_counter() - started
     await running  # the consumer notices the end of the topic (an empty fetch), commits, leaves
     assert ingest.totals.applied == count, ingest.totals
+    if shape == "metrics":  # split by the declared region only: no series per user
+        tags = {key for s in await store.series("default", METRIC) for key, _ in s.key.tags}
+        assert tags == {"region"}, tags
     await store.close()
     return (count - first) / elapsed
 
 
-async def publish(bootstrap: str, count: int) -> None:
-    """Produce the events, keeping none of them: a heap of N dicts left alive would slow every
+def events(rng: random.Random, ids: range) -> Iterator[dict[str, Any]]:
+    for i in ids:
+        yield {
+            "event": rng.choice(["view", "click", "search", "purchase"]),
+            "id": f"e{i}",
+            "user_id": f"u{rng.randrange(5000)}",
+            "properties": {"plan": "pro"},
+        }
+
+
+def metric_points(rng: random.Random, ids: range) -> Iterator[dict[str, Any]]:
+    now = utc_now()
+    for i in ids:
+        yield {
+            "metric_name": f"metric_{rng.randrange(20)}",
+            "id": f"m{i}",
+            "value": round(rng.lognormvariate(4.8, 0.4), 3),
+            "tags": {"user": f"user_{rng.randrange(50_000)}", "region": rng.choice(REGIONS)},
+            "timestamp": (now - timedelta(seconds=rng.uniform(60, 30 * 86400))).isoformat(),
+        }
+
+
+REGIONS = ("eu-west", "eu-north", "us-east", "us-west", "ap-south")
+SHAPES = {"events": events, "metrics": metric_points}
+
+
+async def publish(bootstrap: str, count: int, shape: str) -> None:
+    """Produce the records, keeping none of them: a heap of N dicts left alive would slow every
     garbage collection of both measured consumers."""
     rng = random.Random(3)
     for partition in range(3):
-        events = (
-            {
-                "event": rng.choice(["view", "click", "search", "purchase"]),
-                "id": f"e{i}",
-                "user_id": f"u{rng.randrange(5000)}",
-                "properties": {"plan": "pro"},
-            }
-            for i in range(partition, count, 3)
-        )
-        await produce(bootstrap, TOPIC, events, partition=partition)
+        records = SHAPES[shape](rng, range(partition, count, 3))
+        await produce(bootstrap, TOPIC, records, partition=partition)
     gc.collect()
 
 
@@ -98,16 +133,19 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--records", type=int, default=300_000)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--shape", choices=sorted(SHAPES), default="events")
     args = parser.parse_args()
     count = args.records
     with tansu() as bootstrap, tempfile.TemporaryDirectory() as directory:
         await create_topics(bootstrap, [TOPIC])
-        await publish(bootstrap, count)
+        await publish(bootstrap, count, args.shape)
         raws, gateways = [], []
         for round in range(args.rounds):
             raws.append(await raw_rate(bootstrap, count, f"bench-raw-{round}"))
             gateways.append(
-                await gateway_rate(bootstrap, count, Path(directory), f"bench-gw-{round}")
+                await gateway_rate(
+                    bootstrap, count, Path(directory), f"bench-gw-{round}", args.shape
+                )
             )
             print(
                 f"round {round + 1}: gateway {gateways[-1]:,.0f}/s  "
@@ -116,7 +154,7 @@ async def main() -> None:
     raw, gateway = statistics.median(raws), statistics.median(gateways)
     ratio = statistics.median(g / r for g, r in zip(gateways, raws, strict=True))
     print(
-        f"{count:,} events, medians of {args.rounds} rounds: gateway {gateway:,.0f}/s  "
+        f"{count:,} {args.shape}, medians of {args.rounds} rounds: gateway {gateway:,.0f}/s  "
         f"aiokafka+json alone {raw:,.0f}/s  ratio of the medians {gateway / raw:.3f}  "
         f"median of the rounds' ratios {ratio:.3f}"
     )
