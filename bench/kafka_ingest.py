@@ -12,8 +12,8 @@ The gateway works as a pipeline (one batch fetched, some prepared, one applied),
 batches only fill it: the default of 300,000 records (15 batches) measures it running full.
 
 ``--shape metrics`` produces metric points instead, shaped as ``bench.storage``'s (20 names,
-tags ``{"user": one of 50,000, "region": one of 5}``, a value, 30 days), with ``region``
-declared a dimension of each fresh store before it consumes (``user`` is not).
+tags ``{"user": one of 50,000, "region": one of 5}``, a value, 30 days in time order), with
+``region`` declared a dimension of each fresh store before it consumes (``user`` is not).
 """
 
 from __future__ import annotations
@@ -104,14 +104,16 @@ def events(rng: random.Random, ids: range) -> Iterator[dict[str, Any]]:
 
 
 def metric_points(rng: random.Random, ids: range) -> Iterator[dict[str, Any]]:
-    now = utc_now()
+    """Over the 30 days before now, in time order (as a topic holds them), ``ids.stop`` in all."""
+    start = utc_now() - timedelta(days=30)
+    step = timedelta(days=30) / ids.stop
     for i in ids:
         yield {
             "metric_name": f"metric_{rng.randrange(20)}",
             "id": f"m{i}",
             "value": round(rng.lognormvariate(4.8, 0.4), 3),
             "tags": {"user": f"user_{rng.randrange(50_000)}", "region": rng.choice(REGIONS)},
-            "timestamp": (now - timedelta(seconds=rng.uniform(60, 30 * 86400))).isoformat(),
+            "timestamp": (start + i * step).isoformat(),
         }
 
 
