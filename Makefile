@@ -53,6 +53,8 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.live
 	$(BIN)/python -m bench.stalls
 	$(BIN)/python -m bench.funnel
+	$(BIN)/python -m bench.storage
+	$(BIN)/python -m bench.breakdown
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
