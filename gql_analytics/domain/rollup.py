@@ -85,18 +85,12 @@ class Rollup:
     tasks: Mapping[tuple[str, str], TaskDelta] = field(default_factory=dict)
 
 
-def series_of(record: Record, project: Projection | None = None) -> tuple[SeriesKey, ...]:
-    """Every series a record counts in: its name's, split by its declared dimensions. (A metric
-    point also counted in its name's total, ``metric_total``, while every tag set was a series;
-    with only declared keys splitting them, a name's series are few, and the total is gone.)"""
-    return (SeriesKey.of(record, project),)
-
-
 def rollup(records: Iterable[Record], project: Projection | None = None) -> Rollup:
     """The deltas of ``records``; ``project`` gives each record's values of its declared
     dimensions (``Dimensions.project``), which split its series."""
-    # The hot path of ingest: ints and tuples as keys inside the loop, dataclasses after it.
-    targets: dict[tuple[bool, str, str, tuple[tuple[str, str], ...]], tuple[int, ...]] = {}
+    # The hot path of ingest: ints and tuples as keys inside the loop, dataclasses after it. A
+    # record counts in one series: its name's, split by its declared dimensions.
+    targets: dict[tuple[bool, str, str, tuple[tuple[str, str], ...]], int] = {}
     keys: dict[int, SeriesKey] = {}
     counts: defaultdict[int, int] = defaultdict(int)
     last_seen: dict[int, datetime] = {}
@@ -109,30 +103,28 @@ def rollup(records: Iterable[Record], project: Projection | None = None) -> Roll
         is_metric = isinstance(record, MetricPoint)
         tags = () if project is None else project(record)
         cache_key = (is_metric, record.tenant, record.name, tags)
-        ids = targets.get(cache_key)
-        if ids is None:
-            found = series_of(record, project)
-            keys.update((key.id, key) for key in found)
-            ids = targets[cache_key] = tuple(key.id for key in found)
+        series_id = targets.get(cache_key)
+        if series_id is None:
+            key = SeriesKey(record.tenant, METRIC if is_metric else EVENT, record.name, tags)
+            series_id = targets[cache_key] = key.id
+            keys[series_id] = key
         moment = record.occurred_at
         starts = [(level, bucket_of(moment, level)) for level in LEVELS]
-        for series_id in ids:
-            counts[series_id] += 1
-            seen = last_seen.get(series_id)
-            if seen is None or moment > seen:
-                last_seen[series_id] = moment
+        counts[series_id] += 1
+        seen = last_seen.get(series_id)
+        if seen is None or moment > seen:
+            last_seen[series_id] = moment
         if isinstance(record, MetricPoint):
             value = record.value
             bin_id = sketch.bin_of(value)
-            for series_id in ids:
-                for level, bucket_start in starts:
-                    bucket = (series_id, level, bucket_start)
-                    values[bucket].append(value)
-                    bins[bucket].append(bin_id)
+            for level, bucket_start in starts:
+                bucket = (series_id, level, bucket_start)
+                values[bucket].append(value)
+                bins[bucket].append(bin_id)
             continue
         events.append(record)
         for level, bucket_start in starts:
-            hits[(ids[0], level, bucket_start)] += 1
+            hits[(series_id, level, bucket_start)] += 1
             if record.user_id is not None:
                 presence.add(Presence(record.tenant, level, bucket_start, record.user_id))
     buckets: dict[BucketKey, BucketStats] = {
