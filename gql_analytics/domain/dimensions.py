@@ -104,14 +104,20 @@ MAX_MAX_VALUES = 100_000
 
 class Capped:
     """``Dimensions.project`` for one batch, each key holding at most its ``max_values``
-    distinct values: ``known`` are those its series hold already; a new value is kept while
-    there is room, and is ``OTHER`` after. ``overflowed`` names the keys that ran out here."""
+    distinct values: those its series hold already (``series``: the (tenant, kind, tags) of
+    every series of the tenants declared) are kept; a new value is kept while there is room,
+    and is ``OTHER`` after. ``overflowed`` names the keys that ran out here."""
 
     def __init__(
-        self, dimensions: Dimensions, known: Mapping[tuple[str, str, str], Iterable[str]]
+        self, dimensions: Dimensions, series: Iterable[tuple[str, str, Mapping[str, str]]]
     ) -> None:
         self.dimensions = dimensions
-        self._known = {key: set(values) - {OTHER} for key, values in known.items()}
+        self._known: dict[tuple[str, str, str], set[str]] = {}
+        for tenant, kind, tags in series:
+            for key in dimensions.keys(tenant, kind):
+                value = tags.get(key)
+                if value is not None and value != OTHER:
+                    self._known.setdefault((tenant, kind, key), set()).add(value)
         self._room = {(d.tenant, d.kind, d.key): d.max_values for d in dimensions.declared}
         self.overflowed: set[tuple[str, str, str]] = set()
 

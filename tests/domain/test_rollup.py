@@ -122,7 +122,7 @@ def test_an_event_and_a_metric_of_one_name_count_in_separate_series() -> None:
 
 def test_a_declared_key_splits_by_at_most_its_max_values_and_the_rest_is_other() -> None:
     declared = Declared("t", EVENT, "plan", T0, T0, max_values=2)
-    capping = Capped(Dimensions((declared,)), {("t", EVENT, "plan"): ["pro"]})
+    capping = Capped(Dimensions((declared,)), [("t", EVENT, {"plan": "pro"})])  # a series
     plans = ["free", "team", "pro", "enterprise", "free"]
     events = [
         Event(str(i), "buy", "t", T0, T0, properties={"plan": p}) for i, p in enumerate(plans)

@@ -4,12 +4,12 @@ series hold already, to keep each key within its ``max_values``."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import UTC
 
 import duckdb
 
-from gql_analytics.adapters.duckdb.questions import json_path
 from gql_analytics.domain.dimensions import Capped, Declared, Dimensions
 
 _SELECT = "SELECT tenant, kind, key, declared_at, since, max_values, overflowed FROM dimensions"
@@ -30,15 +30,13 @@ def capped(connection: duckdb.DuckDBPyConnection, tenants: Iterable[str]) -> Cap
     """The declarations of ``tenants`` (a batch's), each key with the values its series hold
     already."""
     dimensions = declared(connection).of_tenants(tenants)
-    known = {}
-    for d in dimensions.declared:
-        rows = connection.execute(
-            f"SELECT DISTINCT json_extract_string(tags, {json_path(d.key)}) AS v FROM series "
-            "WHERE tenant = ? AND kind = ? AND v IS NOT NULL",
-            [d.tenant, d.kind],
-        ).fetchall()
-        known[(d.tenant, d.kind, d.key)] = [v for (v,) in rows]
-    return Capped(dimensions, known)
+    if not dimensions.declared:
+        return Capped(dimensions, ())
+    rows = connection.execute(
+        "SELECT tenant, kind, tags FROM series WHERE tenant IN (SELECT unnest(?::VARCHAR[]))",
+        [sorted({d.tenant for d in dimensions.declared})],
+    ).fetchall()
+    return Capped(dimensions, ((t, k, json.loads(tags)) for t, k, tags in rows))
 
 
 def mark_overflowed(

@@ -43,14 +43,13 @@ async def capped(db: Any, session: Any, tenants: Iterable[str]) -> Capped:
     """The declarations of ``tenants`` (a batch's), each key with the values its series hold
     already."""
     dimensions = (await declared(db, session=session)).of_tenants(tenants)
-    known: dict[tuple[str, str, str], list[str]] = {}
-    for (tenant, kind), keys in dimensions.items():
-        found = db["series"].find({"tenant": tenant, "kind": kind}, {"tags": 1}, session=session)
-        for document in await found.to_list():
-            for key in keys:
-                if (value := document["tags"].get(key)) is not None:
-                    known.setdefault((tenant, kind, key), []).append(value)
-    return Capped(dimensions, known)
+    if not dimensions.declared:
+        return Capped(dimensions, ())
+    wanted = sorted({d.tenant for d in dimensions.declared})
+    found = db["series"].find(
+        {"tenant": {"$in": wanted}}, {"tenant": 1, "kind": 1, "tags": 1}, session=session
+    )
+    return Capped(dimensions, ((d["tenant"], d["kind"], d["tags"]) for d in await found.to_list()))
 
 
 async def mark_overflowed(db: Any, keys: set[tuple[str, str, str]], session: Any) -> None:
