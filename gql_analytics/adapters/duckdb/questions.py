@@ -219,18 +219,26 @@ def compile_question(question: Question) -> Statements:
     else:
         first = f"d{order.dimension} {'DESC' if order.descending else 'ASC'} NULLS LAST"
     ranking = ", ".join([first, *(f"{d} ASC NULLS LAST" for d in dims)])
-    same_group = " AND ".join(f"c.{d} IS NOT DISTINCT FROM r.{d}" for d in dims) or "true"
     measured = ", ".join(f"{m} AS m{i}" for i, m in enumerate(measures))
+    if not dims:  # one group: nothing to rank
+        cells = f"""
+            SELECT 1, 1, {bucket}, {measured} FROM ({base})
+            GROUP BY GROUPING SETS ({sets}) HAVING count(*) > 0
+            ORDER BY b NULLS FIRST
+        """
+        return Statements(cells, where_params)
+    same_group = " AND ".join(f"c.{d} IS NOT DISTINCT FROM r.{d}" for d in dims)
+    bucketed = "GROUPING(b) = 0" if question.calendar else "false"
     outputs = ", ".join(f"c.m{i}" for i in range(len(measures)))
     key_outputs = "".join(f", c.{d}" for d in dims)
     cells = f"""
         WITH base AS ({base}),
         cells AS (
-            SELECT {keys}{", " if dims else ""}{bucket}, GROUPING(b) = 0 AS bucketed, {measured}
+            SELECT {keys}, {bucket}, {bucketed} AS bucketed, {measured}
             FROM base GROUP BY GROUPING SETS ({sets}) HAVING count(*) > 0
         ),
         ranked AS (
-            SELECT {keys}{", " if dims else ""}row_number() OVER (ORDER BY {ranking}) AS position,
+            SELECT {keys}, row_number() OVER (ORDER BY {ranking}) AS position,
                 count(*) OVER () AS groups
             FROM cells WHERE NOT bucketed
         )
@@ -239,27 +247,18 @@ def compile_question(question: Question) -> Statements:
         WHERE r.position <= {question.limit}
         ORDER BY c.bucketed, r.position, c.b
     """
-    if not question.calendar:
-        cells = cells.replace("GROUPING(b) = 0", "false")
-    if not dims:  # one group: nothing to rank
-        cells = f"""
-            SELECT 1, 1, {bucket}, {measured} FROM ({base})
-            GROUP BY GROUPING SETS ({sets}) HAVING count(*) > 0
-            ORDER BY b NULLS FIRST
-        """
     statements = Statements(cells, where_params)
-    if question.other and dims:
+    if question.other:
         kept = f"""
             SELECT {keys} FROM (
                 SELECT {keys}, row_number() OVER (ORDER BY {ranking}) AS position
                 FROM (SELECT {keys}, {measured} FROM base GROUP BY {keys})
             ) WHERE position <= {question.limit}
         """
-        rest_same = " AND ".join(f"c.{d} IS NOT DISTINCT FROM r.{d}" for d in dims)
         other_sets = "(), (b)" if question.calendar else "()"
         statements.other = f"""
             WITH base AS ({base}),
-            rest AS (SELECT * FROM base c ANTI JOIN ({kept}) r ON {rest_same})
+            rest AS (SELECT * FROM base c ANTI JOIN ({kept}) r ON {same_group})
             SELECT {bucket}, {measured}
             FROM rest GROUP BY GROUPING SETS ({other_sets})
             ORDER BY b NULLS FIRST

@@ -63,15 +63,11 @@ class MeasureInput:
 
     def to_domain(self, kind: RecordKind) -> domain_measures.Measure:
         op = domain_measures.Op[self.op.value]
-        if op in domain_measures.OF_RECORDS:
-            return domain_measures.Measure(op, None if self.property is None else _prop(self))
-        if kind is RecordKind.METRICS and self.property is None:
+        if self.property is not None:
+            return domain_measures.Measure(op, Field(DomainAttribute.PROPERTY, self.property))
+        if kind is RecordKind.METRICS and op not in domain_measures.OF_RECORDS:
             return domain_measures.Measure(op, Field(DomainAttribute.VALUE))
-        return domain_measures.Measure(op, None if self.property is None else _prop(self))
-
-
-def _prop(measure: MeasureInput) -> Field:
-    return Field(DomainAttribute.PROPERTY, measure.property)
+        return domain_measures.Measure(op)
 
 
 @strawberry.input(description="A dimension: NAME, SOURCE, USER, or a PROPERTY or TAG by key.")
