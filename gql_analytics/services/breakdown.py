@@ -11,13 +11,17 @@ from gql_analytics.domain.query.question import Cell, Key, Question
 from gql_analytics.services.answers import Breakdown, BreakdownGroup
 
 
-def breakdown(question: Question, cells: Sequence[Cell], plan: dict[str, object]) -> Breakdown:
+def breakdown(
+    question: Question,
+    cells: Sequence[Cell],
+    buckets: Sequence[datetime],
+    plan: dict[str, object],
+) -> Breakdown:
+    """``buckets``: the start of every bucket of the range (none without an interval)."""
     empty = tuple(0.0 if m.op in OF_RECORDS else None for m in question.measures)
     whole = [c for c in cells if c.bucket is None]
     if not whole and not question.dimensions:
         whole = [Cell((), None, empty)]  # one group, the whole range: zero counts, no values
-    calendar = question.calendar
-    buckets = calendar.buckets(question.time_range) if calendar is not None else []
     points: dict[tuple[Key, bool], dict[datetime, tuple[float | None, ...]]] = {}
     for cell in cells:
         if cell.bucket is not None:

@@ -47,8 +47,9 @@ class Questions:
         """Measures of the records a question selects, by its dimensions and buckets, over the
         range widened to whole minutes (the resolution every plan shares)."""
         question = replace(question, time_range=question.time_range.to_minutes()).check()
-        if question.calendar is not None:
-            buckets = question.calendar.buckets(question.time_range)
+        calendar = question.calendar
+        buckets = [] if calendar is None else calendar.buckets(question.time_range)
+        if calendar is not None:
             self._within_points(question.limit + question.other, len(buckets))
         await self._depend(question.tenant, question.kind, question.names)
         series, dimensions = await asyncio.gather(
@@ -63,7 +64,7 @@ class Questions:
             self._within_retention(question.time_range)
             await self._within_scan(series, question.time_range, plan.raw_rows)
             cells = await self._store.answer(question)
-        return breakdown(question, cells, plan.report())
+        return breakdown(question, cells, buckets, plan.report())
 
     async def _within_scan(
         self, series: Sequence[SeriesInfo], time_range: TimeRange, most: int
